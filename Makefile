@@ -1,0 +1,69 @@
+# Every target builds .venv on demand, so `make demo` and `make test` work on a
+# fresh clone with nothing installed but Python.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+EXTRAS ?= cpu,dev,docs,jupyter,tune
+PYTEST_ARGS ?=
+FASHION_DIR := /usr/share/datasets/fashion-mnist
+
+.PHONY: install demo test test-fast test-jax test-slow test-browser lint typecheck docs docs-serve examples data benchmarks wheel clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(PY) -m kerastools demo
+
+# Fashion-MNIST comes from Debian; tests that need it skip with a reason when
+# it cannot be installed (not root, no apt).
+data:
+	@if [ -d $(FASHION_DIR) ]; then echo "fashion-mnist: $(FASHION_DIR)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq dataset-fashion-mnist >/dev/null 2>&1)) \
+	  && echo "fashion-mnist: installed" || echo "fashion-mnist: not installable here; its tests will skip"; \
+	else echo "fashion-mnist: not root or no apt; its tests will skip"; fi
+
+lint: install
+	$(PY) -m ruff check kerastools tests examples benchmarks
+
+typecheck: install
+	$(PY) -m mypy kerastools
+
+docs: install
+	$(PY) -m mkdocs build --strict --site-dir site
+
+docs-serve: install
+	$(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000
+
+test-fast: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The builder, compile and callback tests again on JAX: Keras 3 users run both.
+test-jax: install
+	KERAS_BACKEND=jax $(PY) -m pytest -m "not slow and not browser and not tf_only" -p no:doctest \
+	  tests/test_builders.py tests/test_optimization.py tests/callbacks $(PYTEST_ARGS)
+
+test: install data lint typecheck docs test-fast test-jax
+
+test-slow: install data
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+
+test-browser: install
+	$(PY) tests/browser/check_live_plot.py
+
+benchmarks: install
+	for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
+
+wheel: install
+	$(PY) -m build --wheel --outdir dist .
+
+clean:
+	rm -rf $(VENV) site build dist *.egg-info

@@ -1,0 +1,24 @@
+"""kerastools: composable training scaffolding for Keras 3.
+
+Example:
+>>> import kerastools as kt
+>>> model = kt.compile(kt.build_mlp(2, [16, 16]), optimizer="adam", learning_rate=0.01)
+"""
+
+from kerastools import callbacks, errors
+from kerastools.builders import build_cnn, build_mlp, suggest_hidden_units
+from kerastools.optimization import compile, current_learning_rate, reset_training
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "build_cnn",
+    "build_mlp",
+    "callbacks",
+    "compile",
+    "current_learning_rate",
+    "errors",
+    "reset_training",
+    "suggest_hidden_units",
+]

@@ -1,0 +1,117 @@
+"""Argument checks shared by every public entry point.
+
+Each check raises a kerastools error whose message names the argument, the
+value received and what is allowed, in the Keras style:
+"Argument `decay_steps` must be > 0. Received: decay_steps=0".
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from kerastools.errors import ConfigError, ConfigTypeError
+
+
+def _received(name: str, value: Any) -> str:
+    return f"Received: {name}={value!r}"
+
+
+def check_choice(name: str, value: Any, allowed: Iterable[str]) -> str:
+    """Return `value` lower-cased if it is one of `allowed`, else raise ConfigError."""
+    allowed = list(allowed)
+    if not isinstance(value, str):
+        raise ConfigTypeError(
+            f"Argument `{name}` must be one of {allowed}. {_received(name, value)}"
+        )
+    key = value.lower()
+    if key not in allowed:
+        raise ConfigError(f"Argument `{name}` must be one of {allowed}. {_received(name, value)}")
+    return key
+
+
+def check_float(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Return `value` as a finite Python float within the given bounds."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ConfigTypeError(f"Argument `{name}` must be a number. {_received(name, value)}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ConfigError(f"Argument `{name}` must be a finite number. {_received(name, value)}")
+    if low is not None and (number < low or (number == low and not low_inclusive)):
+        sign = ">=" if low_inclusive else ">"
+        raise ConfigError(f"Argument `{name}` must be {sign} {low}. {_received(name, value)}")
+    if high is not None and (number > high or (number == high and not high_inclusive)):
+        sign = "<=" if high_inclusive else "<"
+        raise ConfigError(f"Argument `{name}` must be {sign} {high}. {_received(name, value)}")
+    return number
+
+
+def check_int(
+    name: str,
+    value: Any,
+    *,
+    low: int | None = None,
+    high: int | None = None,
+) -> int:
+    """Return `value` as a Python int within [low, high]; floats like 3.0 are refused."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ConfigTypeError(f"Argument `{name}` must be an integer. {_received(name, value)}")
+    number = int(value)
+    if low is not None and number < low:
+        raise ConfigError(f"Argument `{name}` must be >= {low}. {_received(name, value)}")
+    if high is not None and number > high:
+        raise ConfigError(f"Argument `{name}` must be <= {high}. {_received(name, value)}")
+    return number
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return `value` if it is a bool (numpy bools included)."""
+    if isinstance(value, bool):
+        return value
+    if type(value).__name__ == "bool_":  # numpy.bool_ without importing numpy here
+        return bool(value)
+    raise ConfigTypeError(f"Argument `{name}` must be True or False. {_received(name, value)}")
+
+
+def check_shape(name: str, value: Any, *, ndim: Collection[int] | None = None) -> tuple[int, ...]:
+    """Return `value` as a tuple of positive ints (a Keras input shape without the batch axis)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = (value,)
+    if not isinstance(value, (tuple, list)) or not value:
+        raise ConfigTypeError(
+            f"Argument `{name}` must be a non-empty tuple of positive integers. "
+            f"{_received(name, value)}"
+        )
+    shape = []
+    for dim in value:
+        if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or dim <= 0:
+            raise ConfigError(
+                f"Argument `{name}` must be a non-empty tuple of positive integers. "
+                f"{_received(name, value)}"
+            )
+        shape.append(int(dim))
+    if ndim is not None and len(shape) not in ndim:
+        raise ConfigError(
+            f"Argument `{name}` must have {' or '.join(map(str, sorted(ndim)))} dimensions "
+            f"(batch axis excluded). {_received(name, value)}"
+        )
+    return tuple(shape)
+
+
+def check_name(name: str, value: Any, *, allow_none: bool = True) -> str | None:
+    """Return `value` if it is a non-empty string (or None when allowed)."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigTypeError(f"Argument `{name}` must be a non-empty string. {_received(name, value)}")
+    return value

@@ -1,0 +1,344 @@
+"""Compile with an optimizer by name, a learning-rate schedule and momentum wired right.
+
+`compile` also remembers the model's initial weights and the optimizer's
+initial state, so `reset_training` can restart training from step 0 without
+rebuilding the model.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerastools._validation import check_bool, check_choice, check_float, check_int
+from kerastools.errors import ConfigError, ConfigTypeError
+
+__all__ = [
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "compile",
+    "make_optimizer",
+    "make_schedule",
+    "reset_training",
+    "current_learning_rate",
+    "unwrap_optimizer",
+]
+
+# Only RMSprop and SGD take `momentum`; for the Adam family the first-moment
+# decay `beta_1` is the momentum term (Keras rejects `momentum=` there).
+OPTIMIZERS: dict[str, tuple[type[keras.optimizers.Optimizer], str]] = {
+    "rmsprop": (keras.optimizers.RMSprop, "momentum"),
+    "sgd": (keras.optimizers.SGD, "momentum"),
+    "nadam": (keras.optimizers.Nadam, "beta_1"),
+    "adamax": (keras.optimizers.Adamax, "beta_1"),
+    "adam": (keras.optimizers.Adam, "beta_1"),
+}
+
+SCHEDULES: dict[str, type[keras.optimizers.schedules.LearningRateSchedule]] = {
+    "inverse_time": keras.optimizers.schedules.InverseTimeDecay,
+    "powersched": keras.optimizers.schedules.InverseTimeDecay,  # seed 003's name
+    "exponential": keras.optimizers.schedules.ExponentialDecay,
+}
+
+
+def make_schedule(
+    schedule: str | keras.optimizers.schedules.LearningRateSchedule | None,
+    learning_rate: float = 1e-3,
+    *,
+    decay_steps: float = 1,
+    decay_rate: float = 1e-3,
+    staircase: bool = False,
+    steps_per_epoch: int | None = None,
+) -> float | keras.optimizers.schedules.LearningRateSchedule:
+    """Return the `learning_rate` argument for a Keras optimizer.
+
+    Example:
+    >>> schedule = make_schedule("inverse_time", 0.01, decay_steps=2, decay_rate=0.5,
+    ...                          steps_per_epoch=10)
+    >>> round(float(schedule(20)), 6)   # 0.01 / (1 + 0.5 * 20 / 20)
+    0.006667
+
+    Args:
+        schedule: `None` (constant), `"inverse_time"` (alias `"powerSched"`),
+            `"exponential"`, or a `LearningRateSchedule` used as is.
+        learning_rate: initial (or constant) rate. Defaults to 1e-3.
+        decay_steps: optimizer steps per decay period, or epochs when
+            `steps_per_epoch` is given. Defaults to 1.
+        decay_rate: decay rate of the schedule. Defaults to 1e-3.
+        staircase: decay in discrete intervals. Defaults to False.
+        steps_per_epoch: batches per epoch; converts `decay_steps` from
+            epochs to steps. Defaults to None.
+
+    Raises:
+        ConfigError: unknown schedule name, or a number out of range.
+    """
+    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+        return schedule
+    rate = check_float("learning_rate", learning_rate, low=0.0, low_inclusive=False)
+    steps = check_float("decay_steps", decay_steps, low=0.0, low_inclusive=False)
+    decay = check_float("decay_rate", decay_rate, low=0.0)
+    stairs = check_bool("staircase", staircase)
+    if steps_per_epoch is not None:
+        steps *= check_int("steps_per_epoch", steps_per_epoch, low=1)
+    if schedule is None:
+        return rate
+    key = check_choice("schedule", schedule, ["inverse_time", "powersched", "exponential"])
+    return SCHEDULES[key](rate, steps, decay, staircase=stairs)
+
+
+def make_optimizer(
+    optimizer: str = "rmsprop",
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
+    momentum: float | None = None,
+    **kwargs: Any,
+) -> keras.optimizers.Optimizer:
+    """Create an optimizer by name with momentum passed where it means something.
+
+    `momentum` becomes `momentum=` for RMSprop and SGD and `beta_1=` for
+    Nadam, Adamax and Adam, whose first-moment decay plays that role.
+
+    Example:
+    >>> make_optimizer("nadam", 0.01, momentum=0.8).beta_1
+    0.8
+
+    Args:
+        optimizer: one of `OPTIMIZERS`.
+        learning_rate: a float or a `LearningRateSchedule`. Defaults to 1e-3.
+        momentum: in [0, 1); `None` keeps the optimizer's own default
+            (0.0 for RMSprop/SGD, beta_1=0.9 for the Adam family). Defaults to None.
+        **kwargs: passed to the optimizer's constructor.
+
+    Raises:
+        ConfigError: unknown name or momentum outside [0, 1).
+    """
+    key = check_choice("optimizer", optimizer, list(OPTIMIZERS))
+    cls, momentum_argument = OPTIMIZERS[key]
+    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+        learning_rate = check_float("learning_rate", learning_rate, low=0.0, low_inclusive=False)
+    if momentum is not None:
+        kwargs[momentum_argument] = check_float(
+            "momentum", momentum, low=0.0, high=1.0, high_inclusive=False
+        )
+    try:
+        return cls(learning_rate=learning_rate, **kwargs)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"Optimizer {key!r} rejected the extra arguments {kwargs!r}: {error}") from error
+
+
+def _default_loss(model: keras.Model) -> str:
+    """Pick a loss from the output activation: what a Keras user would pick."""
+    activation = getattr(model.layers[-1], "activation", None) if model.layers else None
+    name = getattr(activation, "__name__", "linear")
+    if name == "sigmoid":
+        return "binary_crossentropy"
+    if name == "softmax":
+        return "sparse_categorical_crossentropy"
+    return "mean_squared_error"
+
+
+@dataclass
+class _InitialState:
+    optimizer: keras.optimizers.Optimizer
+    weights: list[np.ndarray]
+    optimizer_values: list[np.ndarray]
+
+
+# Keyed weakly, so a model that is garbage collected takes its snapshot with it.
+_initial_states: "weakref.WeakKeyDictionary[keras.Model, _InitialState]" = weakref.WeakKeyDictionary()
+
+
+def compile(
+    model: keras.Model,
+    *,
+    optimizer: str | keras.optimizers.Optimizer = "rmsprop",
+    learning_rate: float = 1e-3,
+    schedule: str | keras.optimizers.schedules.LearningRateSchedule | None = None,
+    decay_steps: float = 1,
+    decay_rate: float = 1e-3,
+    staircase: bool = False,
+    steps_per_epoch: int | None = None,
+    momentum: float | None = None,
+    loss: Any = "auto",
+    metrics: list[Any] | None = None,
+    **compile_kwargs: Any,
+) -> keras.Model:
+    """Compile `model` with an optimizer by name and an optional LR schedule.
+
+    The model's weights and the freshly built optimizer's state are
+    remembered, so `reset_training(model)` can restart from them.
+
+    Example:
+    >>> model = kerastools.build_mlp(2, [8], output_activation="sigmoid")
+    >>> model = kerastools.compile(model, optimizer="sgd", learning_rate=0.1,
+    ...                            schedule="inverse_time", decay_rate=0.5, momentum=0.9,
+    ...                            metrics=["accuracy"])
+    >>> model.loss
+    'binary_crossentropy'
+
+    Args:
+        model: a Keras model, built (our builders return built models).
+        optimizer: `"rmsprop"`, `"nadam"`, `"adamax"`, `"sgd"`, `"adam"`, or a
+            Keras optimizer instance used as is. Defaults to `"rmsprop"`.
+        learning_rate: initial rate. Defaults to 1e-3.
+        schedule: `None`, `"inverse_time"` (alias `"powerSched"`),
+            `"exponential"` or a `LearningRateSchedule`. Defaults to None.
+        decay_steps: steps per decay period (epochs if `steps_per_epoch` is
+            given). Defaults to 1.
+        decay_rate: Defaults to 1e-3.
+        staircase: Defaults to False.
+        steps_per_epoch: batches per epoch, to count `decay_steps` in epochs.
+            Defaults to None.
+        momentum: in [0, 1): `momentum=` for RMSprop/SGD, `beta_1=` for
+            Nadam/Adamax/Adam. `None` keeps each optimizer's default. Defaults to None.
+        loss: a Keras loss; `"auto"` picks binary cross-entropy for a sigmoid
+            output, sparse categorical cross-entropy for softmax, else mean
+            squared error. Defaults to `"auto"`.
+        metrics: Keras metrics. Defaults to None.
+        **compile_kwargs: passed to `model.compile`.
+
+    Returns:
+        The same model, compiled.
+
+    Raises:
+        ConfigError: a bad name or number, or schedule settings given
+            together with an optimizer instance.
+    """
+    if not isinstance(model, keras.Model):
+        raise ConfigTypeError(f"Argument `model` must be a keras.Model. Received: model={model!r}")
+    if isinstance(optimizer, keras.optimizers.Optimizer):
+        changed = {
+            name: value
+            for name, value, default in (
+                ("learning_rate", learning_rate, 1e-3),
+                ("schedule", schedule, None),
+                ("momentum", momentum, None),
+                ("steps_per_epoch", steps_per_epoch, None),
+            )
+            if value != default
+        }
+        if changed:
+            raise ConfigError(
+                f"Arguments {sorted(changed)} cannot be applied to an optimizer instance; "
+                f"configure the instance itself or pass the optimizer by name. Received: {changed!r}"
+            )
+        instance = optimizer
+    else:
+        rate = make_schedule(
+            schedule,
+            learning_rate,
+            decay_steps=decay_steps,
+            decay_rate=decay_rate,
+            staircase=staircase,
+            steps_per_epoch=steps_per_epoch,
+        )
+        instance = make_optimizer(optimizer, rate, momentum)
+    if isinstance(loss, str) and loss == "auto":
+        loss = _default_loss(model)
+    if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
+        raise ConfigTypeError(f"Argument `metrics` must be a list of metrics. Received: metrics={metrics!r}")
+    model.compile(optimizer=instance, loss=loss, metrics=metrics, **compile_kwargs)
+    _remember_initial_state(model)
+    return model
+
+
+def _remember_initial_state(model: keras.Model) -> None:
+    if not model.built:
+        _initial_states.pop(model, None)
+        return
+    # Building the optimizer now (instead of at the first fit) lets us record
+    # its initial slot values; Nadam's are not all zeros.
+    model.optimizer.build(model.trainable_variables)
+    _initial_states[model] = _InitialState(
+        optimizer=model.optimizer,
+        weights=[np.array(w, copy=True) for w in model.get_weights()],
+        optimizer_values=[keras.ops.convert_to_numpy(v).copy() for v in model.optimizer.variables],
+    )
+
+
+def reset_training(model: keras.Model) -> keras.Model:
+    """Restore the weights and optimizer state `kerastools.compile` recorded.
+
+    The step counter goes back to 0 (so a schedule restarts), slot variables
+    (momentum, rms, ...) go back to their initial values, and the weights to
+    those at compile time. A second `fit` then reproduces the first one's
+    learning-rate curve without rebuilding the model.
+
+    Example:
+    >>> history_1 = model.fit(x, y, epochs=3, shuffle=False, verbose=0)
+    >>> kerastools.reset_training(model)
+    >>> history_2 = model.fit(x, y, epochs=3, shuffle=False, verbose=0)   # same curve
+
+    Raises:
+        ConfigError: the model was not compiled with `kerastools.compile`
+            while built, or was recompiled since.
+    """
+    state = _initial_states.get(model) if isinstance(model, keras.Model) else None
+    if state is None:
+        raise ConfigError(
+            "Argument `model` has no recorded initial state: compile it with "
+            "kerastools.compile(...) after it is built (models from build_mlp/build_cnn are). "
+            f"Received: model={getattr(model, 'name', model)!r}"
+        )
+    if model.optimizer is not state.optimizer:
+        raise ConfigError(
+            "Argument `model` was recompiled after kerastools.compile, so its recorded state "
+            "belongs to another optimizer; call kerastools.compile again."
+        )
+    model.set_weights(state.weights)
+    for variable, value in zip(model.optimizer.variables, state.optimizer_values):
+        variable.assign(value)
+    return model
+
+
+def unwrap_optimizer(model_or_optimizer: Any) -> keras.optimizers.Optimizer:
+    """The optimizer doing the work: `model.optimizer`, unwrapped from a LossScaleOptimizer.
+
+    Example:
+    >>> unwrap_optimizer(model).__class__.__name__
+    'RMSprop'
+
+    Raises:
+        ConfigError: a model that is not compiled, or neither a model nor an optimizer.
+    """
+    optimizer = model_or_optimizer
+    if isinstance(model_or_optimizer, keras.Model):
+        optimizer = getattr(model_or_optimizer, "optimizer", None)
+        if optimizer is None:
+            raise ConfigError(
+                f"Argument `model` is not compiled, so it has no optimizer. "
+                f"Received: model={model_or_optimizer.name!r}"
+            )
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        raise ConfigTypeError(
+            f"Expected a compiled keras.Model or a keras optimizer. Received: {model_or_optimizer!r}"
+        )
+    inner = getattr(optimizer, "inner_optimizer", None)
+    return inner if isinstance(inner, keras.optimizers.Optimizer) else optimizer
+
+
+def current_learning_rate(model: Any) -> float:
+    """The learning rate the optimizer will use at its current step.
+
+    Works for a constant rate, a `LearningRateSchedule`, a callable and a
+    `LossScaleOptimizer` (mixed_float16).
+
+    Example:
+    >>> kerastools.current_learning_rate(model)
+    0.001
+
+    Args:
+        model: a compiled model or an optimizer.
+
+    Raises:
+        ConfigError: the model is not compiled.
+    """
+    optimizer = unwrap_optimizer(model)
+    value: Any = optimizer.learning_rate
+    if isinstance(value, Callable) and not hasattr(value, "numpy"):  # type: ignore[arg-type]
+        value = value()
+    return float(keras.ops.convert_to_numpy(value))
