@@ -44,7 +44,7 @@ docs-serve: install
 	$(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000
 
 test-fast: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --doctest-modules $(PYTEST_ARGS)
 
 # The builder, compile and callback tests again on JAX: Keras 3 users run both.
 test-jax: install

@@ -12,9 +12,12 @@ import pytest  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _doctest_namespace(request, doctest_namespace, tmp_path):
-    if not isinstance(request.node, pytest.DoctestItem):
+def _doctest_namespace(request):
+    # Only doctests get the namespace; requesting it lazily keeps `-p no:doctest` working.
+    if type(request.node).__name__ != "DoctestItem":
         return
+    doctest_namespace = request.getfixturevalue("doctest_namespace")
+    tmp_path = request.getfixturevalue("tmp_path")
     import keras
     import numpy as np
 

@@ -1,8 +1,8 @@
 """kerastools: composable training scaffolding for Keras 3.
 
-Example:
->>> import kerastools as kt
->>> model = kt.compile(kt.build_mlp(2, [16, 16]), optimizer="adam", learning_rate=0.01)
+Examples:
+    >>> import kerastools as kt
+    >>> model = kt.compile(kt.build_mlp(2, [16, 16]), optimizer="adam", learning_rate=0.01)
 """
 
 from kerastools import callbacks, errors

@@ -59,11 +59,11 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Pa
 def atomic_write(target: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file for writing; on success it atomically replaces `target`.
 
-    Example:
-    >>> with atomic_write(tmp_path / "manifest.json", "w") as handle:
-    ...     _ = handle.write("{}")
-    >>> (tmp_path / "manifest.json").read_text()
-    '{}'
+    Examples:
+        >>> with atomic_write(tmp_path / "manifest.json", "w") as handle:
+        ...     _ = handle.write("{}")
+        >>> (tmp_path / "manifest.json").read_text()
+        '{}'
     """
     if "w" not in mode:
         raise ValueError(f"atomic_write only writes; got mode={mode!r}")

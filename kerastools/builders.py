@@ -90,10 +90,10 @@ def build_mlp(
     Each hidden layer is a `Dense` named `dense_i`, followed by `dropout_i`
     when its dropout rate is above zero; the last layer is `output`.
 
-    Example:
-    >>> model = build_mlp(2, [16, 16], output_units=1)
-    >>> [layer.name for layer in model.layers]
-    ['input', 'dense_1', 'dense_2', 'output']
+    Examples:
+        >>> model = build_mlp(2, [16, 16], output_units=1)
+        >>> [layer.name for layer in model.layers]
+        ['input', 'dense_1', 'dense_2', 'output']
 
     Args:
         input_shape: features per sample, an int or a shape tuple.
@@ -211,12 +211,14 @@ def build_cnn(
 ) -> keras.Model:
     """Build a convolutional network: conv/pool stack, flatten, dense layers, output.
 
-    Example (seed 003's final net in one call):
-    >>> model = build_cnn(
-    ...     (28, 28, 1), [(32, 3), (64, 3), (128, 3)], dense=[120],
-    ...     regularizers={"hidden": ("l2", 1e-3), "output": ("l2", 1e-3)})
-    >>> [layer.name for layer in model.layers][1:]
-    ['conv_1', 'pool_1', 'conv_2', 'pool_2', 'conv_3', 'flatten', 'dense_1', 'output']
+    Examples:
+        Seed 003's final net in one call:
+
+        >>> model = build_cnn(
+        ...     (28, 28, 1), [(32, 3), (64, 3), (128, 3)], dense=[120],
+        ...     regularizers={"hidden": ("l2", 1e-3), "output": ("l2", 1e-3)})
+        >>> [layer.name for layer in model.layers][1:]
+        ['conv_1', 'pool_1', 'conv_2', 'pool_2', 'conv_3', 'flatten', 'dense_1', 'output']
 
     Args:
         input_shape: `(height, width, channels)`.
@@ -302,9 +304,9 @@ def suggest_hidden_units(
     N_h = N_s / ((N_i + N_o) * gamma), rounded to the nearest power of two
     (at least 1), then halved for each extra layer.
 
-    Example:
-    >>> suggest_hidden_units(60000, 784, 10, gamma=5, depth=2)
-    [16, 8]
+    Examples:
+        >>> suggest_hidden_units(60000, 784, 10, gamma=5, depth=2)
+        [16, 8]
 
     Args:
         n_samples: training samples N_s.

@@ -28,10 +28,10 @@ def _circles(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 def run_demo(output_dir: str | Path = "demo_output", *, epochs: int = 20, seed: int = 0) -> dict[str, Any]:
     """Train a small MLP on the circles set and return a summary dict.
 
-    Example:
-    >>> summary = run_demo(tmp_path, epochs=2)   # doctest: +SKIP
-    >>> sorted(summary)                          # doctest: +SKIP
-    ['final_metrics', 'model', 'optimizer', 'schedule', ...]
+    Examples:
+        >>> summary = run_demo(tmp_path, epochs=2)   # doctest: +SKIP
+        >>> sorted(summary)                          # doctest: +SKIP
+        ['final_metrics', 'model', 'optimizer', 'schedule', ...]
     """
     import keras
 
@@ -72,12 +72,14 @@ def run_demo(output_dir: str | Path = "demo_output", *, epochs: int = 20, seed: 
     )
     elapsed = time.perf_counter() - start
     optimizer = kt.optimization.unwrap_optimizer(model)
-    schedule = optimizer._learning_rate  # the schedule object, for its config
+    schedule = optimizer.get_config()["learning_rate"]
     return {
         "model": f"{model.name}: {[layer.name for layer in model.layers]} "
         f"({model.count_params()} parameters)",
         "optimizer": f"{type(optimizer).__name__} (beta_1={getattr(optimizer, 'beta_1', None)})",
-        "schedule": f"{type(schedule).__name__} {getattr(schedule, 'get_config', dict)()}",
+        "schedule": f"{schedule['class_name']} {schedule['config']}"
+        if isinstance(schedule, dict)
+        else f"constant {schedule}",
         "learning_rate": f"{kt.current_learning_rate(model):.3g} after "
         f"{int(optimizer.iterations.numpy())} steps",
         "epochs": len(history.history["loss"]),

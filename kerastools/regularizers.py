@@ -33,9 +33,9 @@ def make_regularizer(spec: Any, *, argument: str = "regularizers") -> keras.regu
     Keras' own `regularizers.get("l2")` silently means 0.01 and `"l1l2"` means
     zero, so only tuples with explicit factors are accepted.
 
-    Example:
-    >>> make_regularizer(("l2", 1e-3)).get_config()
-    {'l2': 0.001}
+    Examples:
+        >>> make_regularizer(("l2", 1e-3)).get_config()
+        {'l2': 0.001}
 
     Args:
         spec: `("l2", f)`, `("l1", f)`, `("l1_l2", f1, f2)`, a
@@ -86,12 +86,12 @@ def make_regularizer(spec: Any, *, argument: str = "regularizers") -> keras.regu
 class RegularizerMap:
     """A validated regularizer map that answers "which regularizer for this layer?".
 
-    Example:
-    >>> rmap = RegularizerMap({"hidden": ("l2", 1e-3)})
-    >>> rmap.for_layer("dense_1", "hidden").get_config()
-    {'l2': 0.001}
-    >>> rmap.for_layer("output", "output") is None
-    True
+    Examples:
+        >>> rmap = RegularizerMap({"hidden": ("l2", 1e-3)})
+        >>> rmap.for_layer("dense_1", "hidden").get_config()
+        {'l2': 0.001}
+        >>> rmap.for_layer("output", "output") is None
+        True
 
     Args:
         mapping: group or layer name -> spec (see `make_regularizer`), or None.

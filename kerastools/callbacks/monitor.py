@@ -28,9 +28,9 @@ _MIN_HINTS = ("loss", "error", "mse", "mae", "mape", "msle", "crossentropy", "hi
 def infer_mode(monitor: str) -> Literal["min", "max"]:
     """Which way `monitor` improves: "max" for accuracy-like names, "min" for loss-like ones.
 
-    Example:
-    >>> infer_mode("val_accuracy"), infer_mode("val_loss")
-    ('max', 'min')
+    Examples:
+        >>> infer_mode("val_accuracy"), infer_mode("val_loss")
+        ('max', 'min')
 
     Raises:
         ConfigError: the name matches neither family (or both); pass `mode`.
@@ -51,12 +51,12 @@ class MonitorCallback(keras.callbacks.Callback):
 
     Subclasses call `get_monitor_value(logs)` and `is_improvement(value, reference)`.
 
-    Example:
-    >>> class PrintBest(MonitorCallback):
-    ...     def on_epoch_end(self, epoch, logs=None):
-    ...         value = self.get_monitor_value(logs)
-    ...         if self.is_improvement(value, self.best):
-    ...             self.best = value
+    Examples:
+        >>> class PrintBest(MonitorCallback):
+        ...     def on_epoch_end(self, epoch, logs=None):
+        ...         value = self.get_monitor_value(logs)
+        ...         if self.is_improvement(value, self.best):
+        ...             self.best = value
 
     Args:
         monitor: the key in `logs` to watch, e.g. `"val_loss"`.

@@ -1,0 +1,34 @@
+"""The docs site's promises: every recipe runs, every page is reachable."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+RECIPES = sorted((ROOT / "docs" / "recipes").glob("*.md"))
+INCLUDE = re.compile(r'--8<-- "((?:examples|tests)/[^"]+)"')
+
+
+@pytest.mark.parametrize("page", RECIPES, ids=[p.name for p in RECIPES])
+def test_recipe_is_backed_by_a_script_ci_runs(page):
+    included = INCLUDE.findall(page.read_text())
+    assert included, f"{page.name} includes no script from examples/"
+    for relative in included:
+        path = ROOT / relative
+        assert path.is_file(), f"{page.name} includes missing {relative}"
+        assert path.suffix in (".py", ".ipynb")
+
+
+def test_every_recipe_is_in_the_nav():
+    nav = (ROOT / "mkdocs.yml").read_text()
+    missing = [p.name for p in RECIPES if f"recipes/{p.name}" not in nav]
+    assert not missing, f"recipe pages missing from mkdocs.yml nav: {missing}"
+
+
+def test_readme_opens_with_the_two_setup_commands():
+    head = (ROOT / "README.md").read_text().splitlines()[:25]
+    commands = [line.strip() for line in head if line.strip().startswith("make ")]
+    assert commands[:2] == ["make demo", "make test"]

@@ -1,0 +1,36 @@
+"""Every script in examples/ runs as a user would run it, on a fresh install.
+
+Recipe pages include these scripts (see test_docs.py), so this is what keeps the
+docs true. Each script accepts `--output-dir`; full-size runs are behind flags.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = sorted((ROOT / "examples").glob("*.py"))
+# Scripts too slow for every run even in their quick mode.
+SLOW: set[str] = set()
+
+
+@pytest.mark.parametrize(
+    "script",
+    [pytest.param(s, id=s.name, marks=[pytest.mark.slow] if s.name in SLOW else []) for s in SCRIPTS],
+)
+def test_example_runs(script, tmp_path):
+    env = dict(os.environ, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    result = subprocess.run(
+        [sys.executable, str(script), "--output-dir", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"{script.name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
