@@ -131,7 +131,7 @@ def build_mlp(
 
     inputs = keras.Input(shape=shape, name="input")
     x = inputs
-    for i, (size, act, rate) in enumerate(zip(units, activations, rates), start=1):
+    for i, (size, act, rate) in enumerate(zip(units, activations, rates, strict=True), start=1):
         x = _dense_layer(size, act, f"dense_{i}", rmap, "hidden")(x)
         if rate > 0:
             x = keras.layers.Dropout(rate, name=f"dropout_{i}")(x)
@@ -151,7 +151,7 @@ def _conv_spec(index: int, spec: Any) -> dict[str, Any]:
             )
         fields = dict(spec)
     elif isinstance(spec, (tuple, list)) and len(spec) in (2, 3):
-        fields = dict(zip(("filters", "kernel_size", "activation"), spec))
+        fields = dict(zip(("filters", "kernel_size", "activation"), spec, strict=False))
     else:
         raise ConfigTypeError(
             f"Argument `{argument}` must be (filters, kernel_size), (filters, kernel_size, "
@@ -278,7 +278,7 @@ def build_cnn(
     inputs = keras.Input(shape=shape, name="input")
     x = inputs
     pool_index = 0
-    for i, (layer_name, spec) in enumerate(zip(conv_names, convs)):
+    for i, (layer_name, spec) in enumerate(zip(conv_names, convs, strict=True)):
         x = keras.layers.Conv2D(
             **spec, kernel_regularizer=rmap.for_layer(layer_name, "conv"), name=layer_name
         )(x)
@@ -288,7 +288,7 @@ def build_cnn(
     x = keras.layers.Flatten(name="flatten")(x)
     if rate > 0 and not denses:
         x = keras.layers.Dropout(rate, name="dropout_0")(x)
-    for i, (layer_name, (units, activation)) in enumerate(zip(dense_names, denses), start=1):
+    for i, (layer_name, (units, activation)) in enumerate(zip(dense_names, denses, strict=True), start=1):
         x = _dense_layer(units, activation, layer_name, rmap, "hidden")(x)
         if rate > 0:
             x = keras.layers.Dropout(rate, name=f"dropout_{i}")(x)

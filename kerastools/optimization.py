@@ -149,7 +149,7 @@ class _InitialState:
 
 
 # Keyed weakly, so a model that is garbage collected takes its snapshot with it.
-_initial_states: "weakref.WeakKeyDictionary[keras.Model, _InitialState]" = weakref.WeakKeyDictionary()
+_initial_states: weakref.WeakKeyDictionary[keras.Model, _InitialState] = weakref.WeakKeyDictionary()
 
 
 def compile(
@@ -292,7 +292,7 @@ def reset_training(model: keras.Model) -> keras.Model:
             "belongs to another optimizer; call kerastools.compile again."
         )
     model.set_weights(state.weights)
-    for variable, value in zip(model.optimizer.variables, state.optimizer_values):
+    for variable, value in zip(model.optimizer.variables, state.optimizer_values, strict=True):
         variable.assign(value)
     return model
 
