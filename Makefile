@@ -8,7 +8,7 @@ EXTRAS ?= cpu,dev,docs,jupyter,tune
 PYTEST_ARGS ?=
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: install demo test test-fast test-jax test-slow test-browser lint typecheck docs docs-serve examples data benchmarks wheel clean
+.PHONY: wheel-check install demo test test-fast test-jax test-slow test-browser lint typecheck docs docs-serve examples data benchmarks wheel clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,15 @@ benchmarks: install
 
 wheel: install
 	$(PY) -m build --wheel --outdir dist .
+
+# The release check: the wheel installs into a clean venv where the demo runs.
+wheel-check: install
+	rm -rf build/wheel-check && mkdir -p build/wheel-check
+	$(PY) -m build --wheel --outdir build/wheel-check/dist . >build/wheel-check/build.log 2>&1 || (tail -20 build/wheel-check/build.log; exit 1)
+	$(PYTHON) -m venv build/wheel-check/venv
+	build/wheel-check/venv/bin/pip install --quiet "$$(ls build/wheel-check/dist/*.whl)[cpu]"
+	cd build/wheel-check && venv/bin/python -c "import kerastools; print('kerastools', kerastools.__version__)" \
+	  && venv/bin/python -m kerastools demo --epochs 2 --output-dir demo_output
 
 clean:
 	rm -rf $(VENV) site build dist *.egg-info

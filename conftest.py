@@ -10,6 +10,9 @@ os.environ.setdefault("KERASTOOLS_LIVEPLOT", "off")
 
 import pytest  # noqa: E402
 
+# Scripts that are run, not imported: --doctest-modules would import (and run) them.
+collect_ignore_glob = ["tests/browser/*", "tests/gpu/*", "tests/*_worker.py", "examples/*", "benchmarks/*"]
+
 
 @pytest.fixture(autouse=True)
 def _doctest_namespace(request):

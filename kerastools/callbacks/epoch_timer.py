@@ -1,0 +1,100 @@
+"""Time each epoch and measure training throughput, as metrics in `logs`.
+
+The seed articles compare training speed by hand with a stopwatch around
+`fit`; this makes it a logged metric that reaches `History`, `CSVLogger`
+and `TensorBoard` like any other.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import keras
+
+__all__ = ["EpochTimer"]
+
+logger = logging.getLogger(__name__)
+
+TIME_KEY = "epoch_time_s"
+THROUGHPUT_KEY = "samples_per_s"
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Write `epoch_time_s` and `samples_per_s` into `logs` at every epoch end.
+
+    `epoch_time_s` is the wall time of the whole epoch, validation included
+    (what the epoch costs). `samples_per_s` is training throughput: training
+    samples divided by the training part of the epoch, up to the start of
+    validation. Both are measured on the host at epoch boundaries; nothing runs
+    per batch.
+
+    The sample count is the one Keras' loss tracker accumulates (the batch size
+    of every step), read once per epoch. A model whose custom `train_step`
+    bypasses `compute_loss` counts no samples: then `samples_per_s` is left out
+    of `logs` and a warning is logged once per `fit`.
+
+    Example:
+    >>> history = model.fit(x, y, batch_size=16, epochs=2,
+    ...                     callbacks=[kt.callbacks.EpochTimer()], verbose=0)
+    >>> sorted(key for key in history.history if key != "loss")
+    ['epoch_time_s', 'samples_per_s']
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._epoch_start: float | None = None
+        self._train_end: float | None = None
+        self._samples: float | None = None
+        self._warned = False
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._epoch_start = None
+        self._warned = False
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._train_end = None
+        self._samples = None
+        self._epoch_start = time.perf_counter()
+
+    def on_test_begin(self, logs: dict[str, Any] | None = None) -> None:
+        # Validation inside fit: the training part of the epoch ends here.
+        if self._epoch_start is not None and self._train_end is None:
+            self._mark_train_end()
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        if self._epoch_start is None:
+            return  # on_epoch_begin never ran: nothing to time
+        if self._train_end is None:
+            self._mark_train_end()
+        now = time.perf_counter()
+        start, train_end = self._epoch_start, self._train_end
+        self._epoch_start = None
+        if logs is None:
+            return
+        logs[TIME_KEY] = now - start
+        train_time = (train_end if train_end is not None else now) - start
+        if self._samples is not None and train_time > 0:
+            logs[THROUGHPUT_KEY] = self._samples / train_time
+
+    def _mark_train_end(self) -> None:
+        # Reading the count waits for the device to finish the epoch's steps,
+        # so the clock is read after it.
+        self._samples = self._count_samples()
+        self._train_end = time.perf_counter()
+
+    def _count_samples(self) -> float | None:
+        tracker = getattr(self.model, "_loss_tracker", None)
+        count = getattr(tracker, "count", None)
+        samples = float(keras.ops.convert_to_numpy(count)) if count is not None else 0.0
+        if samples > 0:
+            return samples
+        if not self._warned:
+            self._warned = True
+            logger.warning(
+                "EpochTimer: the model counted no training samples (a custom train_step that "
+                "does not call compute_loss?), so %r is left out of the logs.",
+                THROUGHPUT_KEY,
+            )
+        return None

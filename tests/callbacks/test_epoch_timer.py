@@ -1,0 +1,79 @@
+"""EpochTimer: epoch time and training throughput reach History, with and without validation."""
+
+from __future__ import annotations
+
+import logging
+import types
+
+import keras
+import numpy as np
+import pytest
+
+import kerastools as kt
+from kerastools.callbacks import EpochTimer
+
+SAMPLES = 20
+
+
+def tiny_fit_setup():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(SAMPLES, 2)).astype("float32")
+    model = kt.compile(kt.build_mlp(2, [4]), optimizer="sgd", learning_rate=0.01)
+    return model, x, (x**2).sum(axis=1, keepdims=True)
+
+
+def test_time_and_throughput_are_logged_and_reset_across_two_fits():
+    model, x, y = tiny_fit_setup()
+    timer = EpochTimer()
+    for epochs in (2, 1):  # the same callback reused
+        history = model.fit(x, y, batch_size=8, epochs=epochs, callbacks=[timer], verbose=0)
+        times = np.array(history.history["epoch_time_s"])
+        rates = np.array(history.history["samples_per_s"])
+        assert len(times) == len(rates) == epochs
+        assert (times > 0).all()
+        # Without validation the whole epoch is training: rate * time = the 20 samples.
+        np.testing.assert_allclose(rates * times, SAMPLES, rtol=1e-3)
+
+
+def test_throughput_excludes_validation_time():
+    model, x, y = tiny_fit_setup()
+    history = model.fit(
+        x, y, batch_size=8, epochs=2, validation_data=(x, y), callbacks=[EpochTimer()], verbose=0
+    )
+    times = np.array(history.history["epoch_time_s"])
+    rates = np.array(history.history["samples_per_s"])
+    # The training part is shorter than the whole epoch, so rate * epoch time > samples.
+    assert (rates * times > SAMPLES).all()
+
+
+def test_model_that_counts_no_samples_gets_time_only_and_one_warning(caplog):
+    timer = EpochTimer()
+    timer.set_model(types.SimpleNamespace())  # no loss tracker, as with a bare custom train_step
+    timer.on_train_begin()
+    all_logs = []
+    with caplog.at_level(logging.WARNING, logger="kerastools.callbacks.epoch_timer"):
+        for epoch in range(2):
+            logs: dict = {}
+            timer.on_epoch_begin(epoch)
+            timer.on_epoch_end(epoch, logs)
+            all_logs.append(logs)
+    assert [sorted(logs) for logs in all_logs] == [["epoch_time_s"], ["epoch_time_s"]]
+    assert len(caplog.records) == 1
+    assert "counted no training samples" in caplog.records[0].getMessage()
+
+
+def test_standalone_evaluate_outside_an_epoch_is_ignored():
+    model, x, y = tiny_fit_setup()
+    timer = EpochTimer()
+    model.evaluate(x, y, callbacks=[timer], verbose=0)  # on_test_begin with no epoch running
+    history = model.fit(x, y, batch_size=8, epochs=1, callbacks=[timer], verbose=0)
+    assert history.history["samples_per_s"][0] * history.history["epoch_time_s"][
+        0
+    ] == pytest.approx(SAMPLES, rel=1e-3)
+
+
+def test_is_a_keras_callback_with_no_batch_hooks():
+    # Per-batch hooks would turn off Keras' asynchronous callback dispatch.
+    assert isinstance(EpochTimer(), keras.callbacks.Callback)
+    for hook in ("on_train_batch_begin", "on_train_batch_end", "on_batch_end"):
+        assert getattr(EpochTimer, hook) is getattr(keras.callbacks.Callback, hook)

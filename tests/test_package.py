@@ -1,0 +1,93 @@
+"""Package-level promises: public API shape, import cost, and no unsafe loading."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import kerastools
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "kerastools"
+SOURCES = sorted(PACKAGE.rglob("*.py"))
+# The one module allowed to talk to TensorFlow directly (device placement and
+# distribution have no backend-neutral Keras API).
+TENSORFLOW_MODULES = {"device.py"}
+
+
+def test_version_and_typed_marker():
+    assert re.fullmatch(r"\d+\.\d+\.\d+", kerastools.__version__)
+    assert (PACKAGE / "py.typed").is_file()
+
+
+@pytest.mark.parametrize("init", sorted(PACKAGE.rglob("__init__.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_init_declares_all_and_exports_exist(init):
+    tree = ast.parse(init.read_text())
+    names = [
+        node.value for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "__all__" for t in node.targets)
+    ]
+    assert names, f"{init} has no __all__"
+    module_name = ".".join(init.relative_to(ROOT).with_suffix("").parts[:-1])
+    module = __import__(module_name, fromlist=["*"])
+    for name in module.__all__:
+        assert hasattr(module, name), f"{module_name}.__all__ names missing {name}"
+
+
+def test_public_names_have_docstrings_with_examples():
+    missing = []
+    for module_name in ["kerastools", *[f"kerastools.{m}" for m in kerastools.__all__ if m != "__version__"]]:
+        module = __import__(module_name, fromlist=["*"]) if "." in module_name else kerastools
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if isinstance(obj, type(kerastools)) or not callable(obj):
+                continue
+            doc = obj.__doc__ or ""
+            if "Examples:" not in doc:
+                missing.append(f"{module_name}.{name}")
+    assert not missing, f"public names without an Examples: section: {missing}"
+
+
+UNSAFE = re.compile(r"\bimport pickle\b|\bpickle\.loads?\(|allow_pickle\s*=\s*True|(?<![\w.])eval\(|(?<![\w.])exec\(")
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_unsafe_loading(source):
+    text = source.read_text()
+    assert not UNSAFE.findall(text), f"{source.name} uses pickle/eval/exec"
+    for call in re.finditer(r"load_model\(([^)]*)\)", text):
+        assert "safe_mode=True" in call.group(1), f"{source.name}: load_model without safe_mode=True"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_tensorflow_is_imported_only_by_the_device_module(source):
+    if source.name in TENSORFLOW_MODULES:
+        return
+    tree = ast.parse(source.read_text())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            modules = [node.module or ""]
+        else:
+            continue
+        assert not any(m == "tensorflow" or m.startswith("tensorflow.") for m in modules), (
+            f"{source.relative_to(ROOT)} imports tensorflow; only {TENSORFLOW_MODULES} may"
+        )
+
+
+def test_import_stays_light():
+    """`import kerastools` must not pull in plotting or notebook machinery."""
+    code = (
+        "import sys, kerastools\n"
+        "heavy = [m for m in ('matplotlib', 'IPython', 'ipywidgets', 'pandas', 'keras_tuner') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "", f"import kerastools imported: {result.stdout.strip()}"
