@@ -39,17 +39,27 @@ def test_every_init_declares_all_and_exports_exist(init):
         assert hasattr(module, name), f"{module_name}.__all__ names missing {name}"
 
 
+def public_modules():
+    modules = [kerastools]
+    for name in kerastools.__all__:
+        value = getattr(kerastools, name)
+        if isinstance(value, type(kerastools)):
+            modules.append(value)
+    return modules
+
+
 def test_public_names_have_docstrings_with_examples():
     missing = []
-    for module_name in ["kerastools", *[f"kerastools.{m}" for m in kerastools.__all__ if m != "__version__"]]:
-        module = __import__(module_name, fromlist=["*"]) if "." in module_name else kerastools
+    for module in public_modules():
         for name in getattr(module, "__all__", []):
-            obj = getattr(module, name)
-            if isinstance(obj, type(kerastools)) or not callable(obj):
+            value = getattr(module, name)
+            # Exceptions are documented, with an example, in kerastools.errors' module docstring.
+            if isinstance(value, type(kerastools)) or not callable(value) or (
+                isinstance(value, type) and issubclass(value, BaseException)
+            ):
                 continue
-            doc = obj.__doc__ or ""
-            if "Examples:" not in doc:
-                missing.append(f"{module_name}.{name}")
+            if "Examples:" not in (value.__doc__ or ""):
+                missing.append(f"{module.__name__}.{name}")
     assert not missing, f"public names without an Examples: section: {missing}"
 
 
@@ -82,11 +92,13 @@ def test_tensorflow_is_imported_only_by_the_device_module(source):
 
 
 def test_import_stays_light():
-    """`import kerastools` must not pull in plotting or notebook machinery."""
+    """`import kerastools` pulls in nothing heavy beyond what `import keras` already does."""
     code = (
-        "import sys, kerastools\n"
-        "heavy = [m for m in ('matplotlib', 'IPython', 'ipywidgets', 'pandas', 'keras_tuner') if m in sys.modules]\n"
-        "print(','.join(heavy))\n"
+        "import sys, keras\n"
+        "candidates = ('matplotlib', 'IPython', 'ipywidgets', 'pandas', 'keras_tuner', 'h5py', 'jax')\n"
+        "before = {m for m in candidates if m in sys.modules}\n"
+        "import kerastools\n"
+        "print(','.join(m for m in candidates if m in sys.modules and m not in before))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]

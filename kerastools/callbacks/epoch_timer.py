@@ -35,11 +35,11 @@ class EpochTimer(keras.callbacks.Callback):
     bypasses `compute_loss` counts no samples: then `samples_per_s` is left out
     of `logs` and a warning is logged once per `fit`.
 
-    Example:
-    >>> history = model.fit(x, y, batch_size=16, epochs=2,
-    ...                     callbacks=[kt.callbacks.EpochTimer()], verbose=0)
-    >>> sorted(key for key in history.history if key != "loss")
-    ['epoch_time_s', 'samples_per_s']
+    Examples:
+        >>> history = model.fit(x, y, batch_size=16, epochs=2,
+        ...                     callbacks=[kt.callbacks.EpochTimer()], verbose=0)
+        >>> sorted(key for key in history.history if key != "loss")
+        ['epoch_time_s', 'samples_per_s']
     """
 
     def __init__(self) -> None:

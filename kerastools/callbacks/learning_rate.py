@@ -48,13 +48,13 @@ class LearningRateLogger(keras.callbacks.Callback):
     `optimizer._iterations`); it equals `optimizer.iterations` unless gradient
     accumulation is on, where it counts batches.
 
-    Example:
-    >>> logger = kt.callbacks.LearningRateLogger(per="batch")
-    >>> history = model.fit(x, y, batch_size=32, epochs=2, callbacks=[logger], verbose=0)
-    >>> history.history["learning_rate"], history.history["iterations"]
-    ([0.001, 0.001], [2, 4])
-    >>> len(logger.batch_history), logger.batch_history[-1]
-    (4, (3, 0.001))
+    Examples:
+        >>> logger = kt.callbacks.LearningRateLogger(per="batch")
+        >>> history = model.fit(x, y, batch_size=32, epochs=2, callbacks=[logger], verbose=0)
+        >>> history.history["learning_rate"], history.history["iterations"]
+        ([0.001, 0.001], [2, 4])
+        >>> len(logger.batch_history), logger.batch_history[-1]
+        (4, (3, 0.001))
 
     Args:
         per: `"epoch"` logs one value per epoch; `"batch"` also fills

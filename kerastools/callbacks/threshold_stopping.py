@@ -54,9 +54,9 @@ logger = logging.getLogger(__name__)
 class StoppingReason(enum.Enum):
     """Why `ThresholdEarlyStopping` stopped training (or that it did not).
 
-    Example:
-    >>> StoppingReason.THRESHOLD_REACHED.value
-    'threshold_reached'
+    Examples:
+        >>> StoppingReason.THRESHOLD_REACHED.value
+        'threshold_reached'
     """
 
     NOT_STOPPED = "not_stopped"
@@ -209,15 +209,15 @@ def stop_decision(
     A pure function of the value sequence; the rule is spelled out in this
     module's docstring. `ThresholdEarlyStopping` calls it after every epoch.
 
-    Example:
-    >>> stop_decision([0.81, 0.93, 0.96], mode="max", threshold=0.95).should_stop
-    False
-    >>> decision = stop_decision([0.81, 0.93, 0.96, 0.96], mode="max", threshold=0.95,
-    ...                          monitor="val_accuracy")
-    >>> decision.should_stop, decision.reason.name
-    (True, 'THRESHOLD_REACHED')
-    >>> decision.message
-    'val_accuracy=0.96 >= threshold=0.95 and it improved by no more than min_delta=0 on the previous epoch for 1 epoch(s) in a row (patience=1)'
+    Examples:
+        >>> stop_decision([0.81, 0.93, 0.96], mode="max", threshold=0.95).should_stop
+        False
+        >>> decision = stop_decision([0.81, 0.93, 0.96, 0.96], mode="max", threshold=0.95,
+        ...                          monitor="val_accuracy")
+        >>> decision.should_stop, decision.reason.name
+        (True, 'THRESHOLD_REACHED')
+        >>> decision.message
+        'val_accuracy=0.96 >= threshold=0.95 and it improved by no more than min_delta=0 on the previous epoch for 1 epoch(s) in a row (patience=1)'
 
     Args:
         values: the monitored value of each epoch so far, oldest first.
@@ -276,13 +276,13 @@ class ThresholdEarlyStopping(MonitorCallback):
     this callback did not stop), `stopping_reason` and `stopping_message` tell
     what happened. The message is logged once and printed when `verbose`.
 
-    Example:
-    >>> stopper = kt.callbacks.ThresholdEarlyStopping("loss", threshold=100.0, patience=0)
-    >>> history = model.fit(x, y, epochs=5, callbacks=[stopper], verbose=0)
-    >>> stopper.stopped_epoch, stopper.stopping_reason.name
-    (1, 'THRESHOLD_REACHED')
-    >>> stopper.stopping_message
-    'Epoch 1: loss=... <= threshold=100; stopping training.'
+    Examples:
+        >>> stopper = kt.callbacks.ThresholdEarlyStopping("loss", threshold=100.0, patience=0)
+        >>> history = model.fit(x, y, epochs=5, callbacks=[stopper], verbose=0)
+        >>> stopper.stopped_epoch, stopper.stopping_reason.name
+        (1, 'THRESHOLD_REACHED')
+        >>> stopper.stopping_message
+        'Epoch 1: loss=... <= threshold=100; stopping training.'
 
     Args:
         monitor: the key in `logs` to watch. Defaults to `"val_accuracy"`.
