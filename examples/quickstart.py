@@ -3,14 +3,13 @@
 import argparse
 
 import kerastools as kt
-from kerastools.demo import _circles
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--output-dir", default="examples_output")
 parser.add_argument("--epochs", type=int, default=5)
 args = parser.parse_args()
 
-x, y = _circles(1000, seed=0)
+x, y = kt.datasets.make_circles(1000, noise=0.08, seed=0)
 model = kt.build_mlp(2, [16, 16], output_activation="sigmoid")
 kt.compile(model, optimizer="adam", learning_rate=0.01, schedule="exponential",
            decay_steps=1, decay_rate=0.8, steps_per_epoch=32, metrics=["accuracy"])

@@ -204,6 +204,16 @@ def _holdout_size(argument: str, value: Any, n: int) -> int:
     return round(fraction * n)
 
 
+def _as_array(argument: str, value: Any) -> np.ndarray:
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as error:  # ragged nested lists
+        raise ConfigError(
+            f"Argument `{argument}` must be an array (or nested lists of equal lengths) with "
+            f"samples along the first axis: {error}"
+        ) from error
+
+
 def split(
     X: Any,
     y: Any,
@@ -247,8 +257,8 @@ def split(
             sizes that leave no training sample, or a `seed` with
             `shuffle=False` (it would have no effect).
     """
-    inputs = np.asarray(X)
-    targets = np.asarray(y)
+    inputs = _as_array("X", X)
+    targets = _as_array("y", y)
     if inputs.ndim == 0 or targets.ndim == 0:
         raise ConfigError(
             "Arguments `X` and `y` must be arrays with samples along the first axis. "

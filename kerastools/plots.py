@@ -44,6 +44,10 @@ __all__ = [
 # Up to this many classes, integer targets are drawn as categories with a legend.
 _MAX_CLASSES = 10
 _MAX_PROFILE_SAMPLES = 10
+# Keys kerastools' and Keras' callbacks log that are not model metrics; drawn only when asked for.
+_BOOKKEEPING_KEYS = frozenset(
+    {"learning_rate", "lr", "iterations", "epoch_time_s", "samples_per_s"}
+)
 
 
 def _figure(width: float, height: float, figure: Figure | None = None) -> Figure:
@@ -86,10 +90,10 @@ def save_figure(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 100)
     A reader (a docs build, a browser) never sees half an image, and a crash
     mid-write leaves the previous file in place.
 
-    Example:
-    >>> fig = kerastools.plots.points(x, y)
-    >>> kerastools.plots.save_figure(fig, tmp_path / "points.png").endswith("points.png")
-    True
+    Examples:
+        >>> fig = kerastools.plots.points(x, y)
+        >>> kerastools.plots.save_figure(fig, tmp_path / "points.png").endswith("points.png")
+        True
 
     Args:
         figure: the figure to write.
@@ -158,19 +162,21 @@ def training_curves(
 ) -> Figure:
     """Seed 002's panels: loss, loss on a log scale, then each metric; train vs validation.
 
-    Example:
-    >>> model = kerastools.compile(kerastools.build_mlp(2, [8]), metrics=["mae"])
-    >>> history = model.fit(x, y, validation_split=0.25, epochs=2, verbose=0)
-    >>> fig = kerastools.plots.training_curves(history)
-    >>> [ax.get_title() for ax in fig.axes]
-    ['loss', 'loss (log scale)', 'mae']
+    Examples:
+        >>> model = kerastools.compile(kerastools.build_mlp(2, [8]), metrics=["mae"])
+        >>> history = model.fit(x, y, validation_split=0.25, epochs=2, verbose=0)
+        >>> fig = kerastools.plots.training_curves(history)
+        >>> [ax.get_title() for ax in fig.axes]
+        ['loss', 'loss (log scale)', 'mae']
 
     Args:
         history: the `History` that `model.fit` returns, or its `.history`
             dict. Keys that appear mid-run are drawn on the epochs they cover.
         metrics: the metrics to draw after the two loss panels, by their
-            training name (`"accuracy"`, not `"val_accuracy"`). Defaults to
-            None (every logged key that is not a loss or a `val_` key).
+            training name (`"accuracy"`, not `"val_accuracy"`), or a
+            callback's key such as `"learning_rate"`. Defaults to None (every
+            logged metric; the bookkeeping keys `learning_rate`, `lr`,
+            `iterations`, `epoch_time_s` and `samples_per_s` only when named).
         figure: a figure to clear and draw into instead of a new one.
             Defaults to None.
 
@@ -188,7 +194,7 @@ def training_curves(
         )
     trained = [key for key in values if not key.startswith("val_") and key != "loss"]
     if metrics is None:
-        chosen = trained
+        chosen = [key for key in trained if key not in _BOOKKEEPING_KEYS]
     else:
         if isinstance(metrics, (str, bytes)) or not isinstance(metrics, Sequence):
             raise ConfigTypeError(
@@ -204,8 +210,12 @@ def training_curves(
     total = max(len(series) for series in values.values())
     panels = [("loss", "loss", False), ("loss", "loss (log scale)", True)]
     panels += [(name, name, False) for name in chosen]
-    fig = _figure(*_grid_size(len(panels), 3, 4.0), figure=figure)
-    for ax, (key, title, log) in zip(_panels(fig, len(panels), 3), panels, strict=True):
+    from matplotlib.ticker import MaxNLocator
+
+    columns = 2 if len(panels) == 4 else 3  # 2x2 rather than 3 + 1
+    fig = _figure(*_grid_size(len(panels), columns, 4.0), figure=figure)
+    for ax, (key, title, log) in zip(_panels(fig, len(panels), columns), panels, strict=True):
+        has_validation = bool(values.get(f"val_{key}"))
         for name, label in ((key, "train"), (f"val_{key}", "validation")):
             series = values.get(name)
             if series:
@@ -219,8 +229,10 @@ def training_curves(
             ax.set_yscale("log")
         ax.set_title(title)
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
-        ax.legend()
+        if has_validation:
+            ax.legend()
     return fig
 
 
@@ -281,10 +293,10 @@ def points(X: Any, y: Any, *, figure: Figure | None = None) -> Figure:
     Two features: a scatter plot coloured by class (with a legend) or by
     value (with a colorbar). One feature: the target against the input.
 
-    Example:
-    >>> fig = kerastools.plots.points(x, y)   # 2 features, continuous y: scatter + colorbar
-    >>> len(fig.axes)
-    2
+    Examples:
+        >>> fig = kerastools.plots.points(x, y)   # 2 features, continuous y: scatter + colorbar
+        >>> len(fig.axes)
+        2
 
     Args:
         X: inputs of shape `(n, 2)`, `(n, 1)` or `(n,)`.
@@ -307,6 +319,7 @@ def points(X: Any, y: Any, *, figure: Figure | None = None) -> Figure:
         ax.set_ylabel("y")
     else:
         _scatter(fig, ax, inputs, targets)
+        ax.set_aspect("equal", adjustable="datalim")  # circles look like circles
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
     ax.set_title(f"{len(inputs)} samples")
@@ -339,10 +352,10 @@ def model_response(
     with several outputs is drawn as its arg-max class. One feature: the
     prediction as a line over the data's range.
 
-    Example:
-    >>> fig = kerastools.plots.model_response(model, x, y, grid=20)
-    >>> [ax.get_title() for ax in fig.axes][0]
-    'model response'
+    Examples:
+        >>> fig = kerastools.plots.model_response(model, x, y, grid=20)
+        >>> [ax.get_title() for ax in fig.axes][0]
+        'model response'
 
     Args:
         model: a model taking inputs with 1 or 2 features.
@@ -494,10 +507,10 @@ def weight_histograms(
     live on another scale); a layer with only 1-D weights (batch
     normalisation) shows those.
 
-    Example:
-    >>> fig = kerastools.plots.weight_histograms(model)
-    >>> [ax.get_title().split()[0] for ax in fig.axes]
-    ['dense_1', 'output']
+    Examples:
+        >>> fig = kerastools.plots.weight_histograms(model)
+        >>> [ax.get_title().split()[0] for ax in fig.axes]
+        ['dense_1', 'output']
 
     Args:
         model: a built model.
@@ -545,10 +558,10 @@ def activation_profiles(
     others in grey: a layer that is mostly grey for every input is bigger
     than it needs to be.
 
-    Example:
-    >>> fig = kerastools.plots.activation_profiles(model, x[:3])
-    >>> len(fig.axes)   # 3 samples x 1 hidden layer
-    3
+    Examples:
+        >>> fig = kerastools.plots.activation_profiles(model, x[:3])
+        >>> len(fig.axes)   # 3 samples x 1 hidden layer
+        3
 
     Args:
         model: a functional or built Sequential model.
@@ -607,7 +620,14 @@ def activation_profiles(
             if sample == 0:
                 ax.set_title(f"{layer.name} ({len(values)} units)")
             if column == 0:
-                ax.set_ylabel(f"sample {sample}")
+                values_in = batch[sample].ravel()
+                # Small inputs (seed 004's 1-D points) are named by value, images by index.
+                name = (
+                    "(" + ", ".join(f"{value:.3g}" for value in values_in) + ")"
+                    if values_in.size <= 4
+                    else f"{sample}"
+                )
+                ax.set_ylabel(f"input {name}")
             if sample == len(batch) - 1:
                 ax.set_xlabel("neuron")
     return fig
@@ -626,11 +646,11 @@ def filters(
     All kernels share one symmetric colour scale (blue negative, red
     positive), so their strengths can be compared.
 
-    Example:
-    >>> cnn = kerastools.build_cnn((12, 12, 1), [(4, 3), (6, 3)])
-    >>> fig = kerastools.plots.filters(cnn, "conv_1")
-    >>> len(fig.axes)
-    4
+    Examples:
+        >>> cnn = kerastools.build_cnn((12, 12, 1), [(4, 3), (6, 3)])
+        >>> fig = kerastools.plots.filters(cnn, "conv_1")
+        >>> len(fig.axes)
+        4
 
     Args:
         model: the model.
@@ -686,11 +706,11 @@ def feature_maps(
     Early conv layers still show the object's outline; deeper ones are
     smaller and more abstract.
 
-    Example:
-    >>> cnn = kerastools.build_cnn((12, 12, 1), [(4, 3), (6, 3)])
-    >>> image = np.random.default_rng(0).random((12, 12, 1))
-    >>> len(kerastools.plots.feature_maps(cnn, image, "conv_2").axes)
-    6
+    Examples:
+        >>> cnn = kerastools.build_cnn((12, 12, 1), [(4, 3), (6, 3)])
+        >>> image = np.random.default_rng(0).random((12, 12, 1))
+        >>> len(kerastools.plots.feature_maps(cnn, image, "conv_2").axes)
+        6
 
     Args:
         model: a functional or built Sequential model.

@@ -6,6 +6,7 @@ docs true. Each script accepts `--output-dir`; full-size runs are behind flags.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -17,12 +18,27 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((ROOT / "examples").glob("*.py"))
 # Scripts too slow for every run even in their quick mode.
 SLOW: set[str] = set()
+# Scripts that need something a machine may lack: skipped, with the reason.
+NEEDS = {
+    "fashion_mnist_cnn.py": (
+        Path("/usr/share/datasets/fashion-mnist").is_dir(),
+        "Debian's dataset-fashion-mnist is not installed (make test installs it as root)",
+    ),
+    "keras_tuner_search.py": (
+        importlib.util.find_spec("keras_tuner") is not None,
+        "keras-tuner is not installed (extra `tune`)",
+    ),
+}
 
 
-@pytest.mark.parametrize(
-    "script",
-    [pytest.param(s, id=s.name, marks=[pytest.mark.slow] if s.name in SLOW else []) for s in SCRIPTS],
-)
+def marks(script: Path) -> list[pytest.MarkDecorator]:
+    found = [pytest.mark.slow] if script.name in SLOW else []
+    if script.name in NEEDS and not NEEDS[script.name][0]:
+        found.append(pytest.mark.skip(reason=NEEDS[script.name][1]))
+    return found
+
+
+@pytest.mark.parametrize("script", [pytest.param(s, id=s.name, marks=marks(s)) for s in SCRIPTS])
 def test_example_runs(script, tmp_path):
     env = dict(os.environ, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
     result = subprocess.run(
