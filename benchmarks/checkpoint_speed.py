@@ -1,0 +1,180 @@
+"""Cost of `PeriodicCheckpoint`: write throughput, and fit time with a save every epoch.
+
+1. Throughput (MB/s of variable data) of the callback's save path, measured
+   from the epoch-end hook until the file and the manifest are on disk (host
+   copy, HDF5 write, SHA-256, fsync, rename, manifest), against raw h5py
+   writing the same numpy arrays to one file: once as a bare write, and once
+   fsynced, which is the durability the checkpoint promises. Target: >= 0.8
+   of raw h5py with fsync.
+2. Fit-time ratio on seed 000's workload: the "squares" regression on 2000
+   points, a 2-16-16-1 relu MLP, Adam at 0.01, batch 32, 50 epochs, with
+   `PeriodicCheckpoint(every_epochs=1)` against no callback. Target: <= 1.03.
+
+Runs alternate (the order rotates every round) and each ratio is the median
+over rounds of the ratio within a round.
+
+    .venv/bin/python benchmarks/checkpoint_speed.py            # 50 epochs, 3 rounds, ~100 MB
+    .venv/bin/python benchmarks/checkpoint_speed.py --quick    # a smoke run, ~20 s
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import h5py
+import keras
+import numpy as np
+
+import kerastools as kt
+
+
+def squares_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Seed 000's "squares" set: points in [-1, 1]^2, target x1^2 + x2^2."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1.0, 1.0, size=(n, 2)).astype("float32")
+    return x, (x**2).sum(axis=1, keepdims=True).astype("float32")
+
+
+# -- 1. write throughput -----------------------------------------------------
+
+
+def big_model(megabytes: float) -> keras.Model:
+    """An MLP whose weights plus Adam's two slots take about `megabytes`."""
+    width = 1024
+    params = int(megabytes * 1e6 / 4 / 3)  # float32, weights + 2 slots
+    depth = max(1, params // (width * width))
+    model = kt.build_mlp(width, [width] * depth)
+    return kt.compile(model, optimizer="adam", learning_rate=1e-3)  # builds the slots
+
+
+def raw_h5py(arrays: list[np.ndarray], path: Path, fsync: bool) -> None:
+    with h5py.File(path, "w") as handle:
+        for index, array in enumerate(arrays):
+            handle.create_dataset(f"{index:05d}", data=array)
+    if fsync:
+        with open(path, "rb+") as handle:
+            os.fsync(handle.fileno())
+
+
+def checkpoint_save(model: keras.Model, directory: Path, epoch: int) -> None:
+    """One epoch-end save through the callback, until it is on disk."""
+    callback = kt.callbacks.PeriodicCheckpoint(directory)
+    callback.set_model(model)
+    callback.on_train_begin()
+    callback.on_epoch_end(epoch, {"loss": 1.0})
+    callback.on_train_end()
+
+
+def throughput(megabytes: float, rounds: int) -> dict[str, list[float]]:
+    model = big_model(megabytes)
+    variables = model.weights + model.optimizer.variables
+    arrays = [keras.ops.convert_to_numpy(v) for v in variables]
+    nbytes = sum(array.nbytes for array in arrays)
+    print(f"throughput: {len(arrays)} arrays, {nbytes / 1e6:.1f} MB per file")
+    work = Path(tempfile.mkdtemp(prefix="kt-ckpt-bench-", dir=os.environ.get("BENCH_DIR")))
+    variants: dict[str, Callable[[int], None]] = {
+        "raw h5py": lambda i: raw_h5py(arrays, work / f"raw-{i}.h5", fsync=False),
+        "raw h5py+fsync": lambda i: raw_h5py(arrays, work / f"sync-{i}.h5", fsync=True),
+        "PeriodicCheckpoint": lambda i: checkpoint_save(model, work / "ckpt", i),
+    }
+    speeds: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
+    try:
+        for name in names:  # warm up (h5py, file system)
+            variants[name](0)
+        for round_index in range(rounds):
+            shift = round_index % len(names)
+            for name in names[shift:] + names[:shift]:
+                start = time.perf_counter()
+                variants[name](round_index + 1)
+                speeds[name].append(nbytes / 1e6 / (time.perf_counter() - start))
+            # Deleting old files is keep_last's job, not writing: do it untimed.
+            for leftover in [*work.glob("*.h5"), *work.glob("ckpt/*")]:
+                leftover.unlink()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return speeds
+
+
+# -- 2. fit time ---------------------------------------------------------------
+
+
+def time_fit(model: keras.Model, x: np.ndarray, y: np.ndarray, epochs: int, callbacks: list) -> float:
+    kt.reset_training(model)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=32, epochs=epochs, callbacks=callbacks, verbose=0)
+    return time.perf_counter() - start
+
+
+def fit_times(epochs: int, rounds: int) -> dict[str, list[float]]:
+    keras.utils.set_random_seed(0)
+    x, y = squares_data(2000)
+    model = kt.compile(
+        kt.build_mlp(2, [16, 16], activation="relu"), optimizer="adam", learning_rate=0.01
+    )
+    work = Path(tempfile.mkdtemp(prefix="kt-ckpt-fit-", dir=os.environ.get("BENCH_DIR")))
+    counter = iter(range(10**6))
+    variants: dict[str, Callable[[], list]] = {
+        "no callback": lambda: [],
+        "every_epochs=1": lambda: [
+            kt.callbacks.PeriodicCheckpoint(work / f"run-{next(counter)}", every_epochs=1)
+        ],
+    }
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    names = list(variants)
+    try:
+        for factory in variants.values():  # trace the train function first
+            time_fit(model, x, y, 1, factory())
+        for round_index in range(rounds):
+            shift = round_index % len(names)
+            for name in names[shift:] + names[:shift]:
+                times[name].append(time_fit(model, x, y, epochs, variants[name]()))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return times
+
+
+def median_ratio(values: list[float], baseline: list[float]) -> float:
+    return statistics.median(v / b for v, b in zip(values, baseline, strict=True))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: 8 MB, 5 epochs, 3 rounds")
+    parser.add_argument("--megabytes", type=float, default=100.0, help="checkpoint size")
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (median)")
+    args = parser.parse_args(argv)
+    megabytes, epochs, rounds = (8.0, 5, 3) if args.quick else (args.megabytes, args.epochs, args.rounds)
+    if rounds < 1 or epochs < 1 or megabytes <= 0:
+        parser.error("--rounds, --epochs and --megabytes must be positive")
+    print(f"backend={keras.backend.backend()}  rounds={rounds}")
+
+    speeds = throughput(megabytes, rounds)
+    print(f"{'writer':<20} {'median MB/s':>12} {'vs raw':>7} {'vs raw+fsync':>13}")
+    for name, values in speeds.items():
+        print(
+            f"{name:<20} {statistics.median(values):>12.0f} "
+            f"{median_ratio(values, speeds['raw h5py']):>7.2f} "
+            f"{median_ratio(values, speeds['raw h5py+fsync']):>13.2f}"
+        )
+    print("target: PeriodicCheckpoint >= 0.80 of raw h5py with fsync")
+
+    times = fit_times(epochs, rounds)
+    print(f"\nfit: seed-000 squares, 2-16-16-1 relu, Adam 0.01, batch 32, {epochs} epochs")
+    print(f"{'variant':<16} {'median s':>9} {'ratio':>7}")
+    for name, values in times.items():
+        ratio = median_ratio(values, times["no callback"])
+        print(f"{name:<16} {statistics.median(values):>9.3f} {ratio:>7.3f}")
+    print("target: every_epochs=1 <= 1.03")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,407 @@
+"""Save weights every N epochs or steps, keep the last k and the best, never half-written.
+
+What Keras' `ModelCheckpoint` lacks: a period in epochs or optimizer steps,
+pruning to the last k files, the optimizer state in the file (so a resumed
+learning-rate schedule continues), atomic writes and a manifest with the
+metrics, size and checksum of every file. Read the directory back with
+`kerastools.checkpoints`.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import keras
+from keras.src.utils.io_utils import print_msg
+
+from kerastools._validation import check_bool, check_choice, check_int, check_name
+from kerastools.callbacks.monitor import Mode, MonitorCallback, infer_mode
+from kerastools.checkpoints import (
+    BEST_NAME,
+    CheckpointInfo,
+    Kind,
+    _check_directory,
+    _host_array,
+    _Manifest,
+    _optimizer_of,
+    _plain_metrics,
+    _read_manifest,
+    _remove_orphans,
+    _remove_stale_temporaries,
+    _settle_pending,
+    _take_snapshot,
+    _write_checkpoint_file,
+    _write_manifest,
+    is_chief,
+)
+from kerastools.errors import CheckpointError, ConfigError
+
+__all__ = ["PeriodicCheckpoint"]
+
+logger = logging.getLogger(__name__)
+
+
+class PeriodicCheckpoint(keras.callbacks.Callback):
+    """Save the weights (and optimizer state) every N epochs or N optimizer steps.
+
+    Files are named so they sort in time order: `epoch-0005.weights.h5` or
+    `step-00012000.weights.h5`. `keep_last=k` deletes older periodic files so
+    exactly k remain; `save_best="val_loss"` keeps a separate
+    `best.weights.h5` that pruning never touches. `manifest.json` records,
+    for each file, the epoch, step, the metrics in `logs` at that moment, the
+    wall time, size and SHA-256: read it with
+    `kerastools.checkpoints.list_checkpoints` to choose the epoch that
+    generalised best, and load with `load_checkpoint` or `resume`.
+
+    Every file is written to a temporary file in the directory, fsynced and
+    renamed over its target, so a kill at any moment (even mid-save) leaves
+    the previous checkpoints intact; leftovers of an interrupted write are
+    removed at the next `on_train_begin`. Under a distribution strategy only
+    the chief (`kerastools.checkpoints.is_chief`) writes; other workers never
+    touch the directory.
+
+    Saving copies the state to host memory and returns; the file and the
+    manifest are written by a background thread while training goes on (one
+    write at a time), and everything is on disk when `fit` returns. Steps are
+    counted on the host from the optimizer's step counter at the start of
+    `fit`, so a resumed run continues the numbering and per-batch work is
+    one addition, except at the steps that save. `save_best` is
+    judged at epoch ends, where validation metrics exist. The callback is
+    reusable across `fit` calls: its state (best value, files) comes from the
+    manifest at each `on_train_begin`. One writer per directory.
+
+    Examples:
+        >>> checkpoint = kt.callbacks.PeriodicCheckpoint(
+        ...     tmp_path, every_epochs=2, keep_last=2, save_best="val_loss")
+        >>> _ = model.fit(x, y, validation_split=0.25, epochs=6, verbose=0,
+        ...               callbacks=[checkpoint])
+        >>> sorted(path.name for path in tmp_path.iterdir())
+        ['best.weights.h5', 'epoch-0004.weights.h5', 'epoch-0006.weights.h5', 'manifest.json']
+
+        Every 500 optimizer steps instead (a long epoch survives a crash too):
+
+        >>> checkpoint = kt.callbacks.PeriodicCheckpoint(tmp_path / "steps", every_steps=500)
+
+    Args:
+        directory: where the files and `manifest.json` go; created at the
+            start of training.
+        every_epochs: save after every this many epochs. Ignored (and must
+            stay at its default) when `every_steps` is given. Defaults to 1.
+        every_steps: save after every this many optimizer steps (training
+            batches, counted on from the optimizer's step counter) instead
+            of epochs. Defaults to None.
+        keep_last: keep only the newest this many periodic files (the best
+            file is kept apart); None keeps all. Defaults to None.
+        save_best: a key of the epoch `logs` (e.g. `"val_loss"`) whose best
+            value is kept in `best.weights.h5`; None keeps no best file.
+            Defaults to None.
+        mode: `"min"`, `"max"` or `"auto"` (inferred from the name), for
+            `save_best` only. Defaults to `"auto"`.
+        include_optimizer: also save the optimizer's step counter and slot
+            variables, so a resumed run continues its schedule exactly.
+            Defaults to True.
+        verbose: 1 prints a line per file written. Defaults to 0.
+
+    Raises:
+        ConfigError: both or neither of `every_epochs`/`every_steps`, a
+            number below 1, `mode` without `save_best`, or a `mode` that
+            cannot be inferred.
+        ConfigTypeError: an argument of the wrong type.
+        CheckpointError: during training, when the directory or a file
+            cannot be written, or its manifest is not valid.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        every_epochs: int | None = 1,
+        every_steps: int | None = None,
+        keep_last: int | None = None,
+        save_best: str | None = None,
+        mode: Mode = "auto",
+        include_optimizer: bool = True,
+        verbose: int = 0,
+    ):
+        super().__init__()
+        self.directory: Path = _check_directory(directory)
+        if every_steps is not None:
+            self.every_steps: int | None = check_int("every_steps", every_steps, low=1)
+            # every_epochs=1 is the default; anything else asks for both periods.
+            if every_epochs is not None and (isinstance(every_epochs, bool) or every_epochs != 1):
+                raise ConfigError(
+                    "Pass either `every_epochs` or `every_steps`, not both. "
+                    f"Received: every_epochs={every_epochs!r}, every_steps={every_steps!r}"
+                )
+            self.every_epochs: int | None = None
+        else:
+            if every_epochs is None:
+                raise ConfigError(
+                    "One of `every_epochs` or `every_steps` must be given. "
+                    "Received: every_epochs=None, every_steps=None"
+                )
+            self.every_epochs = check_int("every_epochs", every_epochs, low=1)
+            self.every_steps = None
+        self.keep_last = None if keep_last is None else check_int("keep_last", keep_last, low=1)
+        mode = check_choice("mode", mode, ["auto", "min", "max"])  # type: ignore[assignment]
+        # The monitor/mode/"is it better" logic is MonitorCallback's; we hold
+        # one instead of inheriting because save_best is optional.
+        self._monitor: MonitorCallback | None = None
+        if save_best is not None:
+            monitor = str(check_name("save_best", save_best, allow_none=False))
+            if mode == "auto":
+                try:
+                    mode = infer_mode(monitor)
+                except ConfigError:
+                    raise ConfigError(
+                        f"Cannot infer whether {monitor!r} should be minimised or maximised; "
+                        f"pass mode='min' or mode='max'. Received: save_best={monitor!r}, "
+                        "mode='auto'"
+                    ) from None
+            self._monitor = MonitorCallback(monitor, mode)
+        elif mode != "auto":
+            raise ConfigError(
+                "Argument `mode` only applies together with `save_best`. "
+                f"Received: mode={mode!r}, save_best=None"
+            )
+        self.include_optimizer = check_bool("include_optimizer", include_optimizer)
+        self.verbose = check_int("verbose", verbose, low=0)
+        # Per-batch hooks are dispatched asynchronously unless a callback
+        # overrides them; saving mid-epoch must be synchronous, epochs need not.
+        self.async_safe = self.every_steps is None
+        self._chief = True
+        self._manifest: _Manifest | None = None
+        self._writer = _BackgroundWriter(self.directory)
+        self._step = 0
+        self._epoch = 0
+        self._epoch_start_step = 0
+
+    @property
+    def save_best(self) -> str | None:
+        """The monitored key for `best.weights.h5`, or None."""
+        return None if self._monitor is None else self._monitor.monitor
+
+    @property
+    def mode(self) -> Literal["min", "max"] | None:
+        """`"min"` or `"max"` (resolved from `"auto"`), or None without `save_best`."""
+        return None if self._monitor is None else self._monitor.mode
+
+    @property
+    def best(self) -> float | None:
+        """The best monitored value so far (from the manifest when resuming), or None."""
+        return None if self._monitor is None else self._monitor.best
+
+    # -- hooks ---------------------------------------------------------------
+
+    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        self._chief = is_chief()
+        if not self._chief:
+            return
+        # A fit that raised skipped on_train_end: its write may still be running.
+        self._writer.reset()
+        _wait_for_earlier_writes(self.directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CheckpointError(
+                f"Cannot create the checkpoint directory {self.directory}: {error}"
+            ) from error
+        stale = _remove_stale_temporaries(self.directory)
+        if stale:
+            logger.info("Removed %d unfinished checkpoint writes: %s", len(stale), stale)
+        manifest = _read_manifest(self.directory)
+        interrupted = bool(manifest.pending)
+        dropped = _settle_pending(manifest, self.keep_last)
+        if self._monitor is not None:
+            self._monitor.best = self._monitor.worst_value()
+            recorded = (
+                None if manifest.best is None else manifest.best.metrics.get(self._monitor.monitor)
+            )
+            same_rule = (manifest.monitor, manifest.mode) == (
+                self._monitor.monitor,
+                self._monitor.mode,
+            )
+            if same_rule and recorded is not None:
+                self._monitor.best = recorded
+            manifest.monitor, manifest.mode = self._monitor.monitor, self._monitor.mode
+        self._manifest = manifest
+        if interrupted:
+            self._commit(manifest, dropped)
+        if self.keep_last is not None and manifest.checkpoints:
+            orphans = _remove_orphans(manifest)
+            if orphans:
+                logger.info("Removed checkpoint files the manifest does not list: %s", orphans)
+        self._step = self._optimizer_step()
+        self._epoch_start_step = self._step
+
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._epoch = epoch
+        self._epoch_start_step = self._step
+
+    def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        if self.every_steps is None or not self._chief:
+            return
+        # `batch` is the last batch run (several with steps_per_execution).
+        step = self._epoch_start_step + batch + 1
+        previous, self._step = self._step, step
+        if step // self.every_steps <= previous // self.every_steps:
+            return
+        steps_per_epoch = (self.params or {}).get("steps")
+        finished_epoch = steps_per_epoch is not None and batch + 1 >= steps_per_epoch
+        # On JAX the trained values live outside the variables during an epoch.
+        sync = getattr(self.model, "jax_state_sync", None)
+        if callable(sync):
+            sync()
+        epoch = self._epoch + 1 if finished_epoch else self._epoch
+        self._save([(f"step-{step:08d}.weights.h5", "step")], epoch, step, logs)
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        if not self._chief:
+            return
+        completed = epoch + 1
+        files: list[tuple[str, Kind]] = []
+        if self.every_epochs is not None and completed % self.every_epochs == 0:
+            files.append((f"epoch-{completed:04d}.weights.h5", "epoch"))
+        if self._monitor is not None:
+            value = self._monitor.get_monitor_value(logs)
+            if self._monitor.is_improvement(value, self._monitor.best):
+                self._monitor.best = value
+                files.append((BEST_NAME, "best"))
+        if files:
+            if self.every_epochs is not None:
+                self._step = self._optimizer_step()
+            self._save(files, completed, self._step, logs)
+
+    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
+        # Every file is on disk when fit() returns; a failed write raises here.
+        self._writer.close()
+
+    # -- writing -------------------------------------------------------------
+
+    def _optimizer_step(self) -> int:
+        optimizer = _optimizer_of(self.model)
+        if optimizer is None:
+            return 0
+        return int(_host_array(optimizer.iterations))
+
+    def _save(
+        self, files: list[tuple[str, Kind]], epoch: int, step: int, logs: Mapping[str, Any] | None
+    ) -> None:
+        """Copy the state now; write the files and the manifest in the background."""
+        manifest = self._manifest
+        if manifest is None:
+            raise CheckpointError(
+                "PeriodicCheckpoint saved before on_train_begin; pass it to fit(callbacks=[...])."
+            )
+        snapshot = _take_snapshot(self.model, self.include_optimizer)
+        metrics = _plain_metrics(logs)
+        wall_time = time.time()
+
+        def write() -> None:
+            dropped: list[CheckpointInfo] = []
+            for name, kind in files:
+
+                def record_pending(info: CheckpointInfo) -> None:
+                    # Replacing a file the manifest lists (best.weights.h5):
+                    # record the new version first, so a kill right after
+                    # the rename still finds a record that matches the file.
+                    manifest.pending = [info]
+                    _write_manifest(manifest)
+
+                info = _write_checkpoint_file(
+                    snapshot,
+                    self.directory / name,
+                    kind=kind,
+                    epoch=epoch,
+                    step=step,
+                    metrics=metrics,
+                    wall_time=wall_time,
+                    before_replace=record_pending if name in manifest.names() else None,
+                )
+                manifest.pending = []
+                dropped += manifest.add(info, self.keep_last)
+                if self.verbose:
+                    print_msg(f"PeriodicCheckpoint: epoch {epoch}, step {step}: saved {info.path}")
+            self._commit(manifest, dropped)
+
+        self._writer.submit(write)
+
+    def _commit(self, manifest: _Manifest, dropped: list[CheckpointInfo]) -> None:
+        """Write the manifest, then delete the files it no longer lists."""
+        _write_manifest(manifest)
+        for info in dropped:
+            try:
+                info.path.unlink(missing_ok=True)
+            except OSError as error:
+                raise CheckpointError(
+                    f"Cannot delete old checkpoint {info.path}: {error}"
+                ) from error
+
+
+# The last write submitted for each directory, by any PeriodicCheckpoint. A fit
+# that raised (Ctrl-C in a notebook) skips on_train_end, so its last write may
+# still be running when the next fit on that directory starts.
+_LAST_WRITE: dict[Path, concurrent.futures.Future[None]] = {}
+_LAST_WRITE_LOCK = threading.Lock()
+
+
+def _wait_for_earlier_writes(directory: Path) -> None:
+    with _LAST_WRITE_LOCK:
+        future = _LAST_WRITE.pop(directory.resolve(), None)
+    if future is None:
+        return
+    error = future.exception()  # waits; the error belongs to the earlier fit
+    if error is not None:
+        logger.warning("The last checkpoint write of an earlier fit failed: %s", error)
+
+
+class _BackgroundWriter:
+    """Runs checkpoint writes on one thread, one at a time, in order.
+
+    Training continues while a file is written and fsynced; at most one write
+    is in flight (a new save first waits for the previous one), which bounds
+    the memory held by snapshots. A failed write raises in the training
+    thread at the next save or at the end of `fit`.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._future: concurrent.futures.Future[None] | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.wait()
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="kerastools-checkpoint"
+            )
+        self._future = self._executor.submit(job)
+        with _LAST_WRITE_LOCK:
+            _LAST_WRITE[self._directory.resolve()] = self._future
+
+    def wait(self) -> None:
+        future, self._future = self._future, None
+        if future is not None:
+            future.result()
+
+    def reset(self) -> None:
+        """Forget the last write (`_wait_for_earlier_writes` still sees it)."""
+        self._future = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None

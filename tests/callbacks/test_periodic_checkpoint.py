@@ -1,0 +1,292 @@
+"""PeriodicCheckpoint: when files appear, what keep_last keeps, the manifest, crash windows.
+
+Backend-neutral: `make test-jax` runs this file again with KERAS_BACKEND=jax.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+import kerastools as kt
+from kerastools.callbacks import PeriodicCheckpoint
+from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
+
+
+def make_model():
+    return kt.compile(
+        kt.build_mlp(2, [8]), optimizer="adam", learning_rate=0.01,
+        schedule="inverse_time", decay_rate=0.5,
+    )
+
+
+def files_in(directory):
+    return sorted(path.name for path in directory.iterdir())
+
+
+def manifest_of(directory):
+    return json.loads((directory / "manifest.json").read_text())
+
+
+def fit(model, data, callbacks, epochs, **kwargs):
+    x, y = data
+    kwargs.setdefault("batch_size", 32)  # 256 points: 8 steps per epoch
+    return model.fit(x, y, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks, **kwargs)
+
+
+# -- arguments -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"every_epochs": 0}, ConfigError, r"`every_epochs` must be >= 1. Received: every_epochs=0"),
+        ({"every_epochs": 1.5}, ConfigTypeError, r"`every_epochs` must be an integer"),
+        ({"every_epochs": None}, ConfigError, r"One of `every_epochs` or `every_steps`"),
+        ({"every_steps": 0}, ConfigError, r"`every_steps` must be >= 1. Received: every_steps=0"),
+        ({"every_steps": 10, "every_epochs": 2}, ConfigError, r"either `every_epochs` or `every_steps`"),
+        ({"keep_last": 0}, ConfigError, r"`keep_last` must be >= 1. Received: keep_last=0"),
+        ({"mode": "max"}, ConfigError, r"`mode` only applies together with `save_best`"),
+        ({"mode": "up", "save_best": "val_loss"}, ConfigError, r"`mode` must be one of"),
+        ({"save_best": "score"}, ConfigError, r"Cannot infer whether 'score'.*Received: save_best='score'"),
+        ({"save_best": ""}, ConfigTypeError, r"`save_best` must be a non-empty string"),
+        ({"include_optimizer": "yes"}, ConfigTypeError, r"`include_optimizer` must be True or False"),
+        ({"verbose": -1}, ConfigError, r"`verbose` must be >= 0"),
+    ],
+)
+def test_bad_arguments_are_refused(tmp_path, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        PeriodicCheckpoint(tmp_path, **kwargs)
+
+
+@pytest.mark.parametrize("directory", [None, 3, ""])
+def test_directory_must_be_a_path(directory):
+    with pytest.raises(ConfigTypeError, match="`directory` must be a path"):
+        PeriodicCheckpoint(directory)
+
+
+def test_every_steps_with_default_every_epochs_and_explicit_none(tmp_path):
+    assert PeriodicCheckpoint(tmp_path, every_steps=5).every_epochs is None
+    assert PeriodicCheckpoint(tmp_path, every_epochs=None, every_steps=5).every_steps == 5
+    callback = PeriodicCheckpoint(tmp_path, save_best="val_accuracy")
+    assert (callback.save_best, callback.mode, callback.best) == ("val_accuracy", "max", -np.inf)
+
+
+def test_constructing_touches_nothing(tmp_path):
+    PeriodicCheckpoint(tmp_path / "later")
+    assert not (tmp_path / "later").exists()
+
+
+# -- when files appear ----------------------------------------------------------
+
+
+def test_files_appear_every_n_epochs_and_manifest_matches(tmp_path, squares_data):
+    model = make_model()
+    fit(model, squares_data, [PeriodicCheckpoint(tmp_path, every_epochs=2)], epochs=5)
+    assert files_in(tmp_path) == ["epoch-0002.weights.h5", "epoch-0004.weights.h5", "manifest.json"]
+    records = manifest_of(tmp_path)["checkpoints"]
+    assert [(r["file"], r["epoch"], r["step"]) for r in records] == [
+        ("epoch-0002.weights.h5", 2, 16),
+        ("epoch-0004.weights.h5", 4, 32),
+    ]
+    for record in records:
+        data = (tmp_path / record["file"]).read_bytes()
+        assert record["size"] == len(data)
+        assert record["sha256"] == hashlib.sha256(data).hexdigest()
+        assert set(record["metrics"]) == {"loss"} and record["includes_optimizer"]
+
+
+def test_files_appear_every_n_steps_across_epochs(tmp_path, squares_data):
+    model = make_model()
+    fit(model, squares_data, [PeriodicCheckpoint(tmp_path, every_steps=5)], epochs=2)  # 16 steps
+    infos = kt.checkpoints.list_checkpoints(tmp_path)
+    # Step 16 ends epoch 2, so that file holds 2 full epochs; step 5 is inside epoch 1.
+    assert [(i.path.name, i.step, i.epoch) for i in infos] == [
+        ("step-00000005.weights.h5", 5, 0),
+        ("step-00000010.weights.h5", 10, 1),
+        ("step-00000015.weights.h5", 15, 1),
+    ]
+
+
+def test_step_checkpoint_holds_the_weights_of_that_step(tmp_path, squares_data):
+    x, y = squares_data
+    keras.utils.set_random_seed(1)
+    model = make_model()
+    keras.utils.set_random_seed(1)
+    reference = make_model()  # the same initial weights
+    # 4 steps; the save at step 3 happens mid-epoch (on JAX: from the trainer's state).
+    fit(model, (x[:128], y[:128]), [PeriodicCheckpoint(tmp_path, every_steps=3)], epochs=1)
+    fit(reference, (x[:96], y[:96]), [], epochs=1)  # exactly those 3 steps
+    restored = make_model()
+    info = kt.checkpoints.load_checkpoint(restored, tmp_path)
+    assert (info.step, info.epoch) == (3, 0)
+    assert int(keras.ops.convert_to_numpy(restored.optimizer.iterations)) == 3
+    for loaded, expected in zip(restored.get_weights(), reference.get_weights(), strict=True):
+        np.testing.assert_allclose(loaded, expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(restored.get_weights()[0], model.get_weights()[0])  # step 4 moved on
+
+
+def test_keep_last_keeps_exactly_k_plus_best(tmp_path, squares_data):
+    model = make_model()
+    # mode="max" on the loss makes epoch 1 the "best": its periodic file is pruned, best stays.
+    callback = PeriodicCheckpoint(tmp_path, keep_last=2, save_best="loss", mode="max")
+    fit(model, squares_data, [callback], epochs=5)
+    assert files_in(tmp_path) == [
+        "best.weights.h5", "epoch-0004.weights.h5", "epoch-0005.weights.h5", "manifest.json"
+    ]
+    manifest = manifest_of(tmp_path)
+    assert [r["file"] for r in manifest["checkpoints"]] == ["epoch-0004.weights.h5", "epoch-0005.weights.h5"]
+    assert manifest["best"]["epoch"] == 1 and (manifest["monitor"], manifest["mode"]) == ("loss", "max")
+    assert kt.checkpoints.find_checkpoint(tmp_path, "best").epoch == 1
+
+
+def test_best_follows_fake_logs_and_survives_a_new_callback(tmp_path):
+    model = make_model()
+    callback = PeriodicCheckpoint(tmp_path, every_epochs=100, save_best="val_loss")
+    callback.set_model(model)
+    callback.on_train_begin()
+    for epoch, value in enumerate([1.0, 2.0, 0.5, 0.7]):
+        callback.on_epoch_end(epoch, {"loss": 9.0, "val_loss": value})
+    callback.on_train_end()
+    assert files_in(tmp_path) == ["best.weights.h5", "manifest.json"]
+    assert callback.best == 0.5
+    best = manifest_of(tmp_path)["best"]
+    assert (best["epoch"], best["metrics"]["val_loss"]) == (3, 0.5)
+    # A new callback on the same directory (a resumed run) starts from the recorded best.
+    again = PeriodicCheckpoint(tmp_path, every_epochs=100, save_best="val_loss")
+    again.set_model(model)
+    again.on_train_begin()
+    assert again.best == 0.5
+    again.on_epoch_end(4, {"val_loss": 0.6})
+    again.on_train_end()
+    assert manifest_of(tmp_path)["best"]["epoch"] == 3
+
+
+def test_missing_monitored_metric_lists_the_available_keys(tmp_path):
+    callback = PeriodicCheckpoint(tmp_path, save_best="val_loss")
+    callback.set_model(make_model())
+    callback.on_train_begin()
+    with pytest.raises(ConfigError, match=r"'val_loss' is not in the logs; available keys: \['loss'\]"):
+        callback.on_epoch_end(0, {"loss": 1.0})
+
+
+def test_reusable_across_two_fit_calls(tmp_path, squares_data):
+    model = make_model()
+    callback = PeriodicCheckpoint(tmp_path, keep_last=3, save_best="loss")
+    fit(model, squares_data, [callback], epochs=2)
+    fit(model, squares_data, [callback], epochs=4, initial_epoch=2)
+    infos = kt.checkpoints.list_checkpoints(tmp_path)
+    assert [(i.epoch, i.step) for i in infos] == [(2, 16), (3, 24), (4, 32)]
+    assert manifest_of(tmp_path)["best"]["epoch"] == 4
+
+
+def test_include_optimizer_false_leaves_the_optimizer_alone(tmp_path, squares_data):
+    model = make_model()
+    fit(model, squares_data, [PeriodicCheckpoint(tmp_path, include_optimizer=False)], epochs=1)
+    assert not kt.checkpoints.list_checkpoints(tmp_path)[0].includes_optimizer
+    fresh = make_model()
+    kt.checkpoints.load_checkpoint(fresh, tmp_path)
+    assert int(keras.ops.convert_to_numpy(fresh.optimizer.iterations)) == 0
+    for loaded, trained in zip(fresh.get_weights(), model.get_weights(), strict=True):
+        np.testing.assert_array_equal(loaded, trained)
+
+
+def test_verbose_prints_each_file(tmp_path, squares_data, capsys):
+    fit(make_model(), squares_data, [PeriodicCheckpoint(tmp_path, verbose=1)], epochs=1)
+    assert "epoch 1, step 8: saved" in capsys.readouterr().out
+
+
+# -- crash windows and leftovers ------------------------------------------------------
+
+
+def test_leftovers_of_a_kill_are_cleaned_at_train_begin(tmp_path, squares_data):
+    model = make_model()
+    callback = PeriodicCheckpoint(tmp_path, keep_last=2)
+    fit(model, squares_data, [callback], epochs=1)
+    (tmp_path / ".epoch-0002.weights.h5.x1y2.weights.h5.tmp").write_bytes(b"half a file")
+    (tmp_path / ".manifest.json.a1b2.tmp").write_text("{")
+    (tmp_path / "epoch-0009.weights.h5").write_bytes(b"renamed, never recorded")
+    (tmp_path / "notes.txt").write_text("not ours")
+    fit(model, squares_data, [callback], epochs=2, initial_epoch=1)
+    assert files_in(tmp_path) == [
+        "epoch-0001.weights.h5", "epoch-0002.weights.h5", "manifest.json", "notes.txt"
+    ]
+
+
+def test_kill_between_best_rename_and_manifest_write_is_recovered(tmp_path, squares_data, monkeypatch):
+    model = make_model()
+    callback = PeriodicCheckpoint(tmp_path, every_epochs=100, save_best="loss")
+    fit(model, squares_data, [callback], epochs=1)
+    first = kt.checkpoints.find_checkpoint(tmp_path, "best")
+
+    # Simulate a kill after best.weights.h5 was replaced but before the final manifest write.
+    def killed(self, manifest, dropped):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(PeriodicCheckpoint, "_commit", killed)
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, squares_data, [callback], epochs=2, initial_epoch=1)
+    monkeypatch.undo()
+    assert manifest_of(tmp_path)["best"]["epoch"] == 1  # the old record...
+    assert manifest_of(tmp_path)["pending"][0]["epoch"] == 2  # ...and the new file's
+    restored = make_model()
+    with warnings.catch_warnings():
+        # No "damaged" warning: the file matches the pending record.
+        warnings.simplefilter("error", RuntimeWarning)
+        info = kt.checkpoints.load_checkpoint(restored, tmp_path, "best")
+    assert (first.epoch, info.epoch) == (1, 2)
+    fresh = PeriodicCheckpoint(tmp_path, every_epochs=100, save_best="loss")
+    fresh.set_model(model)
+    fresh.on_train_begin()  # settles the pending record into the manifest
+    manifest = manifest_of(tmp_path)
+    assert manifest["best"]["epoch"] == 2 and manifest["pending"] == []
+
+
+def test_a_failed_write_raises_checkpoint_error(tmp_path, squares_data):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the directory should be")
+    with pytest.raises(CheckpointError, match="Cannot create the checkpoint directory"):
+        fit(make_model(), squares_data, [PeriodicCheckpoint(blocker / "sub")], epochs=1)
+
+
+# -- distribution ---------------------------------------------------------------------
+
+
+CLUSTER = {"chief": ["host:1"], "worker": ["host:2", "host:3"]}
+
+
+@pytest.mark.parametrize(
+    ("tf_config", "chief"),
+    [
+        (None, True),
+        ({"cluster": CLUSTER, "task": {"type": "chief", "index": 0}}, True),
+        ({"cluster": CLUSTER, "task": {"type": "worker", "index": 0}}, False),
+        ({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 0}}, True),
+        ({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}}, False),
+        ({"cluster": CLUSTER, "task": {"type": "evaluator", "index": 0}}, False),
+        ({"cluster": CLUSTER, "task": {"type": "ps", "index": 0}}, False),
+    ],
+)
+def test_is_chief_reads_tf_config(monkeypatch, tf_config, chief):
+    if tf_config is None:
+        monkeypatch.delenv("TF_CONFIG", raising=False)
+    else:
+        monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
+    assert kt.checkpoints.is_chief() is chief
+
+
+def test_bad_tf_config_is_an_error(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(ConfigError, match="TF_CONFIG must be JSON"):
+        kt.checkpoints.is_chief()
+
+
+def test_non_chief_worker_never_touches_the_directory(tmp_path, squares_data, monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": CLUSTER, "task": {"type": "worker", "index": 1}}))
+    fit(make_model(), squares_data, [PeriodicCheckpoint(tmp_path / "ckpt", every_steps=2)], epochs=1)
+    assert not (tmp_path / "ckpt").exists()
