@@ -23,7 +23,12 @@ To compare another callback, add an entry to `VARIANTS`, e.g.
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
+import shutil
 import statistics
+import sys
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -48,6 +53,39 @@ VARIANTS: dict[str, Callable[[], list[keras.callbacks.Callback]]] = {
     "lr_batch+stop": lambda: [kt.callbacks.LearningRateLogger(per="batch"), _stopper()],
 }
 BASELINE = "bare"
+
+# Issue 7: LivePlot writing its PNG (file mode, what a script or CI gets)
+# against livelossplot's PlotLossesKeras, the anchor (about 2x in the issue).
+# Agg, so livelossplot's pyplot never opens a window; no KERASTOOLS_LIVEPLOT
+# override, so mode="file" is what runs.
+os.environ["MPLBACKEND"] = "Agg"
+os.environ.pop("KERASTOOLS_LIVEPLOT", None)
+TARGETS["live_plot_file"] = 1.03
+_LIVE_PLOT_DIR = tempfile.mkdtemp(prefix="kerastools-live-plot-")
+atexit.register(shutil.rmtree, _LIVE_PLOT_DIR, True)
+
+
+class _Quiet(keras.callbacks.Callback):
+    """Sends livelossplot's per-epoch text to /dev/null, to keep this report readable."""
+
+    def on_train_begin(self, logs=None):
+        self._stdout, sys.stdout = sys.stdout, open(os.devnull, "w")  # noqa: SIM115
+
+    def on_train_end(self, logs=None):
+        sys.stdout.close()
+        sys.stdout = self._stdout
+
+
+def _livelossplot() -> list[keras.callbacks.Callback]:
+    from livelossplot import PlotLossesKeras
+
+    return [_Quiet(), PlotLossesKeras()]
+
+
+VARIANTS["live_plot_file"] = lambda: [
+    kt.callbacks.LivePlot(mode="file", path=os.path.join(_LIVE_PLOT_DIR, "live_plot.png"))
+]
+VARIANTS["livelossplot"] = _livelossplot
 
 
 def squares_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -24,14 +24,14 @@ grow with the number of epochs.
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import math
 import numbers
 import os
+import struct
 import sys
 import time
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,13 +41,15 @@ import numpy as np
 
 from kerastools._atomic import atomic_write
 from kerastools._validation import check_bool, check_choice, check_float, check_int
+from kerastools.callbacks.epoch_timer import THROUGHPUT_KEY, TIME_KEY
+from kerastools.callbacks.learning_rate import STEP_KEY
 from kerastools.errors import ConfigError, ConfigTypeError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["ENV_VAR", "MODES", "THROTTLE_FACTOR", "LivePlot", "PlotMode"]
+__all__ = ["BOOKKEEPING_KEYS", "ENV_VAR", "MODES", "THROTTLE_FACTOR", "LivePlot", "PlotMode", "downsample"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +57,16 @@ PlotMode = Literal["auto", "notebook", "widget", "file", "off"]
 MODES: tuple[str, ...] = ("auto", "notebook", "widget", "file", "off")
 ENV_VAR = "KERASTOOLS_LIVEPLOT"
 # Wait at least this many times the last redraw's duration before the next
-# one: drawing then costs at most ~1/31 of the run (the <= 1.03x target).
-THROTTLE_FACTOR = 30.0
+# one: drawing then costs at most ~1/41 of the run, inside the 1.03x target
+# with room for the first and the last redraw.
+THROTTLE_FACTOR = 40.0
 DEFAULT_PATH = "live_plot.png"
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 _LR_KEY = "learning_rate"
+# Written into logs by LearningRateLogger and EpochTimer: counters and timings,
+# not training curves, so `metrics=None` leaves them out (naming them plots them).
+BOOKKEEPING_KEYS = frozenset({STEP_KEY, TIME_KEY, THROUGHPUT_KEY})
 _TRAIN_COLOR = "C0"
 _VALID_COLOR = "C1"
 _TARGET_STYLE: dict[str, Any] = {"color": "0.35", "linestyle": "--", "linewidth": 1.0}
@@ -97,12 +104,12 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int) -> tuple[np.ndarra
     Spikes (a diverging batch, a bad epoch) survive the reduction, unlike with
     plain striding.
 
-    Example:
-    >>> x = np.arange(10_000.0)
-    >>> y = np.zeros(10_000); y[1234] = 5.0
-    >>> small_x, small_y = downsample(x, y, 100)
-    >>> len(small_x) <= 100, small_y.max()
-    (True, 5.0)
+    Examples:
+        >>> x = np.arange(10_000.0)
+        >>> y = np.zeros(10_000); y[1234] = 5.0
+        >>> small_x, small_y = downsample(x, y, 100)
+        >>> len(small_x) <= 100, float(small_y.max())
+        (True, 5.0)
     """
     n = len(x)
     if n <= max_points:
@@ -128,7 +135,7 @@ def _grown_limits(
     """Axis limits that contain [low, high], changed only when the data leaves them.
 
     A change redraws the whole background (ticks, labels), so limits jump with
-    headroom (20% of the span on the side that grew) instead of following every
+    headroom (25% of the span on the side that grew) instead of following every
     epoch; they still fit the data like autoscaling does.
     """
     if current is not None and current[0] <= low and high <= current[1]:
@@ -140,8 +147,10 @@ def _grown_limits(
         span = max(abs(high) * 0.1, 1e-3 if log else 1e-9)
     grew_low = current is None or (10**low if log else low) < current[0]
     grew_high = current is None or (10**high if log else high) > current[1]
-    bottom = low - span * (0.2 if grew_low else 0.05)
-    top = high + span * (0.2 if grew_high else 0.05)
+    bottom = low - span * (0.25 if grew_low else 0.05)
+    top = high + span * (0.25 if grew_high else 0.05)
+    if not log and low >= 0:
+        bottom = max(bottom, -0.05 * span)  # a loss or a rate: no room below zero
     if log:
         return 10**bottom, 10**top
     return bottom, top
@@ -158,39 +167,27 @@ def _in_ipython_kernel() -> bool:
 
 
 def _is_chief() -> bool:
-    """Whether this process should draw and write: the chief of a multi-worker job.
+    """Whether this process draws and writes: the chief of a multi-worker job."""
+    from kerastools.checkpoints import is_chief  # one rule for every file kerastools writes
 
-    `TF_CONFIG` names the task: the chief (or master) draws; without one in
-    the cluster, worker 0 does (MultiWorkerMirroredStrategy's rule). No
-    `TF_CONFIG`: a single process, which draws.
-    """
-    raw = os.environ.get("TF_CONFIG", "")
-    if not raw.strip():
-        return True
-    try:
-        config = json.loads(raw)
-    except ValueError as error:
-        raise ConfigError(f"Environment variable TF_CONFIG is not valid JSON. Received: TF_CONFIG={raw!r}") from error
-    task = config.get("task") or {}
-    cluster = config.get("cluster") or {}
-    task_type = task.get("type")
-    if task_type in ("chief", "master"):
-        return True
-    if task_type == "worker" and "chief" not in cluster and "master" not in cluster:
-        return int(task.get("index", 0)) == 0
-    return task_type is None
+    return is_chief()
 
 
 class _Panel:
-    """One axes: its lines by series name, a value readout and its limits."""
+    """One axes: its lines by series name, value readouts and its limits."""
 
     def __init__(self, name: str, axes: Axes, log: bool) -> None:
         self.name = name
         self.axes = axes
         self.log = log
         self.lines: dict[str, Any] = {}
-        self.readout: Any = None
+        # The latest train and validation values, in their lines' colours.
+        self.readouts: dict[str, Any] = {}
         self.ylim: tuple[float, float] | None = None
+
+    def dynamic_artists(self) -> list[Any]:
+        """What changes at every redraw: drawn over the cached background."""
+        return [*self.lines.values(), *self.readouts.values()]
 
 
 class LivePlot(keras.callbacks.Callback):
@@ -224,19 +221,21 @@ class LivePlot(keras.callbacks.Callback):
     matplotlib `Figure` (save it with `figure.savefig(...)`) and `history`
     holds the values per epoch.
 
-    Example:
-    >>> plot = kt.callbacks.LivePlot(mode="file", path=tmp_path / "live.png",
-    ...                              targets={"loss": 0.05})
-    >>> _ = model.fit(x, y, validation_split=0.25, epochs=3, verbose=0, callbacks=[plot])
-    >>> sorted(plot.history), plot.epochs
-    (['learning_rate', 'loss', 'val_loss'], [1, 2, 3])
-    >>> plot.render_png()[:8]
-    b'\\x89PNG\\r\\n\\x1a\\n'
+    Examples:
+        >>> plot = kt.callbacks.LivePlot(mode="file", path=tmp_path / "live.png",
+        ...                              targets={"loss": 0.05})
+        >>> _ = model.fit(x, y, validation_split=0.25, epochs=3, verbose=0, callbacks=[plot])
+        >>> sorted(plot.history), plot.epochs
+        (['learning_rate', 'loss', 'val_loss'], [1, 2, 3])
+        >>> plot.render_png()[:8]
+        b'\\x89PNG\\r\\n\\x1a\\n'
 
     Args:
         metrics: base names of the metrics to plot besides the loss, e.g.
             `["accuracy"]` (their `val_` twins come along); `None` plots every
-            key in `logs`. Defaults to None.
+            key in `logs` but the bookkeeping ones other kerastools callbacks
+            write (`BOOKKEEPING_KEYS`: optimizer step, epoch time,
+            throughput), which can still be named here. Defaults to None.
         targets: `{log key: value}` drawn as dashed horizontal lines, e.g.
             `{"val_accuracy": 0.992}`. Defaults to None.
         show_lr: add the learning-rate panel. Defaults to True.
@@ -252,7 +251,8 @@ class LivePlot(keras.callbacks.Callback):
             the PNG keeps its size. Defaults to (10, 3.5).
         dpi: resolution of the PNG. Defaults to 80.
         max_points: the most points drawn per line; longer lines are
-            downsampled keeping minima and maxima. Defaults to 2000.
+            downsampled keeping minima and maxima (to at most two points per
+            pixel column, whichever is fewer). Defaults to 2000.
         per_batch: also record the running training metrics after every
             batch (thin lines); redraws keep the same throttle. This makes
             Keras call callbacks synchronously. Defaults to False.
@@ -329,6 +329,7 @@ class LivePlot(keras.callbacks.Callback):
         self._widget: Any = None
         self._checked_requested = False
         self._file_failed = False
+        self._finished = False
 
     @property
     def history(self) -> dict[str, list[float]]:
@@ -356,13 +357,17 @@ class LivePlot(keras.callbacks.Callback):
         self.resolved_mode = self._resolve_mode()
         self.output_path = None
         if self.resolved_mode == "file":
-            self.output_path = self.path if self.path is not None else Path(DEFAULT_PATH)
+            self.output_path = self.path if self.path is not None else Path.cwd() / DEFAULT_PATH
         elif self.resolved_mode != "off" and self.path is not None:
             self.output_path = self.path
         if self.output_path is not None:
             self.output_path.parent.mkdir(parents=True, exist_ok=True)
         if self.resolved_mode in ("notebook", "widget"):
             self._import_display(self.resolved_mode)  # fail now, not at the first epoch
+        if self.resolved_mode != "off":
+            # One-off costs (importing matplotlib, the figure) stay out of the
+            # first render's duration, which sets the throttle.
+            self._ensure_figure()
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._current_epoch = epoch
@@ -414,10 +419,11 @@ class LivePlot(keras.callbacks.Callback):
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         if self.resolved_mode in (None, "off") or not self.epochs:
             return
+        self._finished = True
         self._render_and_publish(final=True)
         # Animated artists are skipped by savefig: make the figure whole for the user.
         for panel in self._panels.values():
-            for artist in [*panel.lines.values(), panel.readout]:
+            for artist in panel.dynamic_artists():
                 artist.set_animated(False)
         self._display_handle = None
         self._widget = None
@@ -427,11 +433,11 @@ class LivePlot(keras.callbacks.Callback):
     def render_png(self) -> bytes:
         """Draw the current state now, ignoring the throttle, and return PNG bytes.
 
-        Example:
-        >>> plot = kt.callbacks.LivePlot(mode="off")
-        >>> plot.on_epoch_end(0, {"loss": 0.9, "val_loss": 1.0})
-        >>> plot.render_png().startswith(b"\\x89PNG")
-        True
+        Examples:
+            >>> plot = kt.callbacks.LivePlot(mode="off")
+            >>> plot.on_epoch_end(0, {"loss": 0.9, "val_loss": 1.0})
+            >>> plot.render_png().startswith(b"\\x89PNG")
+            True
         """
         figure = self._ensure_figure()
         names = tuple(self._panel_names())
@@ -445,7 +451,7 @@ class LivePlot(keras.callbacks.Callback):
         else:
             canvas.restore_region(self._background)  # type: ignore[attr-defined]
         for panel in self._panels.values():
-            for artist in [*panel.lines.values(), panel.readout]:
+            for artist in panel.dynamic_artists():
                 panel.axes.draw_artist(artist)
         return _encode_png(canvas)
 
@@ -500,7 +506,9 @@ class LivePlot(keras.callbacks.Callback):
         if key == _LR_KEY:
             return _LR_KEY if self.show_lr else None
         base = key[4:] if key.startswith("val_") else key
-        if self.metrics is None or base == "loss" or base in self.metrics:
+        if base == "loss" or (self.metrics is not None and base in self.metrics):
+            return base
+        if self.metrics is None and key not in BOOKKEEPING_KEYS:
             return base
         return None
 
@@ -531,7 +539,7 @@ class LivePlot(keras.callbacks.Callback):
 
     def _build_panels(self, names: tuple[str, ...]) -> None:
         """Lay out one axes per panel; runs again only when a new panel appears."""
-        from matplotlib.lines import Line2D
+        from matplotlib.ticker import MaxNLocator
 
         figure = self._ensure_figure()
         figure.clear()
@@ -558,38 +566,65 @@ class LivePlot(keras.callbacks.Callback):
             log = (name == "loss" and self.log_loss)
             if log:
                 axes.set_yscale("log")
-            axes.set_title(_title(name), loc="left", fontsize=9)
+            # Fixed positions for the title and axis labels: matplotlib would
+            # otherwise measure every tick label to place them, at each redraw.
+            axes.set_title(_title(name), loc="left", fontsize=9, y=1.0, pad=3)
             axes.tick_params(labelsize=7)
+            axes.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+            if not log:
+                axes.yaxis.set_major_locator(MaxNLocator(nbins=5))
             axes.grid(True, alpha=0.3)
             if index // columns == rows - 1:
                 axes.set_xlabel("epoch", fontsize=8)
+            axes.xaxis.set_label_coords(0.5, -0.1)
+            axes.yaxis.set_label_coords(-0.1, 0.5)
             for key, value in self.targets.items():
                 if self._panel_of(key) == name:
                     axes.axhline(value, **_TARGET_STYLE)
             panel = _Panel(name, axes, log)
-            panel.readout = axes.text(
-                1.0, 1.02, "", transform=axes.transAxes, ha="right", va="bottom", fontsize=7, animated=True
-            )
+            sides = [("train", 0.78, _TRAIN_COLOR), ("valid", 1.0, _VALID_COLOR)]
+            if name == _LR_KEY:
+                sides = [("train", 1.0, _TRAIN_COLOR)]
+            for series, x_position, color in sides:
+                panel.readouts[series] = axes.text(
+                    x_position, 1.02, "", transform=axes.transAxes, ha="right", va="bottom",
+                    fontsize=7, color=color, animated=True,
+                )
             self._panels[name] = panel
-        handles = [
-            Line2D([], [], color=_TRAIN_COLOR, label="train"),
-            Line2D([], [], color=_VALID_COLOR, label="validation"),
+        entries: list[tuple[str, dict[str, Any]]] = [
+            ("train", {"color": _TRAIN_COLOR}),
+            ("validation", {"color": _VALID_COLOR}),
         ]
         if self.per_batch:
-            handles.append(Line2D([], [], color=_TRAIN_COLOR, alpha=0.35, linewidth=0.8, label="per batch"))
+            entries.append(("per batch", {"color": _TRAIN_COLOR, "alpha": 0.35, "linewidth": 0.8}))
         if self.targets:
-            handles.append(Line2D([], [], label="target", **_TARGET_STYLE))  # type: ignore[arg-type]
-        figure.legend(
-            handles=handles, loc="upper center", ncol=len(handles), frameon=False, fontsize=8,
-            bbox_to_anchor=(0.5, 1.0),
-        )
+            entries.append(("target", _TARGET_STYLE))
+        self._draw_key(entries)
+
+    def _draw_key(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
+        """A one-row key at the top, placed by hand: `legend` costs a tenth of a redraw."""
+        from matplotlib.lines import Line2D
+
+        figure = self._ensure_figure()
+        width_in, height_in = self.figsize
+        line_in, gap_in, char_in = 0.3, 0.25, 0.075  # approximate widths at fontsize 8
+        widths = [line_in + 0.06 + len(label) * char_in for label, _ in entries]
+        left = 0.5 - (sum(widths) + gap_in * (len(entries) - 1)) / 2 / width_in
+        y = 1 - 0.16 / height_in
+        for (label, style), width in zip(entries, widths, strict=True):
+            line_end = left + line_in / width_in
+            figure.add_artist(Line2D([left, line_end], [y, y], transform=figure.transFigure, **style))
+            figure.text(line_end + 0.06 / width_in, y, label, fontsize=8, va="center")
+            left += (width + gap_in) / width_in
 
     def _update_artists(self) -> None:
         """Push data into lines; invalidate the background when limits move."""
         x_low = float(self._first_epoch or 0)
         last = float(self.epochs[-1]) if self.epochs else x_low + 1
         planned = float((self.params or {}).get("epochs") or 0)
-        if self._xlim is not None and self._xlim[0] == x_low and last <= self._xlim[1]:
+        if self._finished:
+            xlim = (x_low, last)  # done, or stopped early: the final plot fits the epochs run
+        elif self._xlim is not None and self._xlim[0] == x_low and last <= self._xlim[1]:
             xlim = self._xlim
         else:
             # The planned epoch count fixes the x axis for the whole run; past
@@ -600,7 +635,9 @@ class LivePlot(keras.callbacks.Callback):
             self._background = None
             for panel in self._panels.values():
                 panel.axes.set_xlim(xlim)
-        readouts: dict[str, list[str]] = {name: [] for name in self._panels}
+        for panel in self._panels.values():
+            for readout in panel.readouts.values():
+                readout.set_text("")
         everything = [(key, series, True) for key, series in self._batch_series.items()]
         everything += [(key, series, False) for key, series in self._series.items()]
         for key, series, is_batch in everything:
@@ -613,14 +650,16 @@ class LivePlot(keras.callbacks.Callback):
             if line is None:
                 line = self._new_line(panel, key, is_batch)
                 panel.lines[line_key] = line
-            x, y = downsample(series.x, series.y, self.max_points)
+            # A bucket's min and max per pixel column draw the same picture as
+            # every point: more would cost time and show nothing.
+            limit = min(self.max_points, 2 * max(int(panel.axes.bbox.width), 1))
+            x, y = downsample(series.x, series.y, limit)
             line.set_data(x, y)
             if not is_batch:
                 line.set_marker("o" if series.size < _MARKER_BELOW else "None")
-                label = "val" if key.startswith("val_") else ("lr" if key == _LR_KEY else "train")
-                readouts[name].append(f"{label} {series.y[-1]:.4g}")
+                side = "valid" if key.startswith("val_") else "train"
+                panel.readouts[side].set_text(f"{series.y[-1]:.4g}")
         for name, panel in self._panels.items():
-            panel.readout.set_text("   ".join(sorted(readouts[name], key=lambda text: text.startswith("val"))))
             data_range = self._panel_range(name)
             if data_range is None:
                 continue
@@ -654,7 +693,7 @@ class LivePlot(keras.callbacks.Callback):
         targets = [value for key, value in self.targets.items() if self._panel_of(key) == name]
         if data is None:
             return None
-        return min(data[0], *targets), max(data[1], *targets)
+        return min([data[0], *targets]), max([data[1], *targets])
 
     # ---------------------------------------------------------- environment
 
@@ -712,16 +751,30 @@ def _title(name: str) -> str:
     return "learning rate" if name == _LR_KEY else name.replace("_", " ")
 
 
-def _encode_png(canvas: Any) -> bytes:
-    """PNG of the canvas buffer, without the full redraw `print_png` would do."""
-    from PIL import Image
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
+
+def _encode_png(canvas: Any) -> bytes:
+    """PNG of the Agg buffer as it is (no redraw, unlike `print_png`).
+
+    Written directly: 8-bit RGB rows, no filter, zlib level 1. Twice as fast
+    as going through Pillow at the default settings, for a similar file size.
+    """
     width, height = canvas.get_width_height(physical=True)
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-    buffer = io.BytesIO()
-    # Level 1: a fraction of the default's time for a slightly larger file.
-    image.convert("RGB").save(buffer, format="png", compress_level=1)
-    return buffer.getvalue()
+    pixels = np.asarray(canvas.buffer_rgba()).reshape(height, width, 4)
+    rows = np.empty((height, 1 + width * 3), dtype=np.uint8)
+    rows[:, 0] = 0  # filter type "None" for every row
+    rows[:, 1:].reshape(height, width, 3)[...] = pixels[:, :, :3]  # one copy, alpha dropped
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit truecolour
+    return b"".join(
+        (
+            _PNG_SIGNATURE,
+            _png_chunk(b"IHDR", header),
+            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 1)),
+            _png_chunk(b"IEND", b""),
+        )
+    )
 
 
 def _as_float(value: Any) -> float | None:
@@ -779,11 +832,17 @@ def _check_targets(
             )
         checked[key] = check_float(f"targets[{key!r}]", value)
         base = key[4:] if key.startswith("val_") else key
-        plotted = base == "loss" or metrics is None or base in metrics or (key == _LR_KEY and show_lr)
+        if key == _LR_KEY:
+            plotted = show_lr
+        elif metrics is None:
+            plotted = key not in BOOKKEEPING_KEYS
+        else:
+            plotted = base == "loss" or base in metrics
         if not plotted:
+            fix = "set show_lr=True" if key == _LR_KEY else f"add {base!r} to `metrics`"
             raise ConfigError(
-                f"Argument `targets` names {key!r}, which is not plotted; add {base!r} to `metrics`. "
-                f"Received: targets={targets!r}, metrics={list(metrics or ())!r}"
+                f"Argument `targets` names {key!r}, which is not plotted; {fix}. "
+                f"Received: targets={targets!r}, metrics={None if metrics is None else list(metrics)!r}"
             )
     return checked
 

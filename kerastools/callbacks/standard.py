@@ -1,0 +1,175 @@
+"""The usual callbacks in one call, set up to agree with each other."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import keras
+
+from kerastools._validation import check_bool, check_choice, check_float, check_int
+from kerastools.callbacks.epoch_timer import EpochTimer
+from kerastools.callbacks.learning_rate import LearningRateLogger
+from kerastools.callbacks.live_plot import MODES as PLOT_MODES
+from kerastools.callbacks.live_plot import LivePlot, PlotMode
+from kerastools.callbacks.monitor import Mode, infer_mode
+from kerastools.callbacks.periodic_checkpoint import PeriodicCheckpoint
+from kerastools.callbacks.threshold_stopping import ThresholdEarlyStopping
+from kerastools.errors import ConfigError, ConfigTypeError
+
+__all__ = ["standard"]
+
+
+def standard(
+    *,
+    checkpoint_dir: str | os.PathLike[str] | None = None,
+    stop_at: Mapping[str, float] | None = None,
+    patience: int = 1,
+    restore_best_weights: bool = False,
+    keep_last: int | None = 3,
+    plot: bool = True,
+    plot_mode: PlotMode = "auto",
+    plot_path: str | os.PathLike[str] | None = None,
+    mode: Mode = "auto",
+    verbose: int = 0,
+) -> list[keras.callbacks.Callback]:
+    """The usual bundle of callbacks: learning rate, timing, live plot, checkpoints, target stop.
+
+    Returns, in the order Keras must call them:
+
+    1. `LearningRateLogger`: `learning_rate` and `iterations` into `logs`;
+    2. `EpochTimer`: `epoch_time_s` and `samples_per_s` into `logs`;
+    3. `ThresholdEarlyStopping` on the metric of `stop_at` (only when given);
+    4. `PeriodicCheckpoint` every epoch into `checkpoint_dir` (only when
+       given), keeping the last `keep_last` files and the best file for the
+       `stop_at` metric;
+    5. `LivePlot` (unless `plot=False`), last, so it sees every key the others
+       wrote, with the `stop_at` target drawn as a dashed line.
+
+    The settings agree: one metric is the stopping target, the best
+    checkpoint's criterion and the plotted target, with one `mode` inferred
+    from its name. The list is a plain list: append your own callbacks.
+
+    Examples:
+        >>> callbacks = kt.callbacks.standard(checkpoint_dir=tmp_path / "ckpt",
+        ...                                   stop_at={"val_loss": 0.01})
+        >>> [type(callback).__name__ for callback in callbacks]
+        ['LearningRateLogger', 'EpochTimer', 'ThresholdEarlyStopping', 'PeriodicCheckpoint', 'LivePlot']
+        >>> history = model.fit(x, y, validation_split=0.25, epochs=2, verbose=0, callbacks=callbacks)
+        >>> sorted(history.history)
+        ['epoch_time_s', 'iterations', 'learning_rate', 'loss', 'samples_per_s', 'val_loss']
+
+        In a notebook, one line: `model.fit(..., callbacks=kt.callbacks.standard(
+        checkpoint_dir="ckpt", stop_at={"val_accuracy": 0.98}))`.
+
+    Args:
+        checkpoint_dir: directory for `PeriodicCheckpoint`; None for no
+            checkpoints. Defaults to None.
+        stop_at: `{metric: target}` with one entry, e.g.
+            `{"val_accuracy": 0.98}`: stop once the metric reaches the target
+            and stops improving. None for no early stop. Defaults to None.
+        patience: plateau epochs before stopping once the target is reached
+            (0: stop as soon as it is). Defaults to 1.
+        restore_best_weights: at the end of training, put back the weights of
+            the epoch with the best `stop_at` metric. Defaults to False.
+        keep_last: periodic checkpoint files to keep; None keeps all.
+            Defaults to 3.
+        plot: include `LivePlot`. Defaults to True.
+        plot_mode: `LivePlot`'s `mode` (`"auto"`, `"notebook"`, `"widget"`,
+            `"file"` or `"off"`). Defaults to `"auto"`.
+        plot_path: `LivePlot`'s `path`. Defaults to None.
+        mode: whether the `stop_at` metric improves going `"min"` or `"max"`;
+            `"auto"` infers it from the name. Defaults to `"auto"`.
+        verbose: passed to the logger, the stopper and the checkpoints.
+            Defaults to 0.
+
+    Returns:
+        A new list of callbacks for `model.fit(callbacks=...)`.
+
+    Raises:
+        ConfigError: `stop_at` with other than one entry, a target that is
+            not a finite number, or a bad argument of one of the callbacks
+            (its message names the argument).
+        ConfigTypeError: an argument of the wrong type.
+    """
+    # Every argument is checked under its own name, even when the callback it
+    # configures is not created, so a typo never passes silently.
+    monitor, target = _check_stop_at(stop_at)
+    plot = check_bool("plot", plot)
+    patience = check_int("patience", patience, low=0)
+    restore_best_weights = check_bool("restore_best_weights", restore_best_weights)
+    if keep_last is not None:
+        keep_last = check_int("keep_last", keep_last, low=1)
+    plot_mode = check_choice("plot_mode", plot_mode, PLOT_MODES)  # type: ignore[assignment]
+    plot_path = _check_path("plot_path", plot_path)
+    checkpoint_dir = _check_path("checkpoint_dir", checkpoint_dir)
+    verbose = check_int("verbose", verbose, low=0)
+    mode = check_choice("mode", mode, ["auto", "min", "max"])  # type: ignore[assignment]
+    if monitor is not None and mode == "auto":
+        try:
+            mode = infer_mode(monitor)
+        except ConfigError:
+            raise ConfigError(
+                f"Argument `stop_at` names {monitor!r}, and whether it should be minimised or "
+                f"maximised cannot be inferred; pass mode='min' or mode='max'. "
+                f"Received: stop_at={dict(stop_at or {})!r}, mode='auto'"
+            ) from None
+    callbacks: list[keras.callbacks.Callback] = [LearningRateLogger(verbose=verbose), EpochTimer()]
+    if monitor is not None:
+        callbacks.append(
+            ThresholdEarlyStopping(
+                monitor,
+                threshold=target,
+                mode=mode,
+                patience=patience,
+                restore_best_weights=restore_best_weights,
+                verbose=verbose,
+            )
+        )
+    if checkpoint_dir is not None:
+        callbacks.append(
+            PeriodicCheckpoint(
+                checkpoint_dir,
+                keep_last=keep_last,
+                save_best=monitor,
+                mode=mode if monitor is not None else "auto",
+                verbose=verbose,
+            )
+        )
+    if plot:
+        targets = {monitor: target} if monitor is not None and target is not None else None
+        callbacks.append(LivePlot(targets=targets, mode=plot_mode, path=plot_path))
+    return callbacks
+
+
+def _check_path(argument: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise ConfigTypeError(
+            f"Argument `{argument}` must be a non-empty path (str or os.PathLike) or None. "
+            f"Received: {argument}={value!r}"
+        )
+    return value
+
+
+def _check_stop_at(stop_at: Any) -> tuple[str | None, float | None]:
+    if stop_at is None:
+        return None, None
+    if not isinstance(stop_at, Mapping):
+        raise ConfigTypeError(
+            "Argument `stop_at` must be a dict with one entry {metric: target}, e.g. "
+            f"{{'val_accuracy': 0.98}}. Received: stop_at={stop_at!r}"
+        )
+    if len(stop_at) != 1:
+        raise ConfigError(
+            "Argument `stop_at` must have exactly one entry {metric: target}; to watch several "
+            f"metrics, add one ThresholdEarlyStopping per metric. Received: stop_at={dict(stop_at)!r}"
+        )
+    ((monitor, target),) = stop_at.items()
+    if not isinstance(monitor, str) or not monitor:
+        raise ConfigTypeError(
+            f"Argument `stop_at` must map a metric name to a target. Received: stop_at={dict(stop_at)!r}"
+        )
+    return monitor, check_float(f"stop_at[{monitor!r}]", target)
