@@ -1,0 +1,192 @@
+"""A full disk while checkpointing: a clear error, and the previous checkpoint intact.
+
+Four ways to run out of space: a real 128 KiB tmpfs filled to the last byte
+(when this process may mount one: root on Linux), and, everywhere, ENOSPC
+injected while HDF5 writes the weights file, while the file is fsynced, and
+while the manifest is written. Each time `fit` raises an error naming the file
+and "No space left on device", the previous checkpoint still loads with
+exactly its weights, no temporary file is left, and training saves again once
+there is space.
+
+SIGKILL at random moments (10 kills, 50 in a slow-marked run) is tested in
+tests/test_checkpoints.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import pathlib
+import shutil
+import subprocess
+import uuid
+import warnings
+
+import h5py
+import keras
+import numpy as np
+import pytest
+
+import kerastools as kt
+from kerastools.callbacks import PeriodicCheckpoint
+from kerastools.checkpoints import list_checkpoints, load_checkpoint
+from kerastools.errors import CheckpointError
+
+FULL = "No space left on device"
+
+
+def make_model():
+    return kt.compile(kt.build_mlp(2, [8]), optimizer="adam", learning_rate=0.01)
+
+
+class RecordWeights(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.weights = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights[epoch + 1] = [np.array(w) for w in self.model.get_weights()]
+
+
+class Run:
+    """A model trained one epoch with a checkpoint, ready to go on."""
+
+    def __init__(self, directory):
+        rng = np.random.default_rng(0)
+        self.x = rng.uniform(-1, 1, size=(64, 2)).astype("float32")
+        self.y = (self.x**2).sum(axis=1, keepdims=True)
+        self.directory = directory
+        self.model = make_model()
+        self.checkpoint = PeriodicCheckpoint(directory)
+        self.recorder = RecordWeights()
+        self.fit(0, 1)
+
+    def fit(self, start, stop):
+        self.model.fit(
+            self.x, self.y, initial_epoch=start, epochs=stop, batch_size=32, verbose=0,
+            callbacks=[self.recorder, self.checkpoint],
+        )
+
+    def assert_intact(self, epoch):
+        """The newest loadable checkpoint is `epoch`, with exactly its weights, and no leftovers."""
+        assert not [p.name for p in self.directory.iterdir() if p.name.endswith(".tmp")]
+        fresh = make_model()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no "skipping damaged checkpoint"
+            info = load_checkpoint(fresh, self.directory)
+        assert info.epoch == epoch
+        for loaded, saved in zip(fresh.get_weights(), self.recorder.weights[epoch], strict=True):
+            np.testing.assert_array_equal(loaded, saved)
+
+    def assert_recovers(self):
+        """With space again, the same callback saves the next epoch."""
+        self.fit(1, 2)
+        self.assert_intact(2)
+        assert [info.epoch for info in list_checkpoints(self.directory)] == [1, 2]
+
+
+def inside(directory, path) -> bool:
+    return os.fspath(path).startswith(os.fspath(directory))
+
+
+def enospc(path) -> OSError:
+    return OSError(errno.ENOSPC, FULL, os.fspath(path))
+
+
+def test_disk_full_while_writing_weights(tmp_path, monkeypatch):
+    run = Run(tmp_path / "checkpoints")
+    real_file = h5py.File
+
+    def full_disk(name, mode="r", *args, **kwargs):
+        if mode != "r" and inside(run.directory, name):
+            raise enospc(name)
+        return real_file(name, mode, *args, **kwargs)
+
+    monkeypatch.setattr(h5py, "File", full_disk)
+    with pytest.raises(CheckpointError, match=FULL) as caught:
+        run.fit(1, 2)
+    assert str(run.directory / "epoch-0002.weights.h5") in str(caught.value)
+    monkeypatch.undo()
+    run.assert_intact(1)
+    run.assert_recovers()
+
+
+def test_disk_full_while_syncing_weights(tmp_path, monkeypatch):
+    run = Run(tmp_path / "checkpoints")
+    real_fsync = os.fsync
+
+    def full_disk(fd):
+        path = os.readlink(f"/proc/self/fd/{fd}") if os.path.exists("/proc/self/fd") else ""
+        if inside(run.directory, path):
+            raise enospc(path)
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(CheckpointError, match=FULL) as caught:
+        run.fit(1, 2)
+    assert "epoch-0002.weights.h5" in str(caught.value)
+    monkeypatch.undo()
+    run.assert_intact(1)
+    run.assert_recovers()
+
+
+def test_disk_full_while_writing_the_manifest(tmp_path, monkeypatch):
+    run = Run(tmp_path / "checkpoints")
+    real_write_text = pathlib.Path.write_text
+
+    def full_disk(self, *args, **kwargs):
+        if inside(run.directory, self) and "manifest" in self.name:
+            raise enospc(self)
+        return real_write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "write_text", full_disk)
+    with pytest.raises(CheckpointError, match=FULL) as caught:
+        run.fit(1, 2)
+    assert str(run.directory / "manifest.json") in str(caught.value)
+    monkeypatch.undo()
+    # The new weights file may be there, but the manifest still lists epoch 1 only.
+    run.assert_intact(1)
+    run.assert_recovers()
+
+
+@contextlib.contextmanager
+def tiny_tmpfs(directory, size="128k"):
+    directory.mkdir()
+    mount, umount = shutil.which("mount"), shutil.which("umount")
+    if mount is None or umount is None:
+        pytest.skip("no mount command")
+    result = subprocess.run(
+        [mount, "-t", "tmpfs", "-o", f"size={size}", f"kerastools-test-{uuid.uuid4().hex[:8]}", directory],
+        capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({result.stderr.strip()}); the injected ENOSPC tests cover it")
+    try:
+        yield directory
+    finally:
+        subprocess.run([umount, "--lazy", directory], check=False)
+
+
+def fill(path):
+    """Write zeros to `path` until the filesystem is full."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, bytes(4096))
+    except OSError as error:
+        assert error.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+
+
+def test_disk_really_full_on_a_tiny_tmpfs(tmp_path):
+    with tiny_tmpfs(tmp_path / "mnt") as disk:
+        run = Run(disk / "checkpoints")
+        fill(disk / "filler")
+        with pytest.raises(CheckpointError, match=FULL) as caught:
+            run.fit(1, 2)
+        assert str(run.directory / "epoch-0002.weights.h5") in str(caught.value)
+        run.assert_intact(1)
+        (disk / "filler").unlink()
+        run.assert_recovers()
