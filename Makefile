@@ -57,6 +57,7 @@ test-slow: install data
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 test-browser: install
+	$(PY) -m pip install --quiet -e ".[browser]"
 	$(PY) tests/browser/check_live_plot.py
 
 benchmarks: install

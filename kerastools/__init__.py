@@ -5,7 +5,7 @@ Examples:
     >>> model = kt.compile(kt.build_mlp(2, [16, 16]), optimizer="adam", learning_rate=0.01)
 """
 
-from kerastools import callbacks, errors
+from kerastools import callbacks, checkpoints, datasets, device, errors, plots, sweep
 from kerastools.builders import build_cnn, build_mlp, suggest_hidden_units
 from kerastools.optimization import compile, current_learning_rate, reset_training
 
@@ -16,9 +16,14 @@ __all__ = [
     "build_cnn",
     "build_mlp",
     "callbacks",
+    "checkpoints",
     "compile",
     "current_learning_rate",
+    "datasets",
+    "device",
     "errors",
+    "plots",
     "reset_training",
     "suggest_hidden_units",
+    "sweep",
 ]

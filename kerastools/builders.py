@@ -190,6 +190,44 @@ def _check_padding(argument: str, value: Any) -> str:
     return str(value)
 
 
+def _window_output(size: int, window: int, stride: int, padding: str) -> int:
+    """Output length of a conv or pool window along one axis; 0 when it does not fit."""
+    if padding == "same":
+        return -(-size // stride)
+    return (size - window) // stride + 1 if size >= window else 0
+
+
+def _check_feature_map_fits(
+    input_shape: tuple[int, ...],
+    convs: list[dict[str, Any]],
+    pools: list[tuple[int, int] | None],
+) -> None:
+    """Follow the feature map through the conv/pool stack before Keras does.
+
+    Keras only fails while building, deep inside a layer; say which layer
+    runs out of pixels and which arguments to change.
+    """
+    channels_first = keras.config.image_data_format() == "channels_first"
+    height, width = input_shape[1:] if channels_first else input_shape[:2]
+    steps: list[tuple[str, tuple[int, int], tuple[int, int], str]] = []
+    for i, spec in enumerate(convs):
+        steps.append((f"conv_{i + 1} (conv[{i}])", spec["kernel_size"], spec["strides"], spec["padding"]))
+        pool = pools[i] if i < len(pools) else None
+        if pool is not None:
+            steps.append((f"the pool after conv_{i + 1} (pool[{i}])", pool, pool, "valid"))
+    for layer, window, strides, padding in steps:
+        new_height = _window_output(height, window[0], strides[0], padding)
+        new_width = _window_output(width, window[1], strides[1], padding)
+        if new_height < 1 or new_width < 1:
+            raise ConfigError(
+                f"Arguments `input_shape`, `conv` and `pool` do not fit together: {layer} gets a "
+                f"{height}x{width} feature map, smaller than its {window[0]}x{window[1]} window. "
+                "Use a larger input, smaller kernels, padding='same' or less pooling. "
+                f"Received: input_shape={input_shape!r}"
+            )
+        height, width = new_height, new_width
+
+
 def _dense_spec(index: int, spec: Any) -> tuple[int, str]:
     argument = f"dense[{index}]"
     if isinstance(spec, (tuple, list)) and len(spec) == 2:
@@ -240,7 +278,9 @@ def build_cnn(
 
     Raises:
         ConfigError: a bad spec, a pool list of the wrong length (the message
-            says how many were given and how many fit), or a bad regularizer map.
+            says how many were given and how many fit), an input too small for
+            the conv/pool stack (the message names the layer that runs out of
+            pixels), or a bad regularizer map.
     """
     shape = check_shape("input_shape", input_shape, ndim=(3,))
     if isinstance(conv, (str, bytes, Mapping)) or not isinstance(conv, Sequence) or not conv:
@@ -264,6 +304,7 @@ def build_cnn(
                 f"Received: pool={pool!r}"
             )
         pools = [None if p is None else _check_window(f"pool[{i}]", p) for i, p in enumerate(pool)]
+    _check_feature_map_fits(shape, convs, pools)
     if isinstance(dense, (str, bytes)) or not isinstance(dense, Sequence):
         raise ConfigTypeError(f"Argument `dense` must be a sequence of layer sizes. Received: dense={dense!r}")
     denses = [_dense_spec(i, spec) for i, spec in enumerate(dense)]

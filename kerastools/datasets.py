@@ -180,6 +180,12 @@ class DatasetSplit(NamedTuple):
 
     Unpack it (`train, valid, test = split(X, y)`) or use the fields;
     `model.fit(*split.train, validation_data=split.valid)` reads naturally.
+
+    Examples:
+        >>> X, y = make_squares(100, seed=0)
+        >>> parts = split(X, y, seed=0)
+        >>> [len(pair[0]) for pair in parts]
+        [80, 10, 10]
     """
 
     train: Pair

@@ -10,19 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 __all__ = ["run_demo"]
-
-
-def _circles(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    # Two noisy concentric rings (seed 000/001's binary classification set).
-    rng = np.random.default_rng(seed)
-    angle = rng.uniform(0, 2 * math.pi, n)
-    label = rng.integers(0, 2, n)
-    radius = np.where(label == 1, 0.5, 1.0) + rng.normal(0, 0.08, n)
-    x = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
-    return x.astype("float32"), label.astype("float32")
 
 
 def run_demo(output_dir: str | Path = "demo_output", *, epochs: int = 20, seed: int = 0) -> dict[str, Any]:
@@ -40,8 +28,8 @@ def run_demo(output_dir: str | Path = "demo_output", *, epochs: int = 20, seed: 
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)
     keras.utils.set_random_seed(seed)
-    x, y = _circles(2400, seed)
-    x_train, y_train, x_valid, y_valid = x[:2000], y[:2000], x[2000:], y[2000:]
+    x, y = kt.datasets.make_circles(2400, noise=0.08, seed=seed)
+    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = kt.datasets.split(x, y, seed=seed)
     batch_size = 32
     steps_per_epoch = math.ceil(len(x_train) / batch_size)
 
@@ -59,7 +47,16 @@ def run_demo(output_dir: str | Path = "demo_output", *, epochs: int = 20, seed: 
         momentum=0.9,
         metrics=["accuracy"],
     )
-    callbacks: list[keras.callbacks.Callback] = []
+    lr_logger = kt.callbacks.LearningRateLogger()
+    stopper = kt.callbacks.ThresholdEarlyStopping("val_accuracy", threshold=0.99, patience=2)
+    callbacks: list[keras.callbacks.Callback] = [lr_logger, stopper, kt.callbacks.EpochTimer()]
+    callbacks.append(  # crash-safe checkpoints; the summary names the best one
+        kt.callbacks.PeriodicCheckpoint(
+            output / "checkpoints", every_epochs=1, keep_last=2, save_best="val_loss"
+        )
+    )
+    live_plot = kt.callbacks.LivePlot(mode="file", path=output / "live_plot.png")
+    callbacks.append(live_plot)  # redrawn while training runs, replaced atomically
     start = time.perf_counter()
     history = model.fit(
         x_train,
@@ -71,6 +68,9 @@ def run_demo(output_dir: str | Path = "demo_output", *, epochs: int = 20, seed: 
         verbose=0,
     )
     elapsed = time.perf_counter() - start
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
+    curves = kt.plots.training_curves(history, metrics=["accuracy", "learning_rate"])
+    curves_png = kt.plots.save_figure(curves, output / "training_curves.png")  # atomic write
     optimizer = kt.optimization.unwrap_optimizer(model)
     schedule = optimizer.get_config()["learning_rate"]
     return {
@@ -84,6 +84,26 @@ def run_demo(output_dir: str | Path = "demo_output", *, epochs: int = 20, seed: 
         f"{int(optimizer.iterations.numpy())} steps",
         "epochs": len(history.history["loss"]),
         "fit_seconds": round(elapsed, 2),
+        "stop_reason": stopper.stopping_message or f"{stopper.stopping_reason.name} (ran all epochs)",
+        "learning_rate_curve": f"{lr_logger.history[0]:.3g} -> {lr_logger.history[-1]:.3g} "
+        f"over {len(lr_logger.history)} epochs"
+        if lr_logger.history
+        else "no epochs run",
         "final_metrics": {key: round(float(values[-1]), 4) for key, values in history.history.items()},
+        "test_accuracy": round(float(test_accuracy), 4),
+        "best_checkpoint": _describe_best_checkpoint(output / "checkpoints"),
+        "training_curves_png": curves_png,
+        "live_plot_png": str(live_plot.output_path)
+        if live_plot.output_path is not None
+        else f"not written (LivePlot mode {live_plot.resolved_mode!r})",
         "output_dir": str(output),
     }
+
+
+def _describe_best_checkpoint(directory: Path) -> str:
+    """Which checkpoint `load_checkpoint(model, directory, "best")` would load."""
+    from kerastools.checkpoints import find_checkpoint
+
+    best = find_checkpoint(directory, "best")
+    value = best.metrics.get("val_loss")
+    return f"{best.path} (epoch {best.epoch}, val_loss={'n/a' if value is None else f'{value:.4g}'})"

@@ -7,8 +7,10 @@ rebuilding the model.
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +143,68 @@ def _default_loss(model: keras.Model) -> str:
     return "mean_squared_error"
 
 
+# Strings Keras resolves from the model's output at the first fit, not by name.
+_OUTPUT_DEPENDENT_LOSSES = ("crossentropy", "ce")
+_OUTPUT_DEPENDENT_METRICS = ("accuracy", "acc")
+
+
+def _leaves(value: Any) -> list[Any]:
+    """The entries of a per-output list or dict of losses or metrics (one level deep)."""
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return [item for entry in value for item in (entry if isinstance(entry, (list, tuple)) else [entry])]
+    return [value]
+
+
+def _check_loss(loss: Any) -> None:
+    """Resolve every loss name now: Keras would only fail at the first `fit`."""
+    for entry in _leaves(loss):
+        if entry is None or (isinstance(entry, str) and entry.lower() in _OUTPUT_DEPENDENT_LOSSES):
+            continue
+        try:
+            keras.losses.get(entry)
+        except (ValueError, TypeError) as error:
+            raise ConfigError(
+                f"Argument `loss` must be 'auto', a Keras loss name (e.g. 'mse', "
+                f"'binary_crossentropy'), a loss function or a keras.losses.Loss. "
+                f"Received: loss={loss!r}"
+            ) from error
+
+
+def _check_metrics(metrics: Any) -> None:
+    if metrics is None:
+        return
+    if not isinstance(metrics, (list, tuple, dict)):
+        raise ConfigTypeError(f"Argument `metrics` must be a list of metrics. Received: metrics={metrics!r}")
+    for entry in _leaves(metrics):
+        if entry is None or (isinstance(entry, str) and entry.lower() in _OUTPUT_DEPENDENT_METRICS):
+            continue
+        try:
+            keras.metrics.get(entry)
+        except (ValueError, TypeError) as error:
+            raise ConfigError(
+                f"Argument `metrics` holds {entry!r}, which is not a Keras metric name, function "
+                f"or keras.metrics.Metric. Received: metrics={metrics!r}"
+            ) from error
+
+
+def _check_compile_kwargs(model: keras.Model, compile_kwargs: Mapping[str, Any]) -> None:
+    """Name a misspelt argument ourselves instead of letting `model.compile` raise TypeError."""
+    parameters = inspect.signature(model.compile).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return
+    ours = list(inspect.signature(compile).parameters)
+    for name in compile_kwargs:
+        if name not in parameters:
+            close = difflib.get_close_matches(name, [*ours, *parameters], n=1)
+            hint = f" Did you mean `{close[0]}`?" if close else ""
+            raise ConfigError(
+                f"Argument `{name}` is not an argument of kerastools.compile or "
+                f"keras.Model.compile.{hint} Received: {name}={compile_kwargs[name]!r}"
+            )
+
+
 @dataclass
 class _InitialState:
     optimizer: keras.optimizers.Optimizer
@@ -205,11 +269,14 @@ def compile(
         The same model, compiled.
 
     Raises:
-        ConfigError: a bad name or number, or schedule settings given
-            together with an optimizer instance.
+        ConfigError: a bad name or number, a loss or metric name Keras does
+            not know, an argument neither this function nor
+            `keras.Model.compile` takes (a typo such as `lerning_rate`), or
+            schedule settings given together with an optimizer instance.
     """
     if not isinstance(model, keras.Model):
         raise ConfigTypeError(f"Argument `model` must be a keras.Model. Received: model={model!r}")
+    _check_compile_kwargs(model, compile_kwargs)
     if isinstance(optimizer, keras.optimizers.Optimizer):
         changed = {
             name: value
@@ -239,8 +306,8 @@ def compile(
         instance = make_optimizer(optimizer, rate, momentum)
     if isinstance(loss, str) and loss == "auto":
         loss = _default_loss(model)
-    if metrics is not None and not isinstance(metrics, (list, tuple, dict)):
-        raise ConfigTypeError(f"Argument `metrics` must be a list of metrics. Received: metrics={metrics!r}")
+    _check_loss(loss)
+    _check_metrics(metrics)
     model.compile(optimizer=instance, loss=loss, metrics=metrics, **compile_kwargs)
     _remember_initial_state(model)
     return model

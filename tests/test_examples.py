@@ -41,6 +41,8 @@ def marks(script: Path) -> list[pytest.MarkDecorator]:
 @pytest.mark.parametrize("script", [pytest.param(s, id=s.name, marks=marks(s)) for s in SCRIPTS])
 def test_example_runs(script, tmp_path):
     env = dict(os.environ, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    # The suite turns live plots off for itself; examples run as a user runs them.
+    env.pop("KERASTOOLS_LIVEPLOT", None)
     result = subprocess.run(
         [sys.executable, str(script), "--output-dir", str(tmp_path)],
         cwd=tmp_path,

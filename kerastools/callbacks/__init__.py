@@ -1,6 +1,22 @@
 """Keras callbacks: learning-rate logging, early stopping with a reason,
 crash-safe checkpoints and live plotting."""
 
+from kerastools.callbacks.epoch_timer import EpochTimer
+from kerastools.callbacks.learning_rate import LearningRateLogger
+from kerastools.callbacks.live_plot import LivePlot
 from kerastools.callbacks.monitor import MonitorCallback, infer_mode
+from kerastools.callbacks.periodic_checkpoint import PeriodicCheckpoint
+from kerastools.callbacks.standard import standard
+from kerastools.callbacks.threshold_stopping import StoppingReason, ThresholdEarlyStopping
 
-__all__ = ["MonitorCallback", "infer_mode"]
+__all__ = [
+    "EpochTimer",
+    "LearningRateLogger",
+    "LivePlot",
+    "MonitorCallback",
+    "PeriodicCheckpoint",
+    "StoppingReason",
+    "ThresholdEarlyStopping",
+    "infer_mode",
+    "standard",
+]
