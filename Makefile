@@ -8,7 +8,7 @@ EXTRAS ?= cpu,dev,docs,jupyter,tune
 PYTEST_ARGS ?=
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: wheel-check install demo test test-fast test-jax test-slow test-browser lint typecheck docs docs-serve examples data benchmarks wheel clean
+.PHONY: gpu-check wheel-check install demo test test-fast test-jax test-slow test-browser lint typecheck docs docs-serve examples data benchmarks wheel clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,7 +51,7 @@ test-jax: install
 	KERAS_BACKEND=jax $(PY) -m pytest -m "not slow and not browser and not tf_only" -p no:doctest \
 	  tests/test_builders.py tests/test_optimization.py tests/callbacks $(PYTEST_ARGS)
 
-test: install data lint typecheck docs test-fast test-jax
+test: install data lint typecheck docs test-fast test-jax wheel-check
 
 test-slow: install data
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
@@ -62,6 +62,9 @@ test-browser: install
 
 benchmarks: install
 	for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
+
+gpu-check: install
+	$(PY) tests/gpu/check_gpu_paths.py
 
 wheel: install
 	$(PY) -m build --wheel --outdir dist .
