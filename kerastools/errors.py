@@ -1,12 +1,15 @@
 """Exceptions raised by kerastools.
 
 Every error subclasses both `KerastoolsError` and the matching builtin, so
-callers can catch either::
+callers can catch either.
 
-    try:
-        kerastools.compile(model, optimizer="adamw")
-    except ValueError as error:   # or kerastools.errors.KerastoolsError
-        print(error)
+Examples:
+    >>> try:
+    ...     kerastools.compile(model, optimizer="adamw")
+    ... except ValueError as error:   # or kerastools.errors.KerastoolsError
+    ...     message = str(error)
+    >>> message.startswith("Argument `optimizer` must be one of")
+    True
 """
 
 from __future__ import annotations
