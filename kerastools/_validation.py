@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Collection, Iterable
+from pathlib import Path
 from typing import Any
 
 from kerastools.errors import ConfigError, ConfigTypeError
@@ -115,3 +117,12 @@ def check_name(name: str, value: Any, *, allow_none: bool = True) -> str | None:
     if not isinstance(value, str) or not value:
         raise ConfigTypeError(f"Argument `{name}` must be a non-empty string. {_received(name, value)}")
     return value
+
+
+def check_path(name: str, value: Any) -> Path:
+    """Return `value` as a Path if it is a non-empty str or os.PathLike."""
+    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
+        raise ConfigTypeError(
+            f"Argument `{name}` must be a path (str or os.PathLike), not empty. {_received(name, value)}"
+        )
+    return Path(value)

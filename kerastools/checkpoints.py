@@ -42,7 +42,7 @@ import keras
 import numpy as np
 
 from kerastools._atomic import atomic_path
-from kerastools._validation import check_bool, check_choice, check_int, check_name
+from kerastools._validation import check_bool, check_choice, check_int, check_name, check_path
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 
 __all__ = [
@@ -620,11 +620,7 @@ def _intact(
 
 
 def _check_directory(directory: Any) -> Path:
-    if not isinstance(directory, (str, os.PathLike)) or not str(directory):
-        raise ConfigTypeError(
-            f"Argument `directory` must be a path (str or os.PathLike). Received: directory={directory!r}"
-        )
-    return Path(directory)
+    return check_path("directory", directory)
 
 
 def _check_which(which: Any) -> Which:

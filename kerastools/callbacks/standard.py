@@ -8,7 +8,7 @@ from typing import Any
 
 import keras
 
-from kerastools._validation import check_bool, check_choice, check_float, check_int
+from kerastools._validation import check_bool, check_choice, check_float, check_int, check_path
 from kerastools.callbacks.epoch_timer import EpochTimer
 from kerastools.callbacks.learning_rate import LearningRateLogger
 from kerastools.callbacks.live_plot import MODES as PLOT_MODES
@@ -102,8 +102,10 @@ def standard(
     if keep_last is not None:
         keep_last = check_int("keep_last", keep_last, low=1)
     plot_mode = check_choice("plot_mode", plot_mode, PLOT_MODES)  # type: ignore[assignment]
-    plot_path = _check_path("plot_path", plot_path)
-    checkpoint_dir = _check_path("checkpoint_dir", checkpoint_dir)
+    if plot_path is not None:
+        plot_path = check_path("plot_path", plot_path)
+    if checkpoint_dir is not None:
+        checkpoint_dir = check_path("checkpoint_dir", checkpoint_dir)
     verbose = check_int("verbose", verbose, low=0)
     mode = check_choice("mode", mode, ["auto", "min", "max"])  # type: ignore[assignment]
     if monitor is not None and mode == "auto":
@@ -141,17 +143,6 @@ def standard(
         targets = {monitor: target} if monitor is not None and target is not None else None
         callbacks.append(LivePlot(targets=targets, mode=plot_mode, path=plot_path))
     return callbacks
-
-
-def _check_path(argument: str, value: Any) -> Any:
-    if value is None:
-        return None
-    if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
-        raise ConfigTypeError(
-            f"Argument `{argument}` must be a non-empty path (str or os.PathLike) or None. "
-            f"Received: {argument}={value!r}"
-        )
-    return value
 
 
 def _check_stop_at(stop_at: Any) -> tuple[str | None, float | None]:
