@@ -78,9 +78,9 @@ def make_squares(n: int, *, noise: float = 0.0, seed: int | None = None) -> Pair
     """Seed 000's regression set: y = x1² + x2² on the square [-1, 1]².
 
     Examples:
-    >>> X, y = kerastools.datasets.make_squares(100, noise=0.01, seed=0)
-    >>> X.shape, y.shape, X.dtype.name, y.dtype.name
-    ((100, 2), (100, 1), 'float32', 'float32')
+        >>> X, y = kerastools.datasets.make_squares(100, noise=0.01, seed=0)
+        >>> X.shape, y.shape, X.dtype.name, y.dtype.name
+        ((100, 2), (100, 1), 'float32', 'float32')
 
     Args:
         n: number of samples.
@@ -111,9 +111,9 @@ def make_xor(n: int, *, noise: float = 0.0, seed: int | None = None) -> Pair:
     wrong side (as in scikit-learn's generators).
 
     Examples:
-    >>> X, y = kerastools.datasets.make_xor(8, seed=0)
-    >>> bool(((X[:, 0] * X[:, 1] < 0) == (y[:, 0] == 1)).all())
-    True
+        >>> X, y = kerastools.datasets.make_xor(8, seed=0)
+        >>> bool(((X[:, 0] * X[:, 1] < 0) == (y[:, 0] == 1)).all())
+        True
 
     Args:
         n: number of samples.
@@ -143,9 +143,9 @@ def make_circles(
     Half the samples (rounded down) are on each ring; the order is shuffled.
 
     Examples:
-    >>> X, y = kerastools.datasets.make_circles(200, noise=0.05, seed=0)
-    >>> X.shape, float(y.mean())
-    ((200, 2), 0.5)
+        >>> X, y = kerastools.datasets.make_circles(200, noise=0.05, seed=0)
+        >>> X.shape, float(y.mean())
+        ((200, 2), 0.5)
 
     Args:
         n: number of samples.
@@ -236,13 +236,13 @@ def split(
     smaller one 10% each (rounded); the rest is for training.
 
     Examples:
-    >>> X, y = kerastools.datasets.make_squares(500, seed=0)
-    >>> train, valid, test = kerastools.datasets.split(X, y, seed=0)
-    >>> len(train[0]), len(valid[0]), len(test[0])
-    (400, 50, 50)
-    >>> parts = kerastools.datasets.split(X, y, valid=0.2, test=100, seed=0)
-    >>> len(parts.train[0]), len(parts.valid[0]), len(parts.test[0])
-    (300, 100, 100)
+        >>> X, y = kerastools.datasets.make_squares(500, seed=0)
+        >>> train, valid, test = kerastools.datasets.split(X, y, seed=0)
+        >>> len(train[0]), len(valid[0]), len(test[0])
+        (400, 50, 50)
+        >>> parts = kerastools.datasets.split(X, y, valid=0.2, test=100, seed=0)
+        >>> len(parts.train[0]), len(parts.valid[0]), len(parts.test[0])
+        (300, 100, 100)
 
     Args:
         X: inputs, anything `np.asarray` takes, samples along the first axis.
@@ -340,10 +340,10 @@ def load_idx(path: str | os.PathLike[str]) -> np.ndarray:
     dimensions exactly. Multi-byte types are converted to native byte order.
 
     Examples:
-    >>> header = bytes([0, 0, 0x08, 1]) + (3).to_bytes(4, "big")
-    >>> _ = (tmp_path / "labels-idx1-ubyte").write_bytes(header + bytes([7, 2, 1]))
-    >>> kerastools.datasets.load_idx(tmp_path / "labels-idx1-ubyte")
-    array([7, 2, 1], dtype=uint8)
+        >>> header = bytes([0, 0, 0x08, 1]) + (3).to_bytes(4, "big")
+        >>> _ = (tmp_path / "labels-idx1-ubyte").write_bytes(header + bytes([7, 2, 1]))
+        >>> kerastools.datasets.load_idx(tmp_path / "labels-idx1-ubyte")
+        array([7, 2, 1], dtype=uint8)
 
     Args:
         path: the file; gzip files are recognised by their content, not
@@ -483,9 +483,9 @@ def load_fashion_mnist(
     unseen). Pixels that never vary keep a scale of 1.
 
     Examples:
-    >>> (x_train, y_train), (x_test, y_test) = kerastools.datasets.load_fashion_mnist()  # doctest: +SKIP
-    >>> x_train.shape, y_train.shape, x_test.shape                                   # doctest: +SKIP
-    ((60000, 28, 28, 1), (60000,), (10000, 28, 28, 1))
+        >>> (x_train, y_train), (x_test, y_test) = kerastools.datasets.load_fashion_mnist()  # doctest: +SKIP
+        >>> x_train.shape, y_train.shape, x_test.shape                                   # doctest: +SKIP
+        ((60000, 28, 28, 1), (60000,), (10000, 28, 28, 1))
 
     Args:
         path: a directory holding the four IDX files. Defaults to None
