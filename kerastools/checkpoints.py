@@ -30,7 +30,6 @@ import math
 import numbers
 import os
 import re
-import sys
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -43,6 +42,7 @@ import numpy as np
 
 from kerastools._atomic import atomic_path
 from kerastools._validation import check_bool, check_choice, check_int, check_name, check_path
+from kerastools.device.cluster import is_chief
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 
 __all__ = [
@@ -143,49 +143,6 @@ class CheckpointInfo:
             sha256=str(record["sha256"]),
             includes_optimizer=bool(record["includes_optimizer"]),
         )
-
-
-def is_chief() -> bool:
-    """Whether this process is the one that writes checkpoints.
-
-    Under `MultiWorkerMirroredStrategy` every worker runs the same script;
-    only the chief may write, or they would overwrite each other. The chief
-    is the task of type `"chief"` in `TF_CONFIG`, or worker 0 when the
-    cluster has no chief; `"ps"` and `"evaluator"` tasks never are. Without
-    `TF_CONFIG`, a multi-process JAX run's chief is process 0; a single
-    process is always the chief. TensorFlow is not imported.
-
-    Examples:
-        >>> kt.checkpoints.is_chief()
-        True
-
-    Raises:
-        ConfigError: `TF_CONFIG` is set but is not the JSON TensorFlow expects.
-    """
-    raw = os.environ.get("TF_CONFIG", "")
-    if raw.strip():
-        try:
-            config = json.loads(raw)
-            task = config.get("task") or {}
-            cluster = config.get("cluster") or {}
-            task_type = task.get("type")
-            index = int(task.get("index", 0))
-        except (ValueError, TypeError, AttributeError) as error:
-            raise ConfigError(
-                "Environment variable TF_CONFIG must be JSON like "
-                '{"cluster": {...}, "task": {"type": "worker", "index": 0}}. '
-                f"Received: TF_CONFIG={raw!r} ({error})"
-            ) from error
-        if task_type is None or task_type == "chief":
-            return True
-        if task_type == "worker":
-            return index == 0 and not cluster.get("chief")
-        return False
-    if "jax" in sys.modules and keras.backend.backend() == "jax":
-        import jax
-
-        return int(jax.process_index()) == 0
-    return True
 
 
 # ---------------------------------------------------------------------------

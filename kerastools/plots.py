@@ -24,6 +24,7 @@ import numpy as np
 from kerastools._atomic import atomic_write
 from kerastools._validation import check_int
 from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.log_keys import BOOKKEEPING_KEYS, LEARNING_RATE_KEYS
 
 if TYPE_CHECKING:
     import keras
@@ -45,9 +46,7 @@ __all__ = [
 _MAX_CLASSES = 10
 _MAX_PROFILE_SAMPLES = 10
 # Keys kerastools' and Keras' callbacks log that are not model metrics; drawn only when asked for.
-_BOOKKEEPING_KEYS = frozenset(
-    {"learning_rate", "lr", "iterations", "epoch_time_s", "samples_per_s"}
-)
+_NOT_METRICS = BOOKKEEPING_KEYS | LEARNING_RATE_KEYS
 
 
 def _figure(width: float, height: float, figure: Figure | None = None) -> Figure:
@@ -194,7 +193,7 @@ def training_curves(
         )
     trained = [key for key in values if not key.startswith("val_") and key != "loss"]
     if metrics is None:
-        chosen = [key for key in trained if key not in _BOOKKEEPING_KEYS]
+        chosen = [key for key in trained if key not in _NOT_METRICS]
     else:
         if isinstance(metrics, (str, bytes)) or not isinstance(metrics, Sequence):
             raise ConfigTypeError(

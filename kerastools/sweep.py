@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import keras
 import numpy as np
-from keras.src.utils.io_utils import print_msg  # Keras' own verbose printing (absl-aware)
 
+from kerastools._console import print_msg
 from kerastools._validation import check_choice, check_int, check_name
 from kerastools.callbacks.monitor import infer_mode
 from kerastools.datasets import DatasetSplit

@@ -15,11 +15,6 @@ import kerastools
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "kerastools"
 SOURCES = sorted(PACKAGE.rglob("*.py"))
-# The one module allowed to talk to TensorFlow directly (device placement and
-# distribution have no backend-neutral Keras API).
-TENSORFLOW_MODULES = {"device.py"}
-
-
 def test_version_and_typed_marker():
     assert re.fullmatch(r"\d+\.\d+\.\d+", kerastools.__version__)
     assert (PACKAGE / "py.typed").is_file()
@@ -72,23 +67,6 @@ def test_no_unsafe_loading(source):
     assert not UNSAFE.findall(text), f"{source.name} uses pickle/eval/exec"
     for call in re.finditer(r"load_model\(([^)]*)\)", text):
         assert "safe_mode=True" in call.group(1), f"{source.name}: load_model without safe_mode=True"
-
-
-@pytest.mark.parametrize("source", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
-def test_tensorflow_is_imported_only_by_the_device_module(source):
-    if source.name in TENSORFLOW_MODULES:
-        return
-    tree = ast.parse(source.read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            modules = [node.module or ""]
-        else:
-            continue
-        assert not any(m == "tensorflow" or m.startswith("tensorflow.") for m in modules), (
-            f"{source.relative_to(ROOT)} imports tensorflow; only {TENSORFLOW_MODULES} may"
-        )
 
 
 def test_import_stays_light():

@@ -13,12 +13,12 @@ from typing import Any
 
 import keras
 
+from kerastools.log_keys import THROUGHPUT_KEY, TIME_KEY
+
 __all__ = ["EpochTimer"]
 
 logger = logging.getLogger(__name__)
 
-TIME_KEY = "epoch_time_s"
-THROUGHPUT_KEY = "samples_per_s"
 
 
 class EpochTimer(keras.callbacks.Callback):

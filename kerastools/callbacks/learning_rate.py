@@ -13,10 +13,11 @@ from typing import Any, Literal
 
 import keras
 import numpy as np
-from keras.src.utils.io_utils import print_msg
 
+from kerastools._console import print_msg
 from kerastools._validation import check_choice, check_int, check_name
 from kerastools.errors import ConfigError
+from kerastools.log_keys import STEP_KEY
 from kerastools.optimization import unwrap_optimizer
 
 __all__ = ["LearningRateLogger"]
@@ -25,7 +26,6 @@ logger = logging.getLogger(__name__)
 
 Per = Literal["epoch", "batch"]
 
-STEP_KEY = "iterations"
 
 
 class LearningRateLogger(keras.callbacks.Callback):

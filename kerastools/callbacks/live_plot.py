@@ -41,9 +41,8 @@ import numpy as np
 
 from kerastools._atomic import atomic_write
 from kerastools._validation import check_bool, check_choice, check_float, check_int
-from kerastools.callbacks.epoch_timer import THROUGHPUT_KEY, TIME_KEY
-from kerastools.callbacks.learning_rate import STEP_KEY
 from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.log_keys import BOOKKEEPING_KEYS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -66,7 +65,6 @@ _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _LR_KEY = "learning_rate"
 # Written into logs by LearningRateLogger and EpochTimer: counters and timings,
 # not training curves, so `metrics=None` leaves them out (naming them plots them).
-BOOKKEEPING_KEYS = frozenset({STEP_KEY, TIME_KEY, THROUGHPUT_KEY})
 _TRAIN_COLOR = "C0"
 _VALID_COLOR = "C1"
 _TARGET_STYLE: dict[str, Any] = {"color": "0.35", "linestyle": "--", "linewidth": 1.0}

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import keras
-from keras.src.utils.io_utils import print_msg
 
+from kerastools._console import print_msg
 from kerastools._validation import check_bool, check_choice, check_int, check_name
 from kerastools.callbacks.monitor import Mode, MonitorCallback, infer_mode
 from kerastools.checkpoints import (

@@ -40,8 +40,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
-from keras.src.utils.io_utils import print_msg
-
+from kerastools._console import print_msg
 from kerastools._validation import check_bool, check_choice, check_float, check_int
 from kerastools.callbacks.monitor import Mode, MonitorCallback
 from kerastools.errors import ConfigError, ConfigTypeError

@@ -269,7 +269,7 @@ CLUSTER = {"chief": ["host:1"], "worker": ["host:2", "host:3"]}
         ({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 0}}, True),
         ({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}}, False),
         ({"cluster": CLUSTER, "task": {"type": "evaluator", "index": 0}}, False),
-        ({"cluster": CLUSTER, "task": {"type": "ps", "index": 0}}, False),
+        ({"cluster": {**CLUSTER, "ps": ["host:4"]}, "task": {"type": "ps", "index": 0}}, False),
     ],
 )
 def test_is_chief_reads_tf_config(monkeypatch, tf_config, chief):
@@ -278,6 +278,12 @@ def test_is_chief_reads_tf_config(monkeypatch, tf_config, chief):
     else:
         monkeypatch.setenv("TF_CONFIG", json.dumps(tf_config))
     assert kt.checkpoints.is_chief() is chief
+
+
+def test_task_outside_its_cluster_is_an_error(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": CLUSTER, "task": {"type": "worker", "index": 5}}))
+    with pytest.raises(ConfigError, match="name a cluster and this process's task"):
+        kt.checkpoints.is_chief()
 
 
 def test_bad_tf_config_is_an_error(monkeypatch):

@@ -22,7 +22,6 @@ import contextlib
 import functools
 import html
 import importlib.metadata
-import json
 import logging
 import os
 import re
@@ -37,6 +36,7 @@ from typing import Any, Literal
 import keras
 
 from kerastools._validation import check_bool, check_choice, check_int
+from kerastools.device.cluster import tf_config
 from kerastools.errors import ConfigError, ConfigTypeError, DeviceError
 
 __all__ = [
@@ -1236,38 +1236,6 @@ def use(device: str) -> Iterator[str]:
 # --------------------------------------------------------------------------- distribution
 
 
-def _cluster_config() -> dict[str, Any] | None:
-    """TF_CONFIG, checked; None when it is unset or names no cluster."""
-    raw = os.environ.get("TF_CONFIG", "").strip()
-    if not raw:
-        return None
-    try:
-        config = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise ConfigError(
-            f"Environment variable TF_CONFIG is not valid JSON ({error}). Received: TF_CONFIG={raw!r}"
-        ) from error
-    if not isinstance(config, dict):
-        raise ConfigError(f"Environment variable TF_CONFIG must be a JSON object. Received: TF_CONFIG={raw!r}")
-    cluster = config.get("cluster") or {}
-    if not cluster:
-        return None
-    task = config.get("task")
-    if (
-        not isinstance(cluster, dict)
-        or not isinstance(task, dict)
-        or task.get("type") not in cluster
-        or not isinstance(task.get("index"), int)
-        or not 0 <= task["index"] < len(cluster[task["type"]])
-    ):
-        raise ConfigError(
-            'Environment variable TF_CONFIG must name a cluster and this process\'s task in it, '
-            'e.g. {"cluster": {"worker": ["host1:port", "host2:port"]}, '
-            f'"task": {{"type": "worker", "index": 0}}}}. Received: TF_CONFIG={raw!r}'
-        )
-    return config
-
-
 def _multi_worker_class(tf: Any) -> Any:
     class MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):  # type: ignore[misc, name-defined]
         """`tf.distribute.MultiWorkerMirroredStrategy` that Keras 3's `fit` can use.
@@ -1340,7 +1308,7 @@ def strategy(kind: StrategyKind = "auto") -> Any:
             f"keras.distribution.DataParallel())). Received: kind={chosen!r}"
         )
     tf = _tensorflow()
-    cluster = _cluster_config()
+    cluster = tf_config()
     if cluster is not None and "ps" in cluster["cluster"]:
         raise ConfigError(
             "TF_CONFIG names parameter servers ('ps'); that needs "
