@@ -10,15 +10,16 @@ from __future__ import annotations
 import difflib
 import inspect
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import keras
 import numpy as np
 
-from kerastools._validation import check_bool, check_choice, check_float, check_int
 from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.learning_rates import current_learning_rate, unwrap_optimizer
+from kerastools.optimizers import OPTIMIZERS, SCHEDULES, make_optimizer, make_schedule
 
 __all__ = [
     "OPTIMIZERS",
@@ -30,106 +31,6 @@ __all__ = [
     "current_learning_rate",
     "unwrap_optimizer",
 ]
-
-# Only RMSprop and SGD take `momentum`; for the Adam family the first-moment
-# decay `beta_1` is the momentum term (Keras rejects `momentum=` there).
-OPTIMIZERS: dict[str, tuple[type[keras.optimizers.Optimizer], str]] = {
-    "rmsprop": (keras.optimizers.RMSprop, "momentum"),
-    "sgd": (keras.optimizers.SGD, "momentum"),
-    "nadam": (keras.optimizers.Nadam, "beta_1"),
-    "adamax": (keras.optimizers.Adamax, "beta_1"),
-    "adam": (keras.optimizers.Adam, "beta_1"),
-}
-
-SCHEDULES: dict[str, type[keras.optimizers.schedules.LearningRateSchedule]] = {
-    "inverse_time": keras.optimizers.schedules.InverseTimeDecay,
-    "powersched": keras.optimizers.schedules.InverseTimeDecay,  # seed 003's name
-    "exponential": keras.optimizers.schedules.ExponentialDecay,
-}
-
-
-def make_schedule(
-    schedule: str | keras.optimizers.schedules.LearningRateSchedule | None,
-    learning_rate: float = 1e-3,
-    *,
-    decay_steps: float = 1,
-    decay_rate: float = 1e-3,
-    staircase: bool = False,
-    steps_per_epoch: int | None = None,
-) -> float | keras.optimizers.schedules.LearningRateSchedule:
-    """Return the `learning_rate` argument for a Keras optimizer.
-
-    Examples:
-        >>> schedule = make_schedule("inverse_time", 0.01, decay_steps=2, decay_rate=0.5,
-        ...                          steps_per_epoch=10)
-        >>> round(float(schedule(20)), 6)   # 0.01 / (1 + 0.5 * 20 / 20)
-        0.006667
-
-    Args:
-        schedule: `None` (constant), `"inverse_time"` (alias `"powerSched"`),
-            `"exponential"`, or a `LearningRateSchedule` used as is.
-        learning_rate: initial (or constant) rate. Defaults to 1e-3.
-        decay_steps: optimizer steps per decay period, or epochs when
-            `steps_per_epoch` is given. Defaults to 1.
-        decay_rate: decay rate of the schedule. Defaults to 1e-3.
-        staircase: decay in discrete intervals. Defaults to False.
-        steps_per_epoch: batches per epoch; converts `decay_steps` from
-            epochs to steps. Defaults to None.
-
-    Raises:
-        ConfigError: unknown schedule name, or a number out of range.
-    """
-    if isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
-        return schedule
-    rate = check_float("learning_rate", learning_rate, low=0.0, low_inclusive=False)
-    steps = check_float("decay_steps", decay_steps, low=0.0, low_inclusive=False)
-    decay = check_float("decay_rate", decay_rate, low=0.0)
-    stairs = check_bool("staircase", staircase)
-    if steps_per_epoch is not None:
-        steps *= check_int("steps_per_epoch", steps_per_epoch, low=1)
-    if schedule is None:
-        return rate
-    key = check_choice("schedule", schedule, ["inverse_time", "powersched", "exponential"])
-    return SCHEDULES[key](rate, steps, decay, staircase=stairs)
-
-
-def make_optimizer(
-    optimizer: str = "rmsprop",
-    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
-    momentum: float | None = None,
-    **kwargs: Any,
-) -> keras.optimizers.Optimizer:
-    """Create an optimizer by name with momentum passed where it means something.
-
-    `momentum` becomes `momentum=` for RMSprop and SGD and `beta_1=` for
-    Nadam, Adamax and Adam, whose first-moment decay plays that role.
-
-    Examples:
-        >>> make_optimizer("nadam", 0.01, momentum=0.8).beta_1
-        0.8
-
-    Args:
-        optimizer: one of `OPTIMIZERS`.
-        learning_rate: a float or a `LearningRateSchedule`. Defaults to 1e-3.
-        momentum: in [0, 1); `None` keeps the optimizer's own default
-            (0.0 for RMSprop/SGD, beta_1=0.9 for the Adam family). Defaults to None.
-        **kwargs: passed to the optimizer's constructor.
-
-    Raises:
-        ConfigError: unknown name or momentum outside [0, 1).
-    """
-    key = check_choice("optimizer", optimizer, list(OPTIMIZERS))
-    cls, momentum_argument = OPTIMIZERS[key]
-    if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-        learning_rate = check_float("learning_rate", learning_rate, low=0.0, low_inclusive=False)
-    if momentum is not None:
-        kwargs[momentum_argument] = check_float(
-            "momentum", momentum, low=0.0, high=1.0, high_inclusive=False
-        )
-    try:
-        return cls(learning_rate=learning_rate, **kwargs)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"Optimizer {key!r} rejected the extra arguments {kwargs!r}: {error}") from error
 
 
 def _default_loss(model: keras.Model) -> str:
@@ -362,52 +263,3 @@ def reset_training(model: keras.Model) -> keras.Model:
     for variable, value in zip(model.optimizer.variables, state.optimizer_values, strict=True):
         variable.assign(value)
     return model
-
-
-def unwrap_optimizer(model_or_optimizer: Any) -> keras.optimizers.Optimizer:
-    """The optimizer doing the work: `model.optimizer`, unwrapped from a LossScaleOptimizer.
-
-    Examples:
-        >>> unwrap_optimizer(model).__class__.__name__
-        'RMSprop'
-
-    Raises:
-        ConfigError: a model that is not compiled, or neither a model nor an optimizer.
-    """
-    optimizer = model_or_optimizer
-    if isinstance(model_or_optimizer, keras.Model):
-        optimizer = getattr(model_or_optimizer, "optimizer", None)
-        if optimizer is None:
-            raise ConfigError(
-                f"Argument `model` is not compiled, so it has no optimizer. "
-                f"Received: model={model_or_optimizer.name!r}"
-            )
-    if not isinstance(optimizer, keras.optimizers.Optimizer):
-        raise ConfigTypeError(
-            f"Expected a compiled keras.Model or a keras optimizer. Received: {model_or_optimizer!r}"
-        )
-    inner = getattr(optimizer, "inner_optimizer", None)
-    return inner if isinstance(inner, keras.optimizers.Optimizer) else optimizer
-
-
-def current_learning_rate(model: Any) -> float:
-    """The learning rate the optimizer will use at its current step.
-
-    Works for a constant rate, a `LearningRateSchedule`, a callable and a
-    `LossScaleOptimizer` (mixed_float16).
-
-    Examples:
-        >>> kerastools.current_learning_rate(model)
-        0.001
-
-    Args:
-        model: a compiled model or an optimizer.
-
-    Raises:
-        ConfigError: the model is not compiled.
-    """
-    optimizer = unwrap_optimizer(model)
-    value: Any = optimizer.learning_rate
-    if isinstance(value, Callable) and not hasattr(value, "numpy"):  # type: ignore[arg-type]
-        value = value()
-    return float(keras.ops.convert_to_numpy(value))

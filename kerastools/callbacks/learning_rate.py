@@ -8,7 +8,6 @@ the optimizer really uses, the same on every worker of a distribution strategy.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any, Literal
 
 import keras
@@ -17,8 +16,14 @@ import numpy as np
 from kerastools._console import print_msg
 from kerastools._validation import check_choice, check_int, check_name
 from kerastools.errors import ConfigError
+from kerastools.learning_rates import (
+    current_learning_rate,
+    rate_source,
+    rates_at,
+    schedule_step_counter,
+    unwrap_optimizer,
+)
 from kerastools.log_keys import STEP_KEY
-from kerastools.optimization import unwrap_optimizer
 
 __all__ = ["LearningRateLogger"]
 
@@ -44,9 +49,10 @@ class LearningRateLogger(keras.callbacks.Callback):
     `batch_history` is read, in one vectorised call. Training keeps Keras'
     asynchronous batch dispatch, and JAX never has to sync its state mid-epoch.
 
-    The step counter is the one the schedule is evaluated at (Keras'
-    `optimizer._iterations`); it equals `optimizer.iterations` unless gradient
-    accumulation is on, where it counts batches.
+    The step counter is the one the schedule is evaluated at
+    (`kerastools.learning_rates.schedule_step_counter`); it equals
+    `optimizer.iterations` unless gradient accumulation is on, where it counts
+    batches.
 
     Examples:
         >>> logger = kt.callbacks.LearningRateLogger(per="batch")
@@ -97,9 +103,6 @@ class LearningRateLogger(keras.callbacks.Callback):
         self._epoch_constant: float | None = None
         # Set at train begin: whether the per-batch hook has anything to do.
         self._watch_first_batch = False
-        # The schedule as called at epoch ends (compiled on JAX), and what it wraps.
-        self._epoch_schedule: Callable[[Any], Any] | None = None
-        self._epoch_schedule_source: Any = None
 
     @property
     def batch_history(self) -> list[tuple[int, float]]:
@@ -109,16 +112,16 @@ class LearningRateLogger(keras.callbacks.Callback):
             for begin, end, constant in pending:
                 steps = np.arange(begin, end)
                 rates = (
-                    np.full(len(steps), constant) if constant is not None else self._evaluate(steps)
+                    np.full(len(steps), constant)
+                    if constant is not None
+                    else rates_at(self._rate, steps, self._step_dtype())
                 )
                 self._batch_history.extend(zip(steps.tolist(), rates.tolist(), strict=True))
         return self._batch_history
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._optimizer = unwrap_optimizer(self.model)
-        # The schedule, variable or callable itself: only `_learning_rate` tells
-        # which (the public property evaluates it).
-        self._rate = getattr(self._optimizer, "_learning_rate", None)
+        self._rate = rate_source(self._optimizer)
         if self.per == "batch" and self._is_callable_rate():
             raise ConfigError(
                 "LearningRateLogger(per='batch') needs a learning rate it can evaluate at past "
@@ -166,9 +169,7 @@ class LearningRateLogger(keras.callbacks.Callback):
         return callable(self._rate) and not self._is_schedule() and not self._is_constant_rate()
 
     def _counter(self) -> Any:
-        optimizer = self._require_optimizer()
-        # The schedule sees `_iterations`; `iterations` differs under gradient accumulation.
-        return getattr(optimizer, "_iterations", optimizer.iterations)
+        return schedule_step_counter(self._require_optimizer())
 
     def _read_step(self) -> int:
         return int(keras.ops.convert_to_numpy(self._counter()))
@@ -182,56 +183,14 @@ class LearningRateLogger(keras.callbacks.Callback):
     def _rate_at(self, step: int) -> float:
         if self._is_schedule():
             # A 0-d step, as the optimizer passes it, so the value matches its own.
-            step_array = np.asarray(step, self._step_dtype())
-            try:
-                rate = self._compiled_schedule()(step_array)
-            except Exception:  # a schedule that cannot be traced: call it eagerly
-                self._epoch_schedule = self._rate
-                rate = self._rate(step_array)
+            rate = self._rate(np.asarray(step, self._step_dtype()))
             return float(keras.ops.convert_to_numpy(rate))
         if self._is_constant_rate():
             return self._read_constant()
-        optimizer = self._require_optimizer()
-        value: Any = optimizer.learning_rate
-        if isinstance(value, Callable) and not hasattr(value, "numpy"):  # type: ignore[arg-type]
-            value = value()
-        return float(keras.ops.convert_to_numpy(value))
-
-    def _compiled_schedule(self) -> Callable[[Any], Any]:
-        """The schedule for one step per epoch end, compiled once on JAX.
-
-        Eager JAX runs each of the schedule's few ops as its own dispatch (a few
-        ms per epoch on a small model, several percent of its epoch time);
-        compiled, it is one call, numerically the same as inside the train step.
-        """
-        if self._epoch_schedule is None or self._epoch_schedule_source is not self._rate:
-            self._epoch_schedule_source = self._rate
-            self._epoch_schedule = self._rate
-            if keras.backend.backend() == "jax":
-                import jax
-
-                self._epoch_schedule = jax.jit(self._rate)
-        return self._epoch_schedule
-
-    def _evaluate(self, steps: np.ndarray) -> np.ndarray:
-        """The schedule at each of `steps`, in one call."""
-        steps = steps.astype(self._step_dtype())
-        schedule: Callable[[Any], Any] = self._rate
-        try:
-            rates = np.asarray(keras.ops.convert_to_numpy(schedule(steps)), dtype="float64")
-        except Exception:  # schedules with `cond` or Python branches on the step
-            rates = None
-        if rates is None or rates.shape != steps.shape:
-            # Per-step semantics by construction, for schedules that do not
-            # broadcast over a vector of steps (CosineDecay with warmup).
-            rates = np.asarray(
-                keras.ops.convert_to_numpy(keras.ops.vectorized_map(schedule, steps)),
-                dtype="float64",
-            ).reshape(steps.shape)
-        return rates
+        return current_learning_rate(self._require_optimizer())
 
     def _require_optimizer(self) -> keras.optimizers.Optimizer:
         if self._optimizer is None:
             self._optimizer = unwrap_optimizer(self.model)
-            self._rate = getattr(self._optimizer, "_learning_rate", None)
+            self._rate = rate_source(self._optimizer)
         return self._optimizer

@@ -393,7 +393,7 @@ class LivePlot(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         logs = dict(logs or {})
         if self.show_lr and _LR_KEY not in logs and self._model is not None:
-            from kerastools.optimization import current_learning_rate
+            from kerastools.learning_rates import current_learning_rate
 
             logs[_LR_KEY] = current_learning_rate(self.model)
         position = epoch + 1

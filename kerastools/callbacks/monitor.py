@@ -6,7 +6,6 @@ ambiguous `mode="auto"` and a missing metric are errors, not warnings.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -14,6 +13,7 @@ import keras
 
 from kerastools._validation import check_choice, check_float, check_name
 from kerastools.errors import ConfigError
+from kerastools.improvement import is_improvement, worst_value
 
 __all__ = ["Mode", "infer_mode", "MonitorCallback"]
 
@@ -80,13 +80,11 @@ class MonitorCallback(keras.callbacks.Callback):
 
     def worst_value(self) -> float:
         """The starting `best`: +inf when minimising, -inf when maximising."""
-        return math.inf if self.mode == "min" else -math.inf
+        return worst_value(self.mode)
 
     def is_improvement(self, value: float, reference: float) -> bool:
         """True when `value` beats `reference` by more than `min_delta`."""
-        if self.mode == "min":
-            return value < reference - self.min_delta
-        return value > reference + self.min_delta
+        return is_improvement(value, reference, mode=self.mode, min_delta=self.min_delta)
 
     def get_monitor_value(self, logs: Mapping[str, Any] | None) -> float:
         """The monitored value from `logs`, as a float.
