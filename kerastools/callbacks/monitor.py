@@ -49,13 +49,15 @@ def infer_mode(monitor: str) -> Literal["min", "max"]:
 class MonitorCallback(keras.callbacks.Callback):
     """Base for callbacks that track whether one metric improves.
 
-    Subclasses call `get_monitor_value(logs)` and `is_improvement(value, reference)`.
+    Subclasses call `monitored_value(logs)` (None on epochs without
+    validation) and `is_improvement(value, reference)`, `reset_monitor()` at
+    the start of `fit` and `check_validated()` at its end.
 
     Examples:
         >>> class PrintBest(MonitorCallback):
         ...     def on_epoch_end(self, epoch, logs=None):
-        ...         value = self.get_monitor_value(logs)
-        ...         if self.is_improvement(value, self.best):
+        ...         value = self.monitored_value(logs)
+        ...         if value is not None and self.is_improvement(value, self.best):
         ...             self.best = value
 
     Args:
@@ -77,6 +79,7 @@ class MonitorCallback(keras.callbacks.Callback):
         self.mode: Literal["min", "max"] = infer_mode(self.monitor) if mode == "auto" else mode  # type: ignore[assignment]
         self.min_delta = check_float("min_delta", min_delta, low=0.0)
         self.best = self.worst_value()
+        self.reset_monitor()
 
     def worst_value(self) -> float:
         """The starting `best`: +inf when minimising, -inf when maximising."""
@@ -85,6 +88,36 @@ class MonitorCallback(keras.callbacks.Callback):
     def is_improvement(self, value: float, reference: float) -> bool:
         """True when `value` beats `reference` by more than `min_delta`."""
         return is_improvement(value, reference, mode=self.mode, min_delta=self.min_delta)
+
+    def reset_monitor(self) -> None:
+        """Forget which epochs validated; call at the start of every `fit`."""
+        self._validated_epochs = 0
+        self._skipped_logs: list[str] | None = None
+
+    def monitored_value(self, logs: Mapping[str, Any] | None) -> float | None:
+        """The monitored value, or None on an epoch that ran no validation.
+
+        With `fit(..., validation_freq=k)` only every k-th epoch has `val_`
+        metrics; a `val_` monitor skips the others, as Keras' own callbacks do.
+        A key missing from an epoch that did validate is an error at once (a
+        typo); a `fit` in which no epoch validated fails in `check_validated`.
+        """
+        logs = logs or {}
+        validated = any(key.startswith("val_") for key in logs)
+        if self.monitor.startswith("val_") and self.monitor not in logs and not validated:
+            self._skipped_logs = sorted(logs)
+            return None
+        self._validated_epochs += 1
+        return self.get_monitor_value(logs)
+
+    def check_validated(self) -> None:
+        """At the end of `fit`: raise when a `val_` monitor never saw a validated epoch.
+
+        Raises:
+            ConfigError: no epoch of this `fit` logged the monitored metric.
+        """
+        if self._validated_epochs == 0 and self._skipped_logs is not None:
+            self.get_monitor_value(dict.fromkeys(self._skipped_logs, 0.0))
 
     def get_monitor_value(self, logs: Mapping[str, Any] | None) -> float:
         """The monitored value from `logs`, as a float.

@@ -127,9 +127,12 @@ class ThresholdEarlyStopping(MonitorCallback):
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         self._reset()
+        self.reset_monitor()
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
-        value = self.get_monitor_value(logs)
+        value = self.monitored_value(logs)
+        if value is None:
+            return  # an epoch without validation (validation_freq)
         if self._first_epoch is None:
             self._first_epoch = epoch
         self._values.append(value)
@@ -158,6 +161,7 @@ class ThresholdEarlyStopping(MonitorCallback):
                 print_msg(self.stopping_message)
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
+        self.check_validated()
         if not self.restore_best_weights:
             return
         if self.best_weights is None:

@@ -77,3 +77,15 @@ def test_is_a_keras_callback_with_no_batch_hooks():
     assert isinstance(EpochTimer(), keras.callbacks.Callback)
     for hook in ("on_train_batch_begin", "on_train_batch_end", "on_batch_end"):
         assert getattr(EpochTimer, hook) is getattr(keras.callbacks.Callback, hook)
+
+
+def test_private_loss_tracker_still_exists():
+    """Fails loudly when Keras renames the compiled loss tracker (checked on 3.15.1)."""
+    from kerastools.callbacks.epoch_timer import keras_loss_tracker
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(np.ones((10, 2)), np.ones((10, 1)), batch_size=4, epochs=1, verbose=0)
+    tracker = keras_loss_tracker(model)
+    assert tracker is not None and tracker in model.metrics
+    assert float(keras.ops.convert_to_numpy(tracker.count)) == 10

@@ -164,8 +164,17 @@ def test_missing_monitor_key_lists_the_available_keys():
     stopper = ThresholdEarlyStopping("val_accuracy", threshold=0.9)
     stopper.set_model(fake_model())
     stopper.on_train_begin()
+    stopper.on_epoch_end(0, {"loss": 0.5, "accuracy": 0.8})  # no validation this epoch: skipped
     with pytest.raises(ConfigError, match=r"'val_accuracy' is not in the logs; available keys: \['accuracy', 'loss'\]"):
-        stopper.on_epoch_end(0, {"loss": 0.5, "accuracy": 0.8})
+        stopper.on_train_end()  # ... but no epoch of the fit validated
+
+
+def test_missing_monitor_key_on_a_validated_epoch_fails_at_once():
+    stopper = ThresholdEarlyStopping("val_accuracy", threshold=0.9)
+    stopper.set_model(fake_model())
+    stopper.on_train_begin()
+    with pytest.raises(ConfigError, match=r"'val_accuracy' is not in the logs; available keys: \['loss', 'val_loss'\]"):
+        stopper.on_epoch_end(0, {"loss": 0.5, "val_loss": 0.8})
 
 
 def test_restore_best_weights_at_train_end_even_without_stopping():
@@ -233,3 +242,23 @@ def test_val_accuracy_without_validation_data_fails_with_the_available_keys():
     model = kt.compile(kt.build_mlp(2, [4], output_activation="sigmoid"), metrics=["accuracy"])
     with pytest.raises(ConfigError, match=r"available keys: \['accuracy', 'loss'\]\. Pass validation_data"):
         model.fit(x, (y > 1).astype("float32"), epochs=1, callbacks=[ThresholdEarlyStopping()], verbose=0)
+
+
+def test_validation_freq_skips_epochs_without_validation():
+    """fit(validation_freq=2): epochs 1, 3, ... have no val_ metrics and are not checked."""
+    x, y = tiny_regression()
+    model = kt.compile(kt.build_mlp(2, [4]), optimizer="adam", learning_rate=0.01)
+    stop = ThresholdEarlyStopping("val_loss", threshold=None, patience=50)
+    history = model.fit(x, y, epochs=4, validation_split=0.25, validation_freq=2,
+                        callbacks=[stop], verbose=0)
+    assert len(history.history["val_loss"]) == 2
+    assert len(stop._values) == 2  # only the validated epochs were fed to the rule
+    assert stop.best == pytest.approx(min(history.history["val_loss"]))
+
+
+def test_a_typo_is_still_an_error_on_a_validated_epoch():
+    x, y = tiny_regression()
+    model = kt.compile(kt.build_mlp(2, [4]))
+    with pytest.raises(ConfigError, match=r"'val_los' is not in the logs; available keys: \['loss', 'val_loss'\]"):
+        model.fit(x, y, epochs=2, validation_split=0.25, validation_freq=1, verbose=0,
+                  callbacks=[ThresholdEarlyStopping("val_los", mode="min")])
