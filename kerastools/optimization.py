@@ -33,15 +33,41 @@ __all__ = [
 ]
 
 
-def _default_loss(model: keras.Model) -> str:
-    """Pick a loss from the output activation: what a Keras user would pick."""
-    activation = getattr(model.layers[-1], "activation", None) if model.layers else None
-    name = getattr(activation, "__name__", "linear")
+def _loss_for_activation(layer: Any) -> str:
+    """The loss a Keras user would pick for an output layer's activation."""
+    name = getattr(getattr(layer, "activation", None), "__name__", "linear")
     if name == "sigmoid":
         return "binary_crossentropy"
     if name == "softmax":
         return "sparse_categorical_crossentropy"
     return "mean_squared_error"
+
+
+def _default_loss(model: keras.Model) -> Any:
+    """Pick a loss from each output's activation, in the structure of the model's outputs."""
+    try:
+        outputs = model.output
+    except (AttributeError, ValueError):  # a subclassed model has no symbolic outputs
+        outputs = None
+    leaves = keras.tree.flatten(outputs) if outputs is not None else []
+    if len(leaves) <= 1:
+        return _loss_for_activation(model.layers[-1] if model.layers else None)
+    producers = {id(layer.output): layer for layer in model.layers if _has_single_output(layer)}
+    missing = [getattr(leaf, "name", repr(leaf)) for leaf in leaves if id(leaf) not in producers]
+    if missing:
+        raise ConfigError(
+            "Argument `loss='auto'` cannot tell the activation of every output of this model; "
+            "pass one loss per output (a dict keyed by output name, or a list). "
+            f"Received: loss='auto' for outputs {[getattr(leaf, 'name', '?') for leaf in leaves]}"
+        )
+    return keras.tree.map_structure(lambda leaf: _loss_for_activation(producers[id(leaf)]), outputs)
+
+
+def _has_single_output(layer: Any) -> bool:
+    try:
+        return not isinstance(layer.output, (list, tuple, dict))
+    except (AttributeError, ValueError):  # a layer never called, or called more than once
+        return False
 
 
 # Strings Keras resolves from the model's output at the first fit, not by name.

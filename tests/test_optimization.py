@@ -196,3 +196,25 @@ def test_compile_rejects_bad_input(kwargs, argument):
 def test_compile_rejects_a_non_model():
     with pytest.raises(KerastoolsError, match="model"):
         kt.compile("not a model")
+
+
+def _two_headed_model(as_dict):
+    inputs = keras.Input((3,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    is_cat = keras.layers.Dense(1, activation="sigmoid", name="is_cat")(hidden)
+    kind = keras.layers.Dense(3, activation="softmax", name="kind")(hidden)
+    outputs = {"is_cat": is_cat, "kind": kind} if as_dict else [is_cat, kind]
+    return keras.Model(inputs, outputs)
+
+
+@pytest.mark.parametrize("as_dict", [True, False], ids=["dict", "list"])
+def test_auto_loss_is_picked_per_output(as_dict):
+    model = kt.compile(_two_headed_model(as_dict), optimizer="adam")
+    expected = ["binary_crossentropy", "sparse_categorical_crossentropy"]
+    assert (list(model.loss.values()) if as_dict else list(model.loss)) == expected
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, 3)).astype("float32")
+    y = [(x[:, :1] > 0).astype("float32"), rng.integers(0, 3, size=(32,))]
+    targets = {"is_cat": y[0], "kind": y[1]} if as_dict else y
+    history = model.fit(x, targets, epochs=2, batch_size=8, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
