@@ -29,10 +29,13 @@ class EpochTimer(keras.callbacks.Callback):
     validation. Both are measured on the host at epoch boundaries; nothing runs
     per batch.
 
-    The sample count is the one Keras' loss tracker accumulates (the batch size
-    of every step), read once per epoch. A model whose custom `train_step`
-    bypasses `compute_loss` counts no samples: then `samples_per_s` is left out
-    of `logs` and a warning is logged once per `fit`.
+    The sample count is the one Keras' own `train_step` accumulates in the
+    compiled loss tracker (the batch size of every step, the short last batch
+    included), read once per epoch. Keras tells callbacks nothing about batch
+    sizes, and a custom `train_step` updates whatever trackers it likes (the
+    Keras guides' pattern counts one per batch), so for a model with its own
+    `train_step` no count is trusted: `samples_per_s` is left out of `logs`
+    and a warning saying so is logged once per `fit`.
 
     Examples:
         >>> history = model.fit(x, y, batch_size=16, epochs=2,
@@ -84,18 +87,38 @@ class EpochTimer(keras.callbacks.Callback):
         self._train_end = time.perf_counter()
 
     def _count_samples(self) -> float | None:
+        if has_custom_train_step(self.model):
+            self._warn_once(
+                f"EpochTimer: {type(self.model).__name__} has its own train_step, whose sample "
+                f"count Keras does not report to callbacks, so {THROUGHPUT_KEY!r} is left out "
+                "of the logs (epoch_time_s is still logged)."
+            )
+            return None
         count = getattr(keras_loss_tracker(self.model), "count", None)
         samples = float(keras.ops.convert_to_numpy(count)) if count is not None else 0.0
         if samples > 0:
             return samples
+        self._warn_once(
+            f"EpochTimer: the model was not compiled with a loss, so no training samples were "
+            f"counted and {THROUGHPUT_KEY!r} is left out of the logs."
+        )
+        return None
+
+    def _warn_once(self, message: str) -> None:
         if not self._warned:
             self._warned = True
-            logger.warning(
-                "EpochTimer: the model counted no training samples (a custom train_step that "
-                "does not call compute_loss?), so %r is left out of the logs.",
-                THROUGHPUT_KEY,
-            )
-        return None
+            logger.warning("%s", message)
+
+
+def has_custom_train_step(model: Any) -> bool:
+    """Whether `model`'s class defines its own `train_step` instead of Keras' one.
+
+    Examples:
+        >>> has_custom_train_step(keras.Sequential())
+        False
+    """
+    train_step = getattr(type(model), "train_step", None)
+    return train_step is not None and train_step is not keras.Model.train_step
 
 
 def keras_loss_tracker(model: keras.Model) -> keras.metrics.Metric | None:
