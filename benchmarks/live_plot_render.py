@@ -65,7 +65,7 @@ def filled_plot(epochs: int, per_batch: bool) -> LivePlot:
 
 def time_render(plot: LivePlot, full: bool) -> float:
     if full:
-        plot._background = None  # force the background redraw
+        plot._live_figure.forget_background()  # force the background redraw
     start = time.perf_counter()
     plot.render_png()
     return time.perf_counter() - start

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import kerastools as kt
-from kerastools.callbacks import live_plot as live_plot_module
 from kerastools.callbacks.live_plot import ENV_VAR, THROTTLE_FACTOR, LivePlot, downsample
+from kerastools.callbacks.live_plot import _sinks as live_plot_sinks
 from kerastools.errors import ConfigError, ConfigTypeError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -135,7 +135,7 @@ def test_render_cost_does_not_depend_on_epochs_drawn(monkeypatch, tmp_path):
     plot.on_train_begin()
     feed(plot, 5000)
     plot.render_png()
-    for panel in plot._panels.values():
+    for panel in plot._live_figure.panels.values():
         for line in panel.lines.values():
             assert len(line.get_xdata()) <= 200
 
@@ -311,7 +311,7 @@ def test_keys_that_appear_mid_run_get_their_lines(monkeypatch, tmp_path, clock):
     feed(plot, 2, start=3, extra=late)
     plot.render_png()
     assert [ax.get_title(loc="left") for ax in plot.figure.axes] == ["loss", "accuracy", "learning rate"]
-    accuracy = plot._panels["accuracy"]
+    accuracy = plot._live_figure.panels["accuracy"]
     assert sorted(accuracy.lines) == ["accuracy", "val_accuracy"]
     assert list(accuracy.lines["val_accuracy"].get_xdata()) == [4, 5]
     assert accuracy.axes.get_ylim()[0] < 0.7 and accuracy.axes.get_ylim()[1] > 0.9  # target visible
@@ -341,7 +341,7 @@ def test_validation_every_other_epoch_draws_a_connected_line(monkeypatch, tmp_pa
             logs["val_loss"] = 1.1 / (epoch + 1)
         plot.on_epoch_end(epoch, logs)
     plot.render_png()
-    line = plot._panels["loss"].lines["val_loss"]
+    line = plot._live_figure.panels["loss"].lines["val_loss"]
     assert list(line.get_xdata()) == [2, 4, 6] and not np.isnan(line.get_ydata()).any()
 
 
@@ -419,7 +419,7 @@ def test_unwritable_file_warns_once_and_training_goes_on(monkeypatch, tmp_path, 
     def broken_write(*args, **kwargs):
         raise PermissionError("read-only file system")
 
-    monkeypatch.setattr(live_plot_module, "atomic_write", broken_write)
+    monkeypatch.setattr(live_plot_sinks, "atomic_write", broken_write)
     with caplog.at_level("WARNING", logger="kerastools.callbacks.live_plot"):
         for epoch in range(3):
             clock.now += 10
@@ -492,7 +492,7 @@ def test_per_batch_records_running_metrics(monkeypatch, tmp_path):
     positions, values = plot.batch_history["loss"]
     assert positions == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0])
     assert np.isfinite(values).all()
-    assert "batch:loss" in plot._panels["loss"].lines
+    assert "batch:loss" in plot._live_figure.panels["loss"].lines
 
 
 def test_learning_rate_from_logs_wins_over_the_optimizer(monkeypatch):

@@ -1,0 +1,34 @@
+"""Live training curves that redraw in place, in Jupyter and in scripts, at bounded cost.
+
+`LivePlot` keeps one matplotlib `Figure` per run, drawn with the Agg canvas and
+never through pyplot, so the user's own figures are never shown, closed or
+replaced. Each redraw becomes a PNG that goes to one place:
+
+- a Jupyter kernel: one output updated in place through a display handle
+  (never `clear_output`, so what the cell printed stays), or an
+  `ipywidgets.Image` with `mode="widget"`;
+- a script, CI or a terminal: a PNG file replaced atomically, so a viewer
+  never reads half an image.
+
+The environment variable `KERASTOOLS_LIVEPLOT` (`off`, `file`, `notebook`,
+`widget` or `auto`) overrides `mode` for every LivePlot in the process: set it
+to `off` in CI, or to `file` to get PNGs from a notebook run headless.
+
+Cost stays bounded: a redraw happens only when `min_interval_s` has passed
+*and* at least `THROTTLE_FACTOR` times the last redraw's duration, so drawing
+takes at most about 1/THROTTLE_FACTOR of the wall time. Each line is
+downsampled to `max_points`, and axis limits grow in steps, so most redraws
+only repaint the lines on a cached background: the cost of a redraw does not
+grow with the number of epochs.
+"""
+
+# The callback (_callback) records into a history store (_history); a figure
+# (_figure, panels chosen by _panels, PNG from _png) draws it; one sink per
+# output target (_sinks) shows it; _mode picks the target.
+
+from kerastools.callbacks.live_plot._callback import THROTTLE_FACTOR, LivePlot
+from kerastools.callbacks.live_plot._history import downsample
+from kerastools.callbacks.live_plot._mode import ENV_VAR, MODES, PlotMode
+from kerastools.log_keys import BOOKKEEPING_KEYS
+
+__all__ = ["BOOKKEEPING_KEYS", "ENV_VAR", "MODES", "THROTTLE_FACTOR", "LivePlot", "PlotMode", "downsample"]

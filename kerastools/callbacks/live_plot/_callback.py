@@ -1,0 +1,291 @@
+"""The LivePlot callback: records what `fit` logs, redraws at bounded cost, publishes.
+
+It wires the parts together: a `RunHistory` records each epoch (and batch),
+a `LiveFigure` draws it, and one sink per output target (file, notebook,
+widget) shows the PNG. This module decides when to redraw: only when
+`min_interval_s` has passed *and* at least `THROTTLE_FACTOR` times the last
+redraw's duration, so drawing takes at most about 1/THROTTLE_FACTOR of the
+wall time; the end of training always redraws.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import keras
+
+from kerastools._validation import check_bool, check_choice, check_float, check_int
+from kerastools.callbacks.live_plot._figure import LiveFigure, check_figsize
+from kerastools.callbacks.live_plot._history import RunHistory, scalar_values
+from kerastools.callbacks.live_plot._mode import MODES, PlotMode, resolve_mode
+from kerastools.callbacks.live_plot._panels import LR_KEY, PanelPlan, check_metrics, check_targets
+from kerastools.callbacks.live_plot._sinks import FileSink, NotebookSink, Sink, WidgetSink
+from kerastools.errors import ConfigError, ConfigTypeError
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["DEFAULT_PATH", "THROTTLE_FACTOR", "LivePlot"]
+
+logger = logging.getLogger(__name__)
+
+# Wait at least this many times the last redraw's duration before the next
+# one: drawing then costs at most ~1/41 of the run, inside the 1.03x target
+# with room for the first and the last redraw.
+THROTTLE_FACTOR = 40.0
+DEFAULT_PATH = "live_plot.png"
+
+
+class LivePlot(keras.callbacks.Callback):
+    """Plot loss, metrics and learning rate while `fit` runs, updated in place.
+
+    Panels: the loss (train and validation), then each metric (train and
+    validation), then the learning rate, read from `logs["learning_rate"]`
+    when a callback such as `LearningRateLogger` writes it, else from the
+    optimizer at each epoch end. Keys that appear mid-run get their line (or
+    panel) when they appear. Axes fit the data; `targets` draws dashed
+    reference lines.
+
+    Where the plot goes depends on `mode` (overridden by the environment
+    variable `KERASTOOLS_LIVEPLOT`):
+
+    - `"auto"`: `"notebook"` in a Jupyter kernel, else `"file"`.
+    - `"notebook"`: one output in the running cell, updated in place through a
+      display handle; text the cell prints stays.
+    - `"widget"`: an `ipywidgets.Image` updated in place (smoother in VS Code);
+      at the end it is replaced by a static PNG, which viewers without widget
+      support (GitHub, nbviewer) show.
+    - `"file"`: `path` is replaced atomically at every redraw.
+    - `"off"`: nothing is drawn; `history` is still recorded.
+
+    A `path` given explicitly is written in every mode but `"off"`. Under a
+    multi-worker strategy only the chief draws and writes.
+
+    Redraws are throttled: one happens only when `min_interval_s` has passed
+    and at least `THROTTLE_FACTOR` times the duration of the last one; the
+    end of training always redraws. After training, `figure` is a complete
+    matplotlib `Figure` (save it with `figure.savefig(...)`) and `history`
+    holds the values per epoch.
+
+    Examples:
+        >>> plot = kt.callbacks.LivePlot(mode="file", path=tmp_path / "live.png",
+        ...                              targets={"loss": 0.05})
+        >>> _ = model.fit(x, y, validation_split=0.25, epochs=3, verbose=0, callbacks=[plot])
+        >>> sorted(plot.history), plot.epochs
+        (['learning_rate', 'loss', 'val_loss'], [1, 2, 3])
+        >>> plot.render_png()[:8]
+        b'\\x89PNG\\r\\n\\x1a\\n'
+
+    Args:
+        metrics: base names of the metrics to plot besides the loss, e.g.
+            `["accuracy"]` (their `val_` twins come along); `None` plots every
+            key in `logs` but the bookkeeping ones other kerastools callbacks
+            write (`BOOKKEEPING_KEYS`: optimizer step, epoch time,
+            throughput), which can still be named here. Defaults to None.
+        targets: `{log key: value}` drawn as dashed horizontal lines, e.g.
+            `{"val_accuracy": 0.992}`. Defaults to None.
+        show_lr: add the learning-rate panel. Defaults to True.
+        log_loss: logarithmic y axis for the loss panel. Defaults to False.
+        path: PNG file to write; `None` means `live_plot.png` in the working
+            directory in `"file"` mode and no file in the notebook modes.
+            Defaults to None.
+        mode: `"auto"`, `"notebook"`, `"widget"`, `"file"` or `"off"`.
+            Defaults to `"auto"`.
+        min_interval_s: the least time between two redraws, in seconds.
+            Defaults to 0.5.
+        figsize: figure size in inches; it never changes during a run, so
+            the PNG keeps its size. Defaults to (10, 3.5).
+        dpi: resolution of the PNG. Defaults to 80.
+        max_points: the most points drawn per line; longer lines are
+            downsampled keeping minima and maxima (to at most two points per
+            pixel column, whichever is fewer). Defaults to 2000.
+        per_batch: also record the running training metrics after every
+            batch (thin lines); redraws keep the same throttle. This makes
+            Keras call callbacks synchronously. Defaults to False.
+
+    Raises:
+        ConfigError: a value out of range, an unknown mode, a target outside
+            the plotted metrics, or (when training starts) an unknown
+            `KERASTOOLS_LIVEPLOT` value or a missing IPython/ipywidgets.
+        ConfigTypeError: an argument of the wrong type.
+    """
+
+    def __init__(
+        self,
+        metrics: Sequence[str] | None = None,
+        *,
+        targets: Mapping[str, float] | None = None,
+        show_lr: bool = True,
+        log_loss: bool = False,
+        path: str | os.PathLike[str] | None = None,
+        mode: PlotMode = "auto",
+        min_interval_s: float = 0.5,
+        figsize: tuple[float, float] = (10, 3.5),
+        dpi: int = 80,
+        max_points: int = 2000,
+        per_batch: bool = False,
+    ) -> None:
+        super().__init__()
+        self.metrics = check_metrics(metrics)
+        self.show_lr = check_bool("show_lr", show_lr)
+        self.targets = check_targets(targets, self.metrics, self.show_lr)
+        self.log_loss = check_bool("log_loss", log_loss)
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise ConfigTypeError(f"Argument `path` must be a file path or None. Received: path={path!r}")
+        if path is not None and not os.fspath(path):
+            raise ConfigError(f"Argument `path` must not be empty. Received: path={path!r}")
+        self.path = Path(path) if path is not None else None
+        self.mode: str = check_choice("mode", mode, MODES)
+        self.min_interval_s = check_float("min_interval_s", min_interval_s, low=0.0)
+        self.figsize = check_figsize(figsize)
+        self.dpi = check_int("dpi", dpi, low=10, high=1000)
+        self.max_points = check_int("max_points", max_points, low=10)
+        self.per_batch = check_bool("per_batch", per_batch)
+        # Keras runs batch hooks in a thread pool unless a callback overrides
+        # them; ours is a no-op without per_batch, so it must not force sync.
+        self.async_safe = not self.per_batch
+        # The clock behind the throttle; tests swap in a fake one.
+        self._clock: Callable[[], float] = time.perf_counter
+        self.resolved_mode: str | None = None
+        self.output_path: Path | None = None
+        self._reset_run()
+
+    def _reset_run(self) -> None:
+        self.render_seconds: list[float] = []
+        self._history = RunHistory()
+        self._plan = PanelPlan(self.metrics, self.show_lr, self.log_loss, self.targets)
+        self._live_figure: LiveFigure | None = None
+        self._sinks: list[Sink] = []
+        self._next_render_at = -math.inf
+        self._checked_requested = False
+        self._finished = False
+
+    # ----------------------------------------------------------------- state
+
+    @property
+    def figure(self) -> Figure | None:
+        """The matplotlib `Figure` of the current (or last) run; None before the first redraw."""
+        return None if self._live_figure is None else self._live_figure.figure
+
+    @property
+    def epochs(self) -> list[int]:
+        """The epochs recorded in this run, counted from 1."""
+        return self._history.epochs
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Values per epoch, aligned with `epochs` (NaN where a key was missing)."""
+        return self._history.per_epoch()
+
+    @property
+    def batch_history(self) -> dict[str, tuple[list[float], list[float]]]:
+        """With `per_batch`: `{key: (positions in epochs, values)}` recorded after each batch."""
+        return self._history.per_batch()
+
+    # ----------------------------------------------------------------- hooks
+
+    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        self._reset_run()
+        self.resolved_mode = resolve_mode(self.mode)
+        self.output_path = None
+        if self.resolved_mode == "file":
+            self.output_path = self.path if self.path is not None else Path.cwd() / DEFAULT_PATH
+        elif self.resolved_mode != "off" and self.path is not None:
+            self.output_path = self.path
+        if self.output_path is not None:
+            self._sinks.append(FileSink(self.output_path))
+        # Made now, so a missing IPython fails here, not at the first epoch.
+        if self.resolved_mode == "notebook":
+            self._sinks.append(NotebookSink())
+        elif self.resolved_mode == "widget":
+            self._sinks.append(WidgetSink())
+        if self.resolved_mode != "off":
+            # One-off costs (importing matplotlib, the figure) stay out of the
+            # first render's duration, which sets the throttle.
+            self._ensure_figure()
+
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._history.begin_epoch(epoch)
+
+    def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        if not self.per_batch:
+            return
+        values = scalar_values(logs, skip=(LR_KEY,))
+        # Unknown epoch length (a generator): this epoch's batches wait for its end.
+        if self._history.record_batch(batch, values, (self.params or {}).get("steps")):
+            self._maybe_render()
+
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        logs = dict(logs or {})
+        if self.show_lr and LR_KEY not in logs and self._model is not None:
+            from kerastools.learning_rates import current_learning_rate
+
+            logs[LR_KEY] = current_learning_rate(self.model)
+        self._history.record_epoch(epoch, scalar_values(logs))
+        if not self._checked_requested:
+            self._checked_requested = True
+            self._warn_missing(logs)
+        self._maybe_render()
+
+    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
+        if self.resolved_mode in (None, "off") or not self.epochs:
+            return
+        self._finished = True
+        self._render_and_publish(final=True)
+        # Animated artists are skipped by savefig: make the figure whole for the user.
+        if self._live_figure is not None:
+            self._live_figure.finish()
+
+    # ------------------------------------------------------------ rendering
+
+    def render_png(self) -> bytes:
+        """Draw the current state now, ignoring the throttle, and return PNG bytes.
+
+        Examples:
+            >>> plot = kt.callbacks.LivePlot(mode="off")
+            >>> plot.on_epoch_end(0, {"loss": 0.9, "val_loss": 1.0})
+            >>> plot.render_png().startswith(b"\\x89PNG")
+            True
+        """
+        planned = float((self.params or {}).get("epochs") or 0)
+        return self._ensure_figure().render(self._history, planned, self._finished)
+
+    def _ensure_figure(self) -> LiveFigure:
+        if self._live_figure is None:
+            self._live_figure = LiveFigure(self._plan, self.figsize, self.dpi, self.max_points, self.per_batch)
+        return self._live_figure
+
+    def _maybe_render(self) -> None:
+        if self.resolved_mode in (None, "off"):
+            return
+        if self._clock() >= self._next_render_at:
+            self._render_and_publish()
+
+    def _render_and_publish(self, final: bool = False) -> None:
+        start = self._clock()
+        png = self.render_png()
+        for sink in self._sinks:
+            sink.publish(png, final)
+        end = self._clock()
+        duration = max(end - start, 0.0)
+        self.render_seconds.append(duration)
+        self._next_render_at = end + max(self.min_interval_s, THROTTLE_FACTOR * duration)
+
+    def _warn_missing(self, logs: Mapping[str, Any]) -> None:
+        """Say once, after the first epoch, which requested keys are not in the logs."""
+        wanted = [f"{name} (or val_{name})" for name in self.metrics or ()
+                  if name not in logs and f"val_{name}" not in logs]
+        wanted += [key for key in self.targets if key not in logs]
+        if wanted:
+            logger.warning(
+                "LivePlot: %s not in the logs after the first epoch; available keys: %s. "
+                "Their panels appear if the keys show up later.",
+                ", ".join(wanted),
+                sorted(logs),
+            )
