@@ -6,6 +6,7 @@ from kerastools.callbacks.learning_rate import LearningRateLogger
 from kerastools.callbacks.live_plot import LivePlot
 from kerastools.callbacks.monitor import MonitorCallback, infer_mode
 from kerastools.callbacks.periodic_checkpoint import PeriodicCheckpoint
+from kerastools.callbacks.progress_bar import ProgressBar
 from kerastools.callbacks.standard import standard
 from kerastools.callbacks.threshold_stopping import StoppingReason, ThresholdEarlyStopping
 
@@ -15,6 +16,7 @@ __all__ = [
     "LivePlot",
     "MonitorCallback",
     "PeriodicCheckpoint",
+    "ProgressBar",
     "StoppingReason",
     "ThresholdEarlyStopping",
     "infer_mode",

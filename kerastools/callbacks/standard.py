@@ -15,6 +15,7 @@ from kerastools.callbacks.live_plot import MODES as PLOT_MODES
 from kerastools.callbacks.live_plot import LivePlot, PlotMode
 from kerastools.callbacks.monitor import Mode, infer_mode
 from kerastools.callbacks.periodic_checkpoint import PeriodicCheckpoint
+from kerastools.callbacks.progress_bar import ProgressBar
 from kerastools.callbacks.threshold_stopping import ThresholdEarlyStopping
 from kerastools.errors import ConfigError, ConfigTypeError
 
@@ -44,8 +45,11 @@ def standard(
     4. `PeriodicCheckpoint` every epoch into `checkpoint_dir` (only when
        given), keeping the last `keep_last` files and the best file for the
        `stop_at` metric;
-    5. `LivePlot` (unless `plot=False`), last, so it sees every key the others
-       wrote, with the `stop_at` target drawn as a dashed line.
+    5. `LivePlot` (unless `plot=False`), after those, so it sees every key
+       the others wrote, with the `stop_at` target drawn as a dashed line;
+    6. `ProgressBar`: Keras' progress bar without the bookkeeping keys
+       (`iterations`, `epoch_time_s`, `samples_per_s`), which `History`
+       still gets.
 
     The settings agree: one metric is the stopping target, the best
     checkpoint's criterion and the plotted target, with one `mode` inferred
@@ -55,7 +59,7 @@ def standard(
         >>> callbacks = kt.callbacks.standard(checkpoint_dir=tmp_path / "ckpt",
         ...                                   stop_at={"val_loss": 0.01})
         >>> [type(callback).__name__ for callback in callbacks]
-        ['LearningRateLogger', 'EpochTimer', 'ThresholdEarlyStopping', 'PeriodicCheckpoint', 'LivePlot']
+        ['LearningRateLogger', 'EpochTimer', 'ThresholdEarlyStopping', 'PeriodicCheckpoint', 'LivePlot', 'ProgressBar']
         >>> history = model.fit(x, y, validation_split=0.25, epochs=2, verbose=0, callbacks=callbacks)
         >>> sorted(history.history)
         ['epoch_time_s', 'iterations', 'learning_rate', 'loss', 'samples_per_s', 'val_loss']
@@ -142,6 +146,7 @@ def standard(
     if plot:
         targets = {monitor: target} if monitor is not None and target is not None else None
         callbacks.append(LivePlot(targets=targets, mode=plot_mode, path=plot_path))
+    callbacks.append(ProgressBar())
     return callbacks
 
 

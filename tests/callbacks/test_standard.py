@@ -24,8 +24,8 @@ def names(callbacks):
 
 def test_default_bundle_in_call_order():
     callbacks = standard()
-    assert names(callbacks) == ["LearningRateLogger", "EpochTimer", "LivePlot"]
-    assert callbacks[-1].targets == {} and callbacks[-1].mode == "auto"
+    assert names(callbacks) == ["LearningRateLogger", "EpochTimer", "LivePlot", "ProgressBar"]
+    assert callbacks[-2].targets == {} and callbacks[-2].mode == "auto"
     assert standard() is not standard() and standard()[0] is not callbacks[0]  # fresh each call
 
 
@@ -34,7 +34,8 @@ def test_full_bundle_agrees_on_one_metric(tmp_path):
         checkpoint_dir=tmp_path / "ckpt", stop_at={"val_accuracy": 0.98}, patience=2,
         restore_best_weights=True, keep_last=2, plot_mode="file", plot_path=tmp_path / "live.png",
     )
-    logger, timer, stopper, checkpoint, plot = callbacks
+    logger, timer, stopper, checkpoint, plot, bar = callbacks
+    assert isinstance(bar, kt.callbacks.ProgressBar)
     assert isinstance(logger, LearningRateLogger) and isinstance(timer, EpochTimer)
     assert isinstance(stopper, ThresholdEarlyStopping) and isinstance(checkpoint, PeriodicCheckpoint)
     assert isinstance(plot, LivePlot)
@@ -46,7 +47,7 @@ def test_full_bundle_agrees_on_one_metric(tmp_path):
 
 
 def test_plot_can_be_left_out():
-    assert names(standard(plot=False)) == ["LearningRateLogger", "EpochTimer"]
+    assert names(standard(plot=False)) == ["LearningRateLogger", "EpochTimer", "ProgressBar"]
 
 
 def test_real_fit_with_the_bundle(monkeypatch, tmp_path):
@@ -63,7 +64,7 @@ def test_real_fit_with_the_bundle(monkeypatch, tmp_path):
         plot_path=tmp_path / "live.png",
     )
     history = model.fit(x, y, validation_split=0.25, epochs=4, batch_size=16, verbose=0, callbacks=callbacks)
-    stopper, plot = callbacks[2], callbacks[-1]
+    stopper, plot = callbacks[2], callbacks[-2]
     assert len(history.history["loss"]) == 1 and stopper.stopped_epoch == 1  # target 0.0: met at once
     assert {"learning_rate", "iterations", "epoch_time_s", "samples_per_s"} <= set(history.history)
     assert sorted(path.name for path in (tmp_path / "ckpt").iterdir()) == [
