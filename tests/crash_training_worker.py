@@ -1,4 +1,4 @@
-"""Training processes for the SIGKILL crash test (tests/test_checkpoints.py).
+"""Training processes for the SIGKILL crash test (tests/checkpoints/test_store.py).
 
 Importing TensorFlow costs 5-15 s, too much to pay once per kill, so this is a
 small fork server: it imports Keras and kerastools once (running no

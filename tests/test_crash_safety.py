@@ -9,7 +9,7 @@ exactly its weights, no temporary file is left, and training saves again once
 there is space.
 
 SIGKILL at random moments (10 kills, 50 in a slow-marked run) is tested in
-tests/test_checkpoints.py.
+tests/checkpoints/test_store.py.
 """
 
 from __future__ import annotations

@@ -9,43 +9,23 @@ metrics, size and checksum of every file. Read the directory back with
 
 from __future__ import annotations
 
-import concurrent.futures
-import logging
 import os
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import keras
 
 from kerastools._console import print_msg
-from kerastools._validation import check_bool, check_choice, check_int, check_name
+from kerastools._validation import check_bool, check_choice, check_int, check_name, check_path
 from kerastools.callbacks.monitor import Mode, MonitorCallback, infer_mode
-from kerastools.checkpoints import (
-    BEST_NAME,
-    CheckpointInfo,
-    Kind,
-    _check_directory,
-    _host_array,
-    _Manifest,
-    _optimizer_of,
-    _plain_metrics,
-    _read_manifest,
-    _remove_orphans,
-    _remove_stale_temporaries,
-    _settle_pending,
-    _take_snapshot,
-    _write_checkpoint_file,
-    _write_manifest,
-    is_chief,
-)
+from kerastools.checkpoints import BEST_NAME, CheckpointInfo, is_chief
+from kerastools.checkpoints.file_format import optimizer_step
+from kerastools.checkpoints.manifest import Kind
+from kerastools.checkpoints.store import CheckpointStore
 from kerastools.errors import CheckpointError, ConfigError
 
 __all__ = ["PeriodicCheckpoint"]
-
-logger = logging.getLogger(__name__)
 
 
 class PeriodicCheckpoint(keras.callbacks.Callback):
@@ -131,7 +111,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         verbose: int = 0,
     ):
         super().__init__()
-        self.directory: Path = _check_directory(directory)
+        self.directory: Path = check_path("directory", directory)
         if every_steps is not None:
             self.every_steps: int | None = check_int("every_steps", every_steps, low=1)
             # every_epochs=1 is the default; anything else asks for both periods.
@@ -177,8 +157,12 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         # overrides them; saving mid-epoch must be synchronous, epochs need not.
         self.async_safe = self.every_steps is None
         self._chief = True
-        self._manifest: _Manifest | None = None
-        self._writer = _BackgroundWriter(self.directory)
+        self._store = CheckpointStore(
+            self.directory,
+            keep_last=self.keep_last,
+            include_optimizer=self.include_optimizer,
+            on_saved=self._report,
+        )
         self._step = 0
         self._epoch = 0
         self._epoch_start_step = 0
@@ -204,41 +188,14 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         self._chief = is_chief()
         if not self._chief:
             return
-        # A fit that raised skipped on_train_end: its write may still be running.
-        self._writer.reset()
-        _wait_for_earlier_writes(self.directory)
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise CheckpointError(
-                f"Cannot create the checkpoint directory {self.directory}: {error}"
-            ) from error
-        stale = _remove_stale_temporaries(self.directory)
-        if stale:
-            logger.info("Removed %d unfinished checkpoint writes: %s", len(stale), stale)
-        manifest = _read_manifest(self.directory)
-        interrupted = bool(manifest.pending)
-        dropped = _settle_pending(manifest, self.keep_last)
-        if self._monitor is not None:
-            self._monitor.best = self._monitor.worst_value()
-            recorded = (
-                None if manifest.best is None else manifest.best.metrics.get(self._monitor.monitor)
-            )
-            same_rule = (manifest.monitor, manifest.mode) == (
-                self._monitor.monitor,
-                self._monitor.mode,
-            )
-            if same_rule and recorded is not None:
-                self._monitor.best = recorded
-            manifest.monitor, manifest.mode = self._monitor.monitor, self._monitor.mode
-        self._manifest = manifest
-        if interrupted:
-            self._commit(manifest, dropped)
-        if self.keep_last is not None and manifest.checkpoints:
-            orphans = _remove_orphans(manifest)
-            if orphans:
-                logger.info("Removed checkpoint files the manifest does not list: %s", orphans)
-        self._step = self._optimizer_step()
+        if self._monitor is None:
+            self._store.open()
+        else:
+            # The best value so far comes from the manifest, so a resumed run
+            # only replaces best.weights.h5 with a better one.
+            recorded = self._store.open(self._monitor.monitor, self._monitor.mode)
+            self._monitor.best = self._monitor.worst_value() if recorded is None else recorded
+        self._step = optimizer_step(self.model)
         self._epoch_start_step = self._step
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
@@ -276,132 +233,27 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
                 files.append((BEST_NAME, "best"))
         if files:
             if self.every_epochs is not None:
-                self._step = self._optimizer_step()
+                self._step = optimizer_step(self.model)
             self._save(files, completed, self._step, logs)
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         # Every file is on disk when fit() returns; a failed write raises here.
-        self._writer.close()
+        self._store.close()
 
     # -- writing -------------------------------------------------------------
-
-    def _optimizer_step(self) -> int:
-        optimizer = _optimizer_of(self.model)
-        if optimizer is None:
-            return 0
-        return int(_host_array(optimizer.iterations))
 
     def _save(
         self, files: list[tuple[str, Kind]], epoch: int, step: int, logs: Mapping[str, Any] | None
     ) -> None:
-        """Copy the state now; write the files and the manifest in the background."""
-        manifest = self._manifest
-        if manifest is None:
+        """Copy the state now; the store writes the files and the manifest in the background."""
+        if not self._store.is_open:
             raise CheckpointError(
                 "PeriodicCheckpoint saved before on_train_begin; pass it to fit(callbacks=[...])."
             )
-        snapshot = _take_snapshot(self.model, self.include_optimizer)
-        metrics = _plain_metrics(logs)
-        wall_time = time.time()
+        self._store.save(self.model, files, epoch=epoch, step=step, logs=logs)
 
-        def write() -> None:
-            dropped: list[CheckpointInfo] = []
-            for name, kind in files:
-
-                def record_pending(info: CheckpointInfo) -> None:
-                    # Replacing a file the manifest lists (best.weights.h5):
-                    # record the new version first, so a kill right after
-                    # the rename still finds a record that matches the file.
-                    manifest.pending = [info]
-                    _write_manifest(manifest)
-
-                info = _write_checkpoint_file(
-                    snapshot,
-                    self.directory / name,
-                    kind=kind,
-                    epoch=epoch,
-                    step=step,
-                    metrics=metrics,
-                    wall_time=wall_time,
-                    before_replace=record_pending if name in manifest.names() else None,
-                )
-                manifest.pending = []
-                dropped += manifest.add(info, self.keep_last)
-                if self.verbose:
-                    print_msg(f"PeriodicCheckpoint: epoch {epoch}, step {step}: saved {info.path}")
-            self._commit(manifest, dropped)
-
-        self._writer.submit(write)
-
-    def _commit(self, manifest: _Manifest, dropped: list[CheckpointInfo]) -> None:
-        """Write the manifest, then delete the files it no longer lists."""
-        _write_manifest(manifest)
-        for info in dropped:
-            try:
-                info.path.unlink(missing_ok=True)
-            except OSError as error:
-                raise CheckpointError(
-                    f"Cannot delete old checkpoint {info.path}: {error}"
-                ) from error
-
-
-# The last write submitted for each directory, by any PeriodicCheckpoint. A fit
-# that raised (Ctrl-C in a notebook) skips on_train_end, so its last write may
-# still be running when the next fit on that directory starts.
-_LAST_WRITE: dict[Path, concurrent.futures.Future[None]] = {}
-_LAST_WRITE_LOCK = threading.Lock()
-
-
-def _wait_for_earlier_writes(directory: Path) -> None:
-    with _LAST_WRITE_LOCK:
-        future = _LAST_WRITE.pop(directory.resolve(), None)
-    if future is None:
-        return
-    error = future.exception()  # waits; the error belongs to the earlier fit
-    if error is not None:
-        logger.warning("The last checkpoint write of an earlier fit failed: %s", error)
-
-
-class _BackgroundWriter:
-    """Runs checkpoint writes on one thread, one at a time, in order.
-
-    Training continues while a file is written and fsynced; at most one write
-    is in flight (a new save first waits for the previous one), which bounds
-    the memory held by snapshots. A failed write raises in the training
-    thread at the next save or at the end of `fit`.
-    """
-
-    def __init__(self, directory: Path) -> None:
-        self._directory = directory
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._future: concurrent.futures.Future[None] | None = None
-
-    def submit(self, job: Callable[[], None]) -> None:
-        self.wait()
-        if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="kerastools-checkpoint"
+    def _report(self, info: CheckpointInfo) -> None:
+        if self.verbose:
+            print_msg(
+                f"PeriodicCheckpoint: epoch {info.epoch}, step {info.step}: saved {info.path}"
             )
-        self._future = self._executor.submit(job)
-        with _LAST_WRITE_LOCK:
-            _LAST_WRITE[self._directory.resolve()] = self._future
-
-    def wait(self) -> None:
-        future, self._future = self._future, None
-        if future is not None:
-            future.result()
-
-    def reset(self) -> None:
-        """Forget the last write (`_wait_for_earlier_writes` still sees it)."""
-        self._future = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
-            self._executor = None
-
-    def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
-                self._executor = None

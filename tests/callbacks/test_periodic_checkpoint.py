@@ -15,6 +15,7 @@ import pytest
 
 import kerastools as kt
 from kerastools.callbacks import PeriodicCheckpoint
+from kerastools.checkpoints.store import CheckpointStore
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 
 
@@ -225,10 +226,10 @@ def test_kill_between_best_rename_and_manifest_write_is_recovered(tmp_path, squa
     first = kt.checkpoints.find_checkpoint(tmp_path, "best")
 
     # Simulate a kill after best.weights.h5 was replaced but before the final manifest write.
-    def killed(self, manifest, dropped):
+    def killed(store, manifest, dropped):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(PeriodicCheckpoint, "_commit", killed)
+    monkeypatch.setattr(CheckpointStore, "_commit", killed)
     with pytest.raises(KeyboardInterrupt):
         fit(model, squares_data, [callback], epochs=2, initial_epoch=1)
     monkeypatch.undo()

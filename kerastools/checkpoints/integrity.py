@@ -1,0 +1,109 @@
+"""Checksums of checkpoint files, and the check that a file is the one the manifest recorded.
+
+A file damaged after it was written (truncated, a flipped byte) has another
+size or SHA-256 than its manifest record; loading skips it with a warning.
+
+Examples:
+    >>> _ = (tmp_path / "data.bin").write_bytes(b"abc")
+    >>> file_sha256(tmp_path / "data.bin")[:12]
+    'ba7816bf8f01'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kerastools.checkpoints.manifest import CheckpointInfo
+
+__all__ = ["DamagedFile", "check_integrity", "file_sha256", "hash_while_syncing"]
+
+# Above this size the fsync (disk-bound) runs while the checksum (CPU-bound)
+# is computed: both release the GIL, and together they cost about one of them.
+_OVERLAP_BYTES = 4 << 20
+
+
+class DamagedFile(Exception):
+    """A checkpoint file that fails its checksum or its HDF5 structure."""
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of the file at `path`, hex.
+
+    Examples:
+        >>> _ = (tmp_path / "empty").write_bytes(b"")
+        >>> file_sha256(tmp_path / "empty")[:12]
+        'e3b0c44298fc'
+    """
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def hash_while_syncing(path: Path) -> str:
+    """The SHA-256 of `path`, computed while a second thread fsyncs a large file.
+
+    Examples:
+        >>> _ = (tmp_path / "data.bin").write_bytes(b"abc")
+        >>> hash_while_syncing(tmp_path / "data.bin") == file_sha256(tmp_path / "data.bin")
+        True
+
+    Raises:
+        OSError: the fsync failed (a full disk, for instance).
+    """
+    if path.stat().st_size < _OVERLAP_BYTES:
+        return file_sha256(path)  # atomic_path fsyncs it next
+    errors: list[OSError] = []
+
+    def sync() -> None:
+        try:
+            with open(path, "rb+") as handle:
+                os.fsync(handle.fileno())
+        except OSError as error:
+            errors.append(error)
+
+    syncer = threading.Thread(target=sync, name="kerastools-fsync")
+    syncer.start()
+    try:
+        return file_sha256(path)
+    finally:
+        syncer.join()
+        if errors:
+            raise errors[0]
+
+
+def check_integrity(info: CheckpointInfo, pending: Iterable[CheckpointInfo]) -> CheckpointInfo:
+    """Return the record the file on disk matches (`info` or a pending one).
+
+    Examples:
+        >>> from kerastools.checkpoints.manifest import CheckpointInfo
+        >>> _ = (tmp_path / "best.weights.h5").write_bytes(b"abc")
+        >>> info = CheckpointInfo(tmp_path / "best.weights.h5", "best", 1, 2, size=3,
+        ...                       sha256=file_sha256(tmp_path / "best.weights.h5"))
+        >>> check_integrity(info, []) is info
+        True
+
+    Raises:
+        DamagedFile: the file is missing, or no record has its size and SHA-256.
+    """
+    try:
+        size = info.path.stat().st_size
+    except FileNotFoundError:
+        raise DamagedFile("the file is missing") from None
+    records = [info] + [p for p in pending if p.path.name == info.path.name]
+    sized = [record for record in records if record.size == size]
+    if not sized:
+        raise DamagedFile(
+            f"it has {size} bytes but the manifest recorded {info.size} (truncated?)"
+        )
+    digest = file_sha256(info.path)
+    for record in sized:
+        if record.sha256 == digest:
+            return record
+    raise DamagedFile(
+        f"its sha256 {digest[:12]}... does not match the manifest's {info.sha256[:12]}..."
+    )

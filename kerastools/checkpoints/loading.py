@@ -1,0 +1,224 @@
+"""Loading a checkpoint into a model, and resuming training from the latest one.
+
+Every shape is checked before anything is assigned, so a checkpoint of
+another architecture is refused with the variable, its layer and both
+shapes, and leaves the model as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerastools._validation import check_bool
+from kerastools.checkpoints.file_format import CheckpointState, optimizer_of
+from kerastools.checkpoints.manifest import CheckpointInfo, read_manifest
+from kerastools.checkpoints.selection import (
+    NoIntactCheckpoint,
+    Which,
+    check_directory,
+    check_which,
+    pick,
+)
+from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
+
+__all__ = ["load_checkpoint", "resume"]
+
+logger = logging.getLogger(__name__)
+
+
+def _check_fits(
+    what: str,
+    source: Path,
+    model: keras.Model,
+    paths: list[str],
+    arrays: list[np.ndarray],
+    variables: Sequence[Any],
+) -> None:
+    """Raise CheckpointError naming the first variable whose count or shape differs."""
+    prefix = f"Checkpoint {source} does not fit model {model.name!r}:"
+    if len(arrays) != len(variables):
+        current = [variable.path for variable in variables]
+        only_model = [p for p in current if p not in paths][:5]
+        only_saved = [p for p in paths if p not in current][:5]
+        raise CheckpointError(
+            f"{prefix} it holds {len(arrays)} {what} variables, the model has {len(variables)}. "
+            f"Only in the model: {only_model}; only in the checkpoint: {only_saved}."
+        )
+    for saved_path, array, variable in zip(paths, arrays, variables, strict=True):
+        if tuple(array.shape) != tuple(variable.shape):
+            owner = variable.path.rsplit("/", 1)[0]
+            where = f" (layer {owner!r})" if what == "weight" else ""
+            raise CheckpointError(
+                f"{prefix} {what} variable {variable.path!r}{where} has shape "
+                f"{tuple(variable.shape)} in the model but {tuple(array.shape)} in the "
+                f"checkpoint (saved as {saved_path!r})."
+            )
+
+
+def _check_model(model: Any) -> keras.Model:
+    if not isinstance(model, keras.Model):
+        raise ConfigTypeError(f"Argument `model` must be a keras.Model. Received: model={model!r}")
+    if not model.built or not model.weights:
+        raise ConfigError(
+            "Argument `model` must be built (have its weights) before loading a checkpoint: "
+            f"build it or call it on a batch first. Received: model={model.name!r}"
+        )
+    return model
+
+
+def _apply(
+    model: keras.Model, info: CheckpointInfo, contents: CheckpointState, include_optimizer: bool
+) -> None:
+    """Check every shape first, then assign: a refused checkpoint leaves the model as it was."""
+    _check_fits(
+        "weight", info.path, model, contents.model_paths, contents.model_arrays, model.weights
+    )
+    optimizer = optimizer_of(model) if include_optimizer else None
+    restore_optimizer = optimizer is not None and contents.optimizer_arrays is not None
+    if restore_optimizer:
+        assert optimizer is not None and contents.optimizer_arrays is not None  # for mypy
+        # Keras skips optimizer state it cannot match to built variables:
+        # build first so the step counter really comes back.
+        if not optimizer.built:
+            optimizer.build(model.trainable_variables)
+        try:
+            _check_fits(
+                "optimizer",
+                info.path,
+                model,
+                contents.optimizer_paths or [],
+                contents.optimizer_arrays,
+                optimizer.variables,
+            )
+        except CheckpointError as error:
+            raise CheckpointError(
+                f"{error} The optimizer state was saved from {contents.optimizer_name or '?'}, the "
+                f"model is compiled with {type(optimizer).__name__}; compile it like the saved run, "
+                "or pass include_optimizer=False to load the weights only."
+            ) from None
+    for variable, array in zip(model.weights, contents.model_arrays, strict=True):
+        variable.assign(array)
+    if restore_optimizer:
+        assert optimizer is not None and contents.optimizer_arrays is not None
+        for variable, array in zip(optimizer.variables, contents.optimizer_arrays, strict=True):
+            variable.assign(array)
+
+
+def load_checkpoint(
+    model: keras.Model,
+    directory: str | os.PathLike[str],
+    which: Which = "latest",
+    *,
+    include_optimizer: bool = True,
+) -> CheckpointInfo:
+    """Load a checkpoint of `directory` into `model` and return its record.
+
+    `which` picks it: `"latest"` (the last one written, periodic or best),
+    `"best"` (the `save_best` metric's best value), an epoch number, or
+    `("min" | "max", metric)` for the checkpoint with the lowest or highest
+    recorded value, e.g. `("max", "val_accuracy")`. A candidate whose size, SHA-256 or HDF5
+    structure is wrong is skipped with a warning naming it, and the next one
+    (the previous good one, for `"latest"`) is used.
+
+    When the model is compiled and the file holds optimizer state, the
+    optimizer is built first and its step counter and slots are restored,
+    so a learning-rate schedule continues where it was.
+
+    Examples:
+        >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
+        >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+        >>> fresh = kt.compile(kt.build_mlp(2, [8]), optimizer="rmsprop")
+        >>> info = kt.checkpoints.load_checkpoint(fresh, tmp_path, which=1)
+        >>> info.epoch, int(fresh.optimizer.iterations.numpy())
+        (1, 2)
+
+    Args:
+        model: a built model of the saved architecture.
+        directory: the `PeriodicCheckpoint` directory.
+        which: `"latest"`, `"best"`, an epoch number, or `("min" | "max",
+            metric)`. Defaults to `"latest"`.
+        include_optimizer: also restore the optimizer state when the model
+            is compiled and the file has it. Defaults to True.
+
+    Returns:
+        The `CheckpointInfo` that was loaded.
+
+    Raises:
+        CheckpointError: no checkpoint matches `which`, all candidates are
+            damaged, or the checkpoint's architecture differs (the message
+            names the variable, its layer and both shapes).
+        ConfigError: `which` is not an accepted form or `model` is not built.
+    """
+    model = _check_model(model)
+    path = check_directory(directory)
+    which = check_which(which)
+    include_optimizer = check_bool("include_optimizer", include_optimizer)
+    for info, contents in pick(path, which):
+        _apply(model, info, contents, include_optimizer)
+        return info
+    raise AssertionError("unreachable: pick raises when nothing is intact")
+
+
+def resume(model: keras.Model, directory: str | os.PathLike[str]) -> int:
+    """Load the latest intact checkpoint and return the epoch to resume from.
+
+    Pass the result as `initial_epoch` to `fit`. The weights and the
+    optimizer state come back, so the step counter and a learning-rate
+    schedule continue; a checkpoint taken mid-epoch (`every_steps`) resumes
+    at the start of that epoch with the saved step counter. Returns 0 when
+    the directory has no checkpoint, or none that is intact (each damaged
+    file gets a warning), so the same script starts and restarts training.
+
+    Examples:
+        >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
+        >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
+        >>> fresh = kt.compile(kt.build_mlp(2, [8]), optimizer="rmsprop")
+        >>> start = kt.checkpoints.resume(fresh, tmp_path)
+        >>> start
+        2
+        >>> _ = fresh.fit(x, y, initial_epoch=start, epochs=4, verbose=0, callbacks=[cb])
+
+    Args:
+        model: a built, compiled model of the saved architecture.
+        directory: the `PeriodicCheckpoint` directory (it need not exist yet).
+
+    Returns:
+        The number of epochs already done, 0 for a fresh start.
+
+    Raises:
+        CheckpointError: the checkpoint's architecture or optimizer differs.
+        ConfigError: `model` is not built or not compiled.
+    """
+    model = _check_model(model)
+    path = check_directory(directory)
+    if optimizer_of(model) is None:
+        raise ConfigError(
+            "Argument `model` must be compiled before resume, so its optimizer state can be "
+            f"restored. Received: model={model.name!r} (not compiled)"
+        )
+    manifest = read_manifest(path)
+    if not manifest.checkpoints and manifest.best is None:
+        logger.info("No checkpoint in %s: starting from epoch 0.", path)
+        return 0
+    try:
+        info = load_checkpoint(model, path, "latest")
+    except NoIntactCheckpoint as error:
+        warnings.warn(f"{error} Starting from epoch 0.", RuntimeWarning, stacklevel=2)
+        return 0
+    if not info.includes_optimizer:
+        warnings.warn(
+            f"Checkpoint {info.path} has no optimizer state (include_optimizer=False): the "
+            "optimizer restarts at step 0, and so does its learning-rate schedule.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    logger.info("Resumed from %s (epoch %d, step %d).", info.path, info.epoch, info.step)
+    return info.epoch

@@ -1,0 +1,284 @@
+"""The writing side of a checkpoint directory: files, manifest, pruning, in the background.
+
+`CheckpointStore` is how `kerastools.callbacks.PeriodicCheckpoint` writes:
+the callback decides when to save and what is best; the store copies the
+state to host memory, writes the file and the manifest on a background
+thread, replaces the best file through a pending record, prunes to
+`keep_last` and cleans up what a kill left behind.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerastools.checkpoints.file_format import CheckpointState, take_state, write_checkpoint_file
+from kerastools.checkpoints.manifest import (
+    CheckpointInfo,
+    Kind,
+    Manifest,
+    read_manifest,
+    remove_orphans,
+    remove_stale_temporaries,
+    settle_pending,
+    write_manifest,
+)
+from kerastools.checkpoints.selection import check_directory
+from kerastools.errors import CheckpointError
+
+__all__ = ["CheckpointStore"]
+
+logger = logging.getLogger(__name__)
+
+# The last write submitted for each directory, by any CheckpointStore. A fit
+# that raised (Ctrl-C in a notebook) skips on_train_end, so its last write may
+# still be running when the next fit on that directory starts.
+_LAST_WRITE: dict[Path, concurrent.futures.Future[None]] = {}
+_LAST_WRITE_LOCK = threading.Lock()
+
+
+def _wait_for_earlier_writes(directory: Path) -> None:
+    with _LAST_WRITE_LOCK:
+        future = _LAST_WRITE.pop(directory.resolve(), None)
+    if future is None:
+        return
+    error = future.exception()  # waits; the error belongs to the earlier fit
+    if error is not None:
+        logger.warning("The last checkpoint write of an earlier fit failed: %s", error)
+
+
+class _BackgroundWriter:
+    """Runs checkpoint writes on one thread, one at a time, in order.
+
+    Training continues while a file is written and fsynced; at most one write
+    is in flight (a new save first waits for the previous one), which bounds
+    the memory held by snapshots. A failed write raises in the training
+    thread at the next save or at the end of `fit`.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._future: concurrent.futures.Future[None] | None = None
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self.wait()
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="kerastools-checkpoint"
+            )
+        self._future = self._executor.submit(job)
+        with _LAST_WRITE_LOCK:
+            _LAST_WRITE[self._directory.resolve()] = self._future
+
+    def wait(self) -> None:
+        future, self._future = self._future, None
+        if future is not None:
+            future.result()
+
+    def reset(self) -> None:
+        """Forget the last write (`_wait_for_earlier_writes` still sees it)."""
+        self._future = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
+
+
+def _plain_metrics(logs: Mapping[str, Any] | None) -> dict[str, float | None]:
+    """Scalar values of `logs` as floats; NaN and inf become None (strict JSON)."""
+    metrics: dict[str, float | None] = {}
+    for key, value in (logs or {}).items():
+        try:
+            array = np.asarray(keras.ops.convert_to_numpy(value), dtype="float64")
+        except (TypeError, ValueError):
+            continue
+        if array.size != 1:
+            continue
+        number = float(array.reshape(()))
+        metrics[str(key)] = number if math.isfinite(number) else None
+    return metrics
+
+
+class CheckpointStore:
+    """Write checkpoint files and the manifest of one directory, in the background.
+
+    `open()` prepares the directory (it waits for a write an interrupted
+    earlier fit left running, removes temporary files and unlisted periodic
+    files a kill left, and settles a pending best-file replacement);
+    `save()` copies the state to host memory and returns, while one
+    background thread writes the files and the manifest, one save at a
+    time; `close()` waits until everything is on disk and raises the error
+    of a failed write. One store (one writer) per directory.
+
+    Examples:
+        >>> store = CheckpointStore(tmp_path, keep_last=1)
+        >>> store.open()
+        >>> for epoch in (1, 2):
+        ...     store.save(model, [(f"epoch-{epoch:04d}.weights.h5", "epoch")], epoch=epoch,
+        ...                step=0, logs={"loss": 0.5})
+        >>> store.close()
+        >>> sorted(path.name for path in tmp_path.iterdir())
+        ['epoch-0002.weights.h5', 'manifest.json']
+
+    Args:
+        directory: where the files and `manifest.json` go; created by `open()`.
+        keep_last: keep only the newest this many periodic files (the best
+            file is kept apart); None keeps all. Defaults to None.
+        include_optimizer: also save the optimizer's step counter and slot
+            variables. Defaults to True.
+        on_saved: called with the record of each file written, on the
+            writer thread. Defaults to None.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        keep_last: int | None = None,
+        include_optimizer: bool = True,
+        on_saved: Callable[[CheckpointInfo], None] | None = None,
+    ) -> None:
+        self.directory: Path = check_directory(directory)
+        self.keep_last = keep_last
+        self.include_optimizer = include_optimizer
+        self._on_saved = on_saved
+        self._manifest: Manifest | None = None
+        self._writer = _BackgroundWriter(self.directory)
+
+    @property
+    def is_open(self) -> bool:
+        """Whether `open()` was called, so `save()` may be."""
+        return self._manifest is not None
+
+    def open(self, monitor: str | None = None, mode: str | None = None) -> float | None:
+        """Prepare the directory for saving; return the recorded best value of `monitor`.
+
+        The value is the best file's, when the directory was kept with the
+        same `monitor` and `mode`; None otherwise (or without a monitor).
+
+        Raises:
+            CheckpointError: the directory cannot be created or written, or
+                its manifest is not valid.
+        """
+        # A fit that raised skipped close(): its write may still be running.
+        self._writer.reset()
+        _wait_for_earlier_writes(self.directory)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise CheckpointError(
+                f"Cannot create the checkpoint directory {self.directory}: {error}"
+            ) from error
+        stale = remove_stale_temporaries(self.directory)
+        if stale:
+            logger.info("Removed %d unfinished checkpoint writes: %s", len(stale), stale)
+        manifest = read_manifest(self.directory)
+        interrupted = bool(manifest.pending)
+        dropped = settle_pending(manifest, self.keep_last)
+        recorded = None
+        if monitor is not None:
+            if (manifest.monitor, manifest.mode) == (monitor, mode) and manifest.best is not None:
+                recorded = manifest.best.metrics.get(monitor)
+            manifest.monitor, manifest.mode = monitor, mode
+        self._manifest = manifest
+        if interrupted:
+            self._commit(manifest, dropped)
+        if self.keep_last is not None and manifest.checkpoints:
+            orphans = remove_orphans(manifest)
+            if orphans:
+                logger.info("Removed checkpoint files the manifest does not list: %s", orphans)
+        return recorded
+
+    def save(
+        self,
+        model: keras.Model,
+        files: list[tuple[str, Kind]],
+        *,
+        epoch: int,
+        step: int,
+        logs: Mapping[str, Any] | None,
+    ) -> None:
+        """Copy the state of `model` now; write `files` and the manifest in the background.
+
+        `files` are (name, kind) pairs; all get the same state and record.
+
+        Raises:
+            CheckpointError: the store is not open, or the previous write failed.
+        """
+        manifest = self._manifest
+        if manifest is None:
+            raise CheckpointError("CheckpointStore.save() before open().")
+        state = take_state(model, self.include_optimizer)
+        metrics = _plain_metrics(logs)
+        wall_time = time.time()
+        self._writer.submit(
+            lambda: self._write(manifest, state, files, epoch, step, metrics, wall_time)
+        )
+
+    def close(self) -> None:
+        """Wait until every file is on disk; a failed write raises here."""
+        self._writer.close()
+
+    def _write(
+        self,
+        manifest: Manifest,
+        state: CheckpointState,
+        files: list[tuple[str, Kind]],
+        epoch: int,
+        step: int,
+        metrics: dict[str, float | None],
+        wall_time: float,
+    ) -> None:
+        def record_pending(info: CheckpointInfo) -> None:
+            # Replacing a file the manifest lists (best.weights.h5): record
+            # the new version first, so a kill right after the rename still
+            # finds a record that matches the file.
+            manifest.pending = [info]
+            write_manifest(manifest)
+
+        dropped: list[CheckpointInfo] = []
+        for name, kind in files:
+            info = write_checkpoint_file(
+                state,
+                self.directory / name,
+                kind=kind,
+                epoch=epoch,
+                step=step,
+                metrics=metrics,
+                wall_time=wall_time,
+                before_replace=record_pending if name in manifest.names() else None,
+            )
+            manifest.pending = []
+            dropped += manifest.add(info, self.keep_last)
+            if self._on_saved is not None:
+                self._on_saved(info)
+        self._commit(manifest, dropped)
+
+    def _commit(self, manifest: Manifest, dropped: list[CheckpointInfo]) -> None:
+        """Write the manifest, then delete the files it no longer lists."""
+        write_manifest(manifest)
+        for info in dropped:
+            try:
+                info.path.unlink(missing_ok=True)
+            except OSError as error:
+                raise CheckpointError(
+                    f"Cannot delete old checkpoint {info.path}: {error}"
+                ) from error
