@@ -289,7 +289,7 @@ def test_fashion_loader_lists_where_it_looked_and_never_downloads(tmp_path):
 
 def test_fashion_loader_default_search_lists_every_place(tmp_path, monkeypatch):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
-    monkeypatch.setattr(datasets, "DEBIAN_FASHION_MNIST", tmp_path / "debian")
+    monkeypatch.setattr(datasets.fashion_mnist, "DEBIAN_FASHION_MNIST", tmp_path / "debian")
     with pytest.raises(DatasetError) as info:
         datasets.load_fashion_mnist()
     for place in (
