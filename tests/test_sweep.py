@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import kerastools as kt
-from kerastools import sweep as sweep_module
+from kerastools.sweep import grid as sweep_grid
+from kerastools.sweep import records as sweep_records
 from kerastools.errors import ConfigError
 from kerastools.sweep import SweepResults, TrialRecord, sweep
 
@@ -101,14 +102,14 @@ def test_sweep_clears_the_session_between_trials(monkeypatch, squares_data):
 
 def test_random_mode_draws_distinct_combinations_reproducibly():
     grid = {"a": [1, 2, 3], "b": ["x", "y"], "c": [0.1, 0.2]}
-    first = sweep_module._combinations(grid, "random", 5, np.random.default_rng(3))
-    again = sweep_module._combinations(grid, "random", 5, np.random.default_rng(3))
+    first = sweep_grid._combinations(grid, "random", 5, np.random.default_rng(3))
+    again = sweep_grid._combinations(grid, "random", 5, np.random.default_rng(3))
     assert first == again and len(first) == 5
     assert len({tuple(combo.values()) for combo in first}) == 5
-    every = sweep_module._combinations(grid, "random", 12, np.random.default_rng(0))
+    every = sweep_grid._combinations(grid, "random", 12, np.random.default_rng(0))
     assert sorted(tuple(c.values()) for c in every) == sorted(
         tuple(c.values())
-        for c in sweep_module._combinations(grid, "grid", None, np.random.default_rng(0))
+        for c in sweep_grid._combinations(grid, "grid", None, np.random.default_rng(0))
     )
 
 
@@ -135,7 +136,7 @@ def test_random_mode_trains_n_trials_and_callbacks_factory_is_called_per_trial(s
 
 def make_results(histories, grid):
     combos = [dict(zip(grid, values)) for values in zip(*grid.values())]
-    varying = sweep_module._varying_keys(grid, combos)
+    varying = sweep_records.varying_keys(grid, combos)
     records = [
         TrialRecord(i, combo, history, {k: v[-1] for k, v in history.items()}, 0.1, varying)
         for i, (combo, history) in enumerate(zip(combos, histories))
