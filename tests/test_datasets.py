@@ -83,7 +83,7 @@ def test_circles_factor_must_be_inside_the_unit_interval(factor):
 @pytest.mark.parametrize(
     ("n", "held_out"), [(500, 50), (9_999, 1_000), (10_000, 1_000), (25_000, 1_000), (15, 2)]
 )
-def test_split_follows_seed_002_rule(n, held_out):
+def test_split_follows_the_default_holdout_rule(n, held_out):
     X, y = np.arange(n * 2).reshape(n, 2), np.arange(n)
     train, valid, test = datasets.split(X, y, seed=0)
     assert len(valid[0]) == len(valid[1]) == held_out

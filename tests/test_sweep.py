@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import kerastools as kt
-from kerastools.sweep import grid as sweep_grid
-from kerastools.sweep import records as sweep_records
 from kerastools.errors import ConfigError
 from kerastools.sweep import SweepResults, TrialRecord, sweep
+from kerastools.sweep import grid as sweep_grid
+from kerastools.sweep import records as sweep_records
 
 
 def build(units=4, lr=1e-2, optimizer="adam"):
