@@ -30,8 +30,12 @@ def _check_n(n: Any) -> int:
     return check_int("n", n, low=1)
 
 
-def _uniform_inputs(rng: np.random.Generator, n: int) -> np.ndarray:
-    return rng.uniform(-1.0, 1.0, size=(n, 2))
+def _uniform_start(n: Any, noise: Any, seed: Any) -> tuple[float, np.random.Generator, np.ndarray]:
+    """The checked noise level, the generator, and `n` inputs uniform on [-1, 1]²."""
+    n = _check_n(n)
+    noise = check_float("noise", noise, low=0.0)
+    rng = np.random.default_rng(_check_seed(seed))
+    return noise, rng, rng.uniform(-1.0, 1.0, size=(n, 2))
 
 
 def _with_noise(rng: np.random.Generator, values: np.ndarray, noise: float) -> np.ndarray:
@@ -59,10 +63,7 @@ def make_squares(n: int, *, noise: float = 0.0, seed: int | None = None) -> Pair
     Raises:
         ConfigError: `n` below 1, a negative `noise` or a negative `seed`.
     """
-    n = _check_n(n)
-    noise = check_float("noise", noise, low=0.0)
-    rng = np.random.default_rng(_check_seed(seed))
-    inputs = _uniform_inputs(rng, n)
+    noise, rng, inputs = _uniform_start(n, noise, seed)
     target = (inputs**2).sum(axis=1, keepdims=True)
     return inputs.astype("float32"), _with_noise(rng, target, noise).astype("float32")
 
@@ -91,10 +92,7 @@ def make_xor(n: int, *, noise: float = 0.0, seed: int | None = None) -> Pair:
     Raises:
         ConfigError: `n` below 1, a negative `noise` or a negative `seed`.
     """
-    n = _check_n(n)
-    noise = check_float("noise", noise, low=0.0)
-    rng = np.random.default_rng(_check_seed(seed))
-    inputs = _uniform_inputs(rng, n)
+    noise, rng, inputs = _uniform_start(n, noise, seed)
     label = (inputs[:, 0] * inputs[:, 1] < 0).astype("float32")[:, None]
     return _with_noise(rng, inputs, noise).astype("float32"), label
 
