@@ -1,6 +1,6 @@
-"""Build and compile seed 003's CNN in two calls, then train it briefly.
+"""Build and compile a classic 3-conv image classifier in two calls, then train it briefly.
 
-Seed 003's final net: conv 32/64/128 (3x3, relu), two 2x2 max-pools, dense 120,
+The net: conv 32/64/128 (3x3, relu), two 2x2 max-pools, dense 120,
 10-way softmax, L2 1e-3 on the dense part; RMSprop with momentum 0.9 and an
 inverse-time decay counted in epochs. Random images stand in for Fashion-MNIST
 here so the script runs anywhere; see fashion_mnist_cnn.py for the real data.
@@ -32,7 +32,7 @@ kt.compile(
     momentum=0.9,  # RMSprop takes momentum=; Adam-family optimizers get beta_1=
     learning_rate=1e-3,
     schedule="inverse_time",
-    decay_steps=1,  # seed 003 decays every optimizer step (batch)
+    decay_steps=1,  # decay every optimizer step (batch)
     decay_rate=1e-3,
     metrics=["accuracy"],
 )

@@ -1,6 +1,6 @@
 """Checkpoint every N epochs, keep the last k files and the best one.
 
-Seed 000's "squares" regression (y = x1^2 + x2^2). `PeriodicCheckpoint`
+The "squares" regression (y = x1^2 + x2^2). `PeriodicCheckpoint`
 saves the weights and the optimizer state every `--every` epochs, deletes all
 but the newest `--keep` of those files, and keeps `best.weights.h5` for the
 lowest validation loss apart. `manifest.json` lists every file with its epoch,

@@ -1,6 +1,6 @@
 """Bayesian search over the same `build` function a sweep uses, with keras-tuner.
 
-A grid (seed 000) trains every combination; keras-tuner's Bayesian optimisation
+A grid trains every combination; keras-tuner's Bayesian optimisation
 picks each next trial from the results so far, and takes ranges as well as
 lists. `kerastools.sweep.keras_tuner_hypermodel` adapts the `build` function,
 so nothing is written twice. Needs `pip install "kerastools[tune]"`.

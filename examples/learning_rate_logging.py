@@ -1,6 +1,6 @@
 """Log and plot the learning rate of a scheduled optimizer.
 
-Seed 000's "squares" regression (y = x1^2 + x2^2) with Adam and an
+The "squares" regression (y = x1^2 + x2^2) with Adam and an
 inverse-time decay counted in epochs. `LearningRateLogger` writes the rate
 and the optimizer step into the logs at every epoch end, so they reach
 `History` and the CSV file; with `per="batch"` it also keeps the rate of every

@@ -1,8 +1,8 @@
 """Load the epoch that generalised best, chosen from the checkpoint manifest.
 
-Seed 002 saved the weights every few iterations, looked at the validation
-curve and loaded the best iteration by hand. Here a wide network overfits 48
-noisy training points of seed 000's "squares" set: its validation loss falls,
+By hand you would save the weights every few iterations, look at the
+validation curve and load the best iteration yourself. Here a wide network overfits 48
+noisy training points of the "squares" set: its validation loss falls,
 then rises. `PeriodicCheckpoint` records the metrics of every saved epoch in
 `manifest.json`; `load_checkpoint(model, directory, ("min", "val_loss"))`
 loads the epoch with the lowest validation loss (`("max", "val_accuracy")`

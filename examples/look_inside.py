@@ -1,10 +1,10 @@
 """Look inside trained models: response surface, weights, activations, filters, feature maps.
 
-Part 1 trains seed 000's best squares model (2-16-16-1, relu, adam) and draws
+Part 1 trains a good squares model (2-16-16-1, relu, adam) and draws
 what it predicts over the input domain, a histogram of each layer's weights and
-the activation profile of three inputs (seed 004, figures 7 and 8).
+the activation profile of three inputs.
 Part 2 trains a small CNN and draws its first-layer filters and the feature
-maps one image produces (seed 004, figures 10 and 11). By default the images
+maps one image produces. By default the images
 are generated bars (horizontal vs vertical), so the script runs anywhere;
 `--fashion` uses Fashion-MNIST from local files instead.
 
@@ -41,7 +41,7 @@ mlp = kt.compile(kt.build_mlp(2, [16, 16]), optimizer="adam", learning_rate=0.01
 mlp.fit(X, y, epochs=args.epochs, batch_size=32, verbose=0)
 save(kt.plots.model_response(mlp, X, y), "response")
 save(kt.plots.weight_histograms(mlp), "weights")
-# Three inputs from the left, the centre and the right of the domain, as in seed 004.
+# Three inputs from the left, the centre and the right of the domain.
 probes = np.array([[-0.9, 0.0], [0.0, 0.0], [0.9, 0.0]], dtype="float32")
 save(kt.plots.activation_profiles(mlp, probes), "activations")
 

@@ -1,6 +1,6 @@
 """Stop training once the validation accuracy reaches a target and stops improving.
 
-Two noisy concentric rings (seed 000/001's binary classification set, noisier), a
+Two noisy concentric rings (the toy binary classification set, noisier), a
 2-16-16-1 MLP, up to `--max-epochs` epochs. `ThresholdEarlyStopping` ends the
 run once val_accuracy >= `--target` and it has not improved on the previous
 epoch (patience=1), and says why; an accuracy that collapses below 0.5 would

@@ -1,4 +1,4 @@
-"""Seed 000/001's toy datasets and seed 002's train/valid/test split, each one call.
+"""Three toy datasets and a train/valid/test split, each one call.
 
 Makes the squares regression set and the xor and circles classification sets,
 splits them, and draws each with `kerastools.plots.points`. Writes
@@ -14,7 +14,7 @@ import kerastools as kt
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--output-dir", default="examples_output")
-parser.add_argument("--samples", type=int, default=2500)  # seed 000's nb_pnt
+parser.add_argument("--samples", type=int, default=2500)
 args = parser.parse_args()
 output = Path(args.output_dir)
 output.mkdir(parents=True, exist_ok=True)
@@ -25,7 +25,7 @@ toy_sets = {
     "circles": kt.datasets.make_circles(args.samples, noise=0.08, seed=0),  # 1 on the inner ring
 }
 for name, (X, y) in toy_sets.items():
-    # Below 10000 samples: 10% validation, 10% test (seed 002's rule).
+    # Below 10000 samples: 10% validation, 10% test (the default rule).
     train, valid, test = kt.datasets.split(X, y, seed=0)
     print(
         f"{name:>8}: X {X.shape} {X.dtype}, train/valid/test = {len(train[0])}/{len(valid[0])}/{len(test[0])}"

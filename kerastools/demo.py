@@ -13,7 +13,9 @@ from typing import Any
 __all__ = ["run_demo"]
 
 
-def run_demo(output_dir: str | Path = "demo_output", *, epochs: int = 20, seed: int = 0) -> dict[str, Any]:
+def run_demo(
+    output_dir: str | Path = "demo_output", *, epochs: int = 20, seed: int = 0
+) -> dict[str, Any]:
     """Train a small MLP on the circles set and return a summary dict.
 
     Examples:
@@ -31,31 +33,16 @@ def run_demo(output_dir: str | Path = "demo_output", *, epochs: int = 20, seed: 
     x, y = kt.datasets.make_circles(2400, noise=0.08, seed=seed)
     (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = kt.datasets.split(x, y, seed=seed)
     batch_size = 32
-    steps_per_epoch = math.ceil(len(x_train) / batch_size)
-
-    model = kt.build_mlp(
-        2, [16, 16], output_activation="sigmoid", regularizers={"hidden": ("l2", 1e-4)}, name="circles_mlp"
-    )
-    kt.compile(
-        model,
-        optimizer="adam",
-        learning_rate=0.01,
-        schedule="inverse_time",
-        decay_steps=1,
-        decay_rate=0.1,
-        steps_per_epoch=steps_per_epoch,
-        momentum=0.9,
-        metrics=["accuracy"],
-    )
+    model = _build_model(steps_per_epoch=math.ceil(len(x_train) / batch_size))
     lr_logger = kt.callbacks.LearningRateLogger()
     stopper = kt.callbacks.ThresholdEarlyStopping("val_accuracy", threshold=0.99, patience=2)
+    live_plot = kt.callbacks.LivePlot(mode="file", path=output / "live_plot.png")
     callbacks: list[keras.callbacks.Callback] = [lr_logger, stopper, kt.callbacks.EpochTimer()]
     callbacks.append(  # crash-safe checkpoints; the summary names the best one
         kt.callbacks.PeriodicCheckpoint(
             output / "checkpoints", every_epochs=1, keep_last=2, save_best="val_loss"
         )
     )
-    live_plot = kt.callbacks.LivePlot(mode="file", path=output / "live_plot.png")
     callbacks.append(live_plot)  # redrawn while training runs, replaced atomically
     start = time.perf_counter()
     history = model.fit(
@@ -68,9 +55,63 @@ def run_demo(output_dir: str | Path = "demo_output", *, epochs: int = 20, seed: 
         verbose=0,
     )
     elapsed = time.perf_counter() - start
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
+    _, test_accuracy = model.evaluate(x_test, y_test, verbose=0)
     curves = kt.plots.training_curves(history, metrics=["accuracy", "learning_rate"])
-    curves_png = kt.plots.save_figure(curves, output / "training_curves.png")  # atomic write
+    summary = _describe_model(model)
+    summary.update(
+        {
+            "epochs": len(history.history["loss"]),
+            "fit_seconds": round(elapsed, 2),
+            "stop_reason": stopper.stopping_message
+            or f"{stopper.stopping_reason.name} (ran all epochs)",
+            "learning_rate_curve": f"{lr_logger.history[0]:.3g} -> {lr_logger.history[-1]:.3g} "
+            f"over {len(lr_logger.history)} epochs"
+            if lr_logger.history
+            else "no epochs run",
+            "final_metrics": {
+                key: round(float(values[-1]), 4) for key, values in history.history.items()
+            },
+            "test_accuracy": round(float(test_accuracy), 4),
+            "best_checkpoint": _describe_best_checkpoint(output / "checkpoints"),
+            # atomic write: a reader never sees half an image
+            "training_curves_png": kt.plots.save_figure(curves, output / "training_curves.png"),
+            "live_plot_png": str(live_plot.output_path)
+            if live_plot.output_path is not None
+            else f"not written (LivePlot mode {live_plot.resolved_mode!r})",
+            "output_dir": str(output),
+        }
+    )
+    return summary
+
+
+def _build_model(steps_per_epoch: int) -> Any:
+    """The demo's MLP: two hidden layers with L2, Adam with momentum and a decaying rate."""
+    import kerastools as kt
+
+    model = kt.build_mlp(
+        2,
+        [16, 16],
+        output_activation="sigmoid",
+        regularizers={"hidden": ("l2", 1e-4)},
+        name="circles_mlp",
+    )
+    return kt.compile(
+        model,
+        optimizer="adam",
+        learning_rate=0.01,
+        schedule="inverse_time",
+        decay_steps=1,
+        decay_rate=0.1,
+        steps_per_epoch=steps_per_epoch,
+        momentum=0.9,
+        metrics=["accuracy"],
+    )
+
+
+def _describe_model(model: Any) -> dict[str, Any]:
+    """The summary lines about the trained model, its optimizer and learning rate."""
+    import kerastools as kt
+
     optimizer = kt.optimization.unwrap_optimizer(model)
     schedule = optimizer.get_config()["learning_rate"]
     return {
@@ -82,21 +123,6 @@ def run_demo(output_dir: str | Path = "demo_output", *, epochs: int = 20, seed: 
         else f"constant {schedule}",
         "learning_rate": f"{kt.current_learning_rate(model):.3g} after "
         f"{int(optimizer.iterations.numpy())} steps",
-        "epochs": len(history.history["loss"]),
-        "fit_seconds": round(elapsed, 2),
-        "stop_reason": stopper.stopping_message or f"{stopper.stopping_reason.name} (ran all epochs)",
-        "learning_rate_curve": f"{lr_logger.history[0]:.3g} -> {lr_logger.history[-1]:.3g} "
-        f"over {len(lr_logger.history)} epochs"
-        if lr_logger.history
-        else "no epochs run",
-        "final_metrics": {key: round(float(values[-1]), 4) for key, values in history.history.items()},
-        "test_accuracy": round(float(test_accuracy), 4),
-        "best_checkpoint": _describe_best_checkpoint(output / "checkpoints"),
-        "training_curves_png": curves_png,
-        "live_plot_png": str(live_plot.output_path)
-        if live_plot.output_path is not None
-        else f"not written (LivePlot mode {live_plot.resolved_mode!r})",
-        "output_dir": str(output),
     }
 
 
@@ -106,4 +132,6 @@ def _describe_best_checkpoint(directory: Path) -> str:
 
     best = find_checkpoint(directory, "best")
     value = best.metrics.get("val_loss")
-    return f"{best.path} (epoch {best.epoch}, val_loss={'n/a' if value is None else f'{value:.4g}'})"
+    return (
+        f"{best.path} (epoch {best.epoch}, val_loss={'n/a' if value is None else f'{value:.4g}'})"
+    )

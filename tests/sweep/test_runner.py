@@ -1,21 +1,15 @@
-"""sweep(): grid and random search, records, ranking, tables, plots, keras-tuner adapter."""
+"""sweep(): grid and random runs, a fresh session per trial, arguments checked before training."""
 
 from __future__ import annotations
-
-import math
 
 import keras
 import numpy as np
 import pytest
+from sweep_builds import build  # tests/sweep/sweep_builds.py
 
 import kerastools as kt
-from kerastools import sweep as sweep_module
 from kerastools.errors import ConfigError
-from kerastools.sweep import SweepResults, TrialRecord, sweep
-
-
-def build(units=4, lr=1e-2, optimizer="adam"):
-    return kt.compile(kt.build_mlp(2, [units]), optimizer=optimizer, learning_rate=lr)
+from kerastools.sweep import sweep
 
 
 @pytest.fixture
@@ -99,19 +93,6 @@ def test_sweep_clears_the_session_between_trials(monkeypatch, squares_data):
     assert names == ["dense_1"] * 3  # fresh name counters in each trial
 
 
-def test_random_mode_draws_distinct_combinations_reproducibly():
-    grid = {"a": [1, 2, 3], "b": ["x", "y"], "c": [0.1, 0.2]}
-    first = sweep_module._combinations(grid, "random", 5, np.random.default_rng(3))
-    again = sweep_module._combinations(grid, "random", 5, np.random.default_rng(3))
-    assert first == again and len(first) == 5
-    assert len({tuple(combo.values()) for combo in first}) == 5
-    every = sweep_module._combinations(grid, "random", 12, np.random.default_rng(0))
-    assert sorted(tuple(c.values()) for c in every) == sorted(
-        tuple(c.values())
-        for c in sweep_module._combinations(grid, "grid", None, np.random.default_rng(0))
-    )
-
-
 def test_random_mode_trains_n_trials_and_callbacks_factory_is_called_per_trial(squares_data):
     made = []
 
@@ -131,68 +112,6 @@ def test_random_mode_trains_n_trials_and_callbacks_factory_is_called_per_trial(s
     )
     assert len(results) == 2 and len(made) == 2 and made[0] is not made[1]
     assert len({record.params["units"] for record in results}) == 2
-
-
-def make_results(histories, grid):
-    combos = [dict(zip(grid, values)) for values in zip(*grid.values())]
-    varying = sweep_module._varying_keys(grid, combos)
-    records = [
-        TrialRecord(i, combo, history, {k: v[-1] for k, v in history.items()}, 0.1, varying)
-        for i, (combo, history) in enumerate(zip(combos, histories))
-    ]
-    return SweepResults(records, grid)
-
-
-def test_best_infers_direction_and_treats_nan_as_worst():
-    results = make_results(
-        [
-            {"loss": [1.0, 0.5], "val_accuracy": [0.5, 0.9]},
-            {"loss": [1.0, math.nan], "val_accuracy": [0.5, 0.95]},
-            {"loss": [1.0, 0.7], "val_accuracy": [0.5, 0.6]},
-        ],
-        {"units": [1, 2, 3]},
-    )
-    assert results.best("loss").index == 0
-    assert results.best("val_accuracy").index == 1
-    assert results.best("val_accuracy", mode="min").index == 2
-
-
-def test_describe_lists_every_param_when_nothing_varies_and_joins_lists():
-    results = make_results([{"loss": [1.0]}], {"dims": [[16, 16]], "act": ["relu"]})
-    assert results[0].describe() == "dims=16-16, act=relu"
-
-
-def test_plot_with_many_params_titles_the_legend_and_lists_values():
-    grid = {"a": [1, 2], "b": ["x", "y"], "c": [0.1, 0.2]}
-    results = make_results([{"loss": [1.0, 0.5]}, {"loss": [2.0, 1.5]}], grid)
-    legend = results.plot().axes[0].get_legend()
-    assert legend.get_title().get_text() == "a, b, c"
-    assert [t.get_text() for t in legend.get_texts()] == ["1, x, 0.1", "2, y, 0.2"]
-
-
-@pytest.mark.parametrize(
-    ("call", "match"),
-    [
-        (
-            lambda r: r.best("val_loss"),
-            r"`metric` is not a logged metric of this sweep; available: \['loss'\]",
-        ),
-        (lambda r: r.best("loss", mode="up"), r"`mode` must be one of \['auto', 'min', 'max'\]"),
-        (lambda r: r.plot("loss", style_by="depth"), r"`style_by` must name a parameter"),
-        (
-            lambda r: r.plot("loss", color_by=["units", "x"]),
-            r"`color_by` must name a parameter of the sweep, one of \['units'\]",
-        ),
-        (
-            lambda r: r[0].describe(["lr"]),
-            r"`keys` names unknown parameters \['lr'\]; parameters: \['units'\]",
-        ),
-    ],
-)
-def test_results_methods_check_their_arguments(call, match):
-    results = make_results([{"loss": [1.0]}, {"loss": [2.0]}], {"units": [1, 2]})
-    with pytest.raises(ConfigError, match=match):
-        call(results)
 
 
 @pytest.mark.parametrize(
@@ -251,45 +170,3 @@ def test_build_must_return_a_compiled_model(squares_data):
         match=r"must return a compiled keras.Model .* It returned Functional for params \{'units': 2\}",
     ):
         sweep(lambda units: kt.build_mlp(2, [units]), {"units": [2]}, data=squares_data)
-
-
-def test_keras_tuner_hypermodel_runs_a_bayesian_search(tmp_path, squares_data):
-    keras_tuner = pytest.importorskip("keras_tuner")
-    pytest.importorskip(
-        "sklearn", reason="BayesianOptimization needs scikit-learn (kerastools[tune])"
-    )
-    seen = []
-
-    def build_and_record(units, lr):
-        seen.append((units, lr))
-        return build(units, lr)
-
-    hypermodel = kt.sweep.keras_tuner_hypermodel(
-        build_and_record, {"units": [2, 4], "lr": {"min": 1e-4, "max": 1e-1, "sampling": "log"}}
-    )
-    tuner = keras_tuner.BayesianOptimization(
-        hypermodel,
-        objective="val_loss",
-        max_trials=2,
-        directory=str(tmp_path),
-        project_name="t",
-        seed=0,
-    )
-    x, y = squares_data
-    tuner.search(x, y, validation_split=0.25, epochs=1, verbose=0)
-    best = tuner.get_best_hyperparameters()[0].values
-    assert best["units"] in (2, 4) and 1e-4 <= best["lr"] <= 1e-1
-    assert len(seen) >= 2 and all(isinstance(units, int) for units, _ in seen)
-
-
-def test_keras_tuner_space_as_a_function_and_bad_spaces():
-    keras_tuner = pytest.importorskip("keras_tuner")
-    hypermodel = kt.sweep.keras_tuner_hypermodel(build, lambda hp: {"units": hp.Int("units", 2, 4)})
-    model = hypermodel.build(keras_tuner.HyperParameters())
-    assert isinstance(model, keras.Model) and model.compiled
-    with pytest.raises(ConfigError, match=r"choices must all be ints, all floats"):
-        kt.sweep.keras_tuner_hypermodel(build, {"units": [2, "4"]})
-    with pytest.raises(ConfigError, match=r"as a range needs 'min' and 'max'"):
-        kt.sweep.keras_tuner_hypermodel(build, {"lr": {"low": 1}})
-    with pytest.raises(ConfigError, match=r"does not accept the grid keys \['depth'\]"):
-        kt.sweep.keras_tuner_hypermodel(build, {"depth": [1, 2]})

@@ -1,9 +1,9 @@
-"""Seed 001's meta-learning grid: epochs x hidden units for one MLP on the circles set.
+"""A meta-learning grid: epochs x hidden units for one MLP on the circles set.
 
-The seed trained the same 2-N-1 ReLU network (Adam, learning rate 0.005) on
-2500 points of two concentric rings for every combination of
-`nb_epochs in [50, 100]` and `dims in [2, 4, 8]`, then drew all loss curves
-on one chart: the colour tells the number of epochs, the line style the
+The same 2-N-1 ReLU network (Adam, learning rate 0.005) on
+2500 points of two concentric rings is trained for every
+combination of epochs in [50, 100] and hidden units in [2, 4, 8], then all loss
+curves are drawn on one chart: the colour tells the number of epochs, the line style the
 hidden units. Two runs of the same architecture differ even over the same
 epochs (random initial weights and batches), and more units learn the rings
 better.
@@ -11,13 +11,13 @@ better.
 `kerastools.sweep.sweep` trains one grid of `build` arguments with fixed
 `fit` arguments, so the epochs axis is one sweep per epoch count; the
 records are merged into one `SweepResults` to rank, tabulate and plot them
-together. Unlike the seed, a validation set is held out and the table shows
+together. A validation set is held out and the table shows
 the final validation metrics.
 
-    python examples/seed_001_meta_grid.py                  # 2x2 grid, a few epochs
-    python examples/seed_001_meta_grid.py --samples 2500 --epochs 50 100 --units 2 4 8
+    python examples/sweep_epochs_and_units.py                  # 2x2 grid, a few epochs
+    python examples/sweep_epochs_and_units.py --samples 2500 --epochs 50 100 --units 2 4 8
 
-Writes `seed_001_meta_grid_loss.png` and `seed_001_meta_grid_val_loss.png`
+Writes `sweep_epochs_and_units_loss.png` and `sweep_epochs_and_units_val_loss.png`
 to `--output-dir`.
 """
 
@@ -53,7 +53,7 @@ def main() -> None:
             model, optimizer="adam", learning_rate=args.learning_rate, metrics=["accuracy"]
         )
 
-    # One global seed, not one per trial: the seed's point is that two runs of
+    # One global seed, not one per trial: the point is that two runs of
     # the same network differ, so equal architectures must not start equal.
     keras.utils.set_random_seed(0)
     records: list[kt.sweep.TrialRecord] = []
@@ -91,10 +91,10 @@ def main() -> None:
 
     output = Path(args.output_dir)
     output.mkdir(parents=True, exist_ok=True)
-    # Colour: epochs, line style: units, as in the seed's chart.
+    # Colour: epochs, line style: units.
     for metric in ("loss", "val_loss"):
         figure = results.plot(metric, color_by="epochs", style_by="units")
-        print("saved", kt.plots.save_figure(figure, output / f"seed_001_meta_grid_{metric}.png"))
+        print("saved", kt.plots.save_figure(figure, output / f"sweep_epochs_and_units_{metric}.png"))
 
 
 if __name__ == "__main__":

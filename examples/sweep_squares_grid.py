@@ -1,14 +1,14 @@
-"""Seed 000's 32-model grid on the squares regression set, in one `sweep` call.
+"""A 32-model grid on the squares regression set, in one `sweep` call.
 
 Activation x optimizer x learning rate x hidden units x depth, two values
-each: 2**5 = 32 models. The seed trained each for 200 epochs on 2500 points and
-compared the loss curves; by default this script trains each for a few
+each: 2**5 = 32 models. A full-size comparison trains each for 200 epochs on 2500
+points and compares the loss curves; by default this script trains each for a few
 epochs on 600 points so it finishes in about a minute on a laptop CPU. It
-holds out a validation set (the seed trained and judged on the same data) and
-ranks the models by validation loss.
+holds out a validation set (judging on the training data rewards overfitting)
+and ranks the models by validation loss.
 
-Full run as in the seed: `python examples/seed_000_sweep.py --samples 2500 --epochs 200`.
-Writes `seed_000_sweep.png` (every loss curve, legend outside) to `--output-dir`.
+Full-size run: `python examples/sweep_squares_grid.py --samples 2500 --epochs 200`.
+Writes `sweep_squares_grid.png` (every loss curve, legend outside) to `--output-dir`.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def main() -> None:
     grid = {
         "activation": ["sigmoid", "relu"],
         "optimizer": ["sgd", "adam"],
-        "lr": [1e-3, 1e-2],  # the seed's LR in [1, 10] * 1e-3
+        "lr": [1e-3, 1e-2],  # learning rates 1e-3 and 1e-2
         "units": [4, 16],
         "depth": [1, 2],
     }
@@ -63,7 +63,7 @@ def main() -> None:
     output = Path(args.output_dir)
     output.mkdir(parents=True, exist_ok=True)
     figure = results.plot("loss", log=True)
-    print("saved", kt.plots.save_figure(figure, output / "seed_000_sweep.png"))
+    print("saved", kt.plots.save_figure(figure, output / "sweep_squares_grid.png"))
 
 
 if __name__ == "__main__":

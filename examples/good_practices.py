@@ -1,9 +1,9 @@
-"""Seed 002's good practices, end to end, on a noisy two-rings classification set.
+"""Good training practices, end to end, on a noisy two-rings classification set.
 
 1. Split the data three ways (`kt.datasets.split`): train on one part, judge
    and tune on the validation part, and only report the test part, which no
    decision has seen.
-2. Size the hidden layers with the seed's rule of thumb
+2. Size the hidden layers with a rule of thumb
    (`kt.suggest_hidden_units`: N_s / ((N_i + N_o) * gamma), a power of two,
    halved for each further layer).
 3. Watch more than the loss: accuracy, AUC, precision and recall.
@@ -14,10 +14,10 @@
    generalised best (`load_checkpoint(..., ("max", "val_accuracy"))`) into a
    fresh model, as a later session would, instead of keeping the last epoch.
 
-    python examples/seed_002_good_practices.py                     # quick
-    python examples/seed_002_good_practices.py --samples 20000 --max-epochs 200 --target 0.99
+    python examples/good_practices.py                     # quick
+    python examples/good_practices.py --samples 20000 --max-epochs 200 --target 0.99
 
-Writes the checkpoints to `seed_002_checkpoints/` under `--output-dir`.
+Writes the checkpoints to `good_practices_checkpoints/` under `--output-dir`.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def main() -> None:
 
     keras.utils.set_random_seed(0)
     X, y = kt.datasets.make_circles(args.samples, noise=0.1, seed=0)
-    # None, None: the seed's rule (10% each below 10000 samples, else 1000 each).
+    # None, None: the default rule (10% each below 10000 samples, else 1000 each).
     train, valid, test = kt.datasets.split(X, y, seed=0)
     print(f"samples: {len(train[0])} train, {len(valid[0])} valid, {len(test[0])} test")
 
@@ -64,7 +64,7 @@ def main() -> None:
         ]
         return kt.compile(model, optimizer="adam", learning_rate=0.003, metrics=metrics)
 
-    directory = Path(args.output_dir) / "seed_002_checkpoints"
+    directory = Path(args.output_dir) / "good_practices_checkpoints"
     # A fresh run: the callback would otherwise carry on the manifest of an earlier one.
     shutil.rmtree(directory, ignore_errors=True)
     checkpoint = kt.callbacks.PeriodicCheckpoint(

@@ -1,0 +1,93 @@
+"""Read a model for a figure: check it, find a layer, and run a sub-model to its outputs."""
+
+from __future__ import annotations
+
+import numbers
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from kerastools.errors import ConfigError, ConfigTypeError
+
+if TYPE_CHECKING:
+    import keras
+
+
+def model_input_rank(model: Any) -> int | None:
+    """The rank of the model's first input, batch axis included; None when unknown."""
+    inputs = getattr(model, "inputs", None)
+    try:
+        return len(inputs[0].shape) if inputs else None
+    except (AttributeError, TypeError, IndexError):
+        return None
+
+
+def check_model(model: Any) -> keras.Model:
+    """`model` when it is a keras.Model; a ConfigTypeError otherwise."""
+    import keras
+
+    if not isinstance(model, keras.Model):
+        raise ConfigTypeError(f"Argument `model` must be a keras.Model. Received: model={model!r}")
+    return model
+
+
+def get_layer(model: keras.Model, layer: Any) -> keras.layers.Layer:
+    """A layer of `model` given by name, index or the layer itself."""
+    import keras
+
+    names = [item.name for item in model.layers]
+    if isinstance(layer, keras.layers.Layer):
+        if layer not in model.layers:
+            raise ConfigError(
+                f"Argument `layer` is not a layer of this model; its layers: {names}. Received: layer={layer.name!r}"
+            )
+        return layer
+    if isinstance(layer, str):
+        if layer not in names:
+            raise ConfigError(
+                f"Argument `layer` must be one of the model's layer names {names}. Received: layer={layer!r}"
+            )
+        return model.get_layer(layer)
+    if isinstance(layer, numbers.Integral) and not isinstance(layer, bool):
+        if not -len(names) <= int(layer) < len(names):
+            raise ConfigError(
+                f"Argument `layer` index out of range for {len(names)} layers {names}. Received: layer={layer}"
+            )
+        return model.layers[int(layer)]
+    raise ConfigTypeError(
+        f"Argument `layer` must be a layer name, an index or a layer. Received: layer={layer!r}"
+    )
+
+
+def outputs_of(
+    model: keras.Model, layers: list[keras.layers.Layer], inputs: np.ndarray
+) -> list[np.ndarray]:
+    """The outputs of `layers` for `inputs`, through a sub-model sharing the weights."""
+    import keras
+
+    try:
+        probe = keras.Model(model.inputs, [layer.output for layer in layers])
+    except (AttributeError, ValueError, TypeError) as error:
+        raise ConfigError(
+            "Cannot read intermediate outputs of this model: it needs a functional graph "
+            "(a Functional or built Sequential model, like those from build_mlp/build_cnn). "
+            f"Received: model={model.name!r} ({type(model).__name__})"
+        ) from error
+    outputs = probe.predict(inputs, verbose=0)
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    return [np.asarray(output) for output in outputs]
+
+
+def as_batch(model: keras.Model, inputs: Any, argument: str) -> np.ndarray:
+    """Add the batch axis to a single sample; leave a batch alone."""
+    array = np.asarray(inputs, dtype="float32")
+    rank = model_input_rank(model)
+    if rank is not None and array.ndim == rank - 1:
+        array = array[None]
+    if rank is not None and array.ndim != rank:
+        raise ConfigError(
+            f"Argument `{argument}` must be one sample or a batch for an input of rank {rank - 1} "
+            f"(batch axis excluded). Received: {argument}.shape={array.shape}"
+        )
+    return array

@@ -1,0 +1,80 @@
+"""load_idx(): every IDX type, gzip by content, corrupt files named in the error."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+from idx_files import idx_bytes  # tests/datasets/idx_files.py
+
+from kerastools import datasets
+from kerastools.errors import DatasetError
+
+
+@pytest.mark.parametrize(
+    ("dtype", "code"),
+    [
+        (np.uint8, 0x08),
+        (np.int8, 0x09),
+        (np.int16, 0x0B),
+        (np.int32, 0x0C),
+        (np.float32, 0x0D),
+        (np.float64, 0x0E),
+    ],
+)
+def test_load_idx_reads_every_type_in_native_byte_order(tmp_path, dtype, code):
+    array = (
+        (np.arange(24).reshape(2, 3, 4) - 5).astype(dtype)
+        if dtype != np.uint8
+        else np.arange(24, dtype=dtype).reshape(2, 3, 4)
+    )
+    path = tmp_path / "data-idx3"
+    path.write_bytes(idx_bytes(array, code))
+    loaded = datasets.load_idx(path)
+    np.testing.assert_array_equal(loaded, array)
+    assert loaded.dtype == np.dtype(dtype) and loaded.dtype.isnative
+    assert loaded.flags.writeable
+
+
+def test_load_idx_reads_gzip_by_content(tmp_path):
+    labels = np.array([3, 1, 4, 1, 5], dtype=np.uint8)
+    path = tmp_path / "labels-idx1-ubyte"  # no .gz suffix: recognised by its magic bytes
+    path.write_bytes(gzip.compress(idx_bytes(labels, 0x08)))
+    np.testing.assert_array_equal(datasets.load_idx(path), labels)
+
+
+GOOD = idx_bytes(np.arange(6, dtype=np.uint8).reshape(2, 3), 0x08)
+
+
+@pytest.mark.parametrize(
+    ("content", "match"),
+    [
+        (
+            GOOD[:-1],
+            r"truncated; the header says shape \(2, 3\) of uint8 \(18 bytes in all\) but the file has 17",
+        ),
+        (GOOD + b"\x00", r"has trailing bytes"),
+        (b"\x01" + GOOD[1:], r"must start with two zero bytes"),
+        (GOOD[:2] + b"\x07" + GOOD[3:], r"unknown type code 0x07"),
+        (GOOD[:3] + b"\x00" + GOOD[4:], r"zero dimensions"),
+        (GOOD[:6], r"Truncated IDX header.*2 dimensions need 12 header bytes"),
+        (b"\x00\x00", r"no complete header"),
+        (gzip.compress(GOOD)[:-6], r"Corrupt gzip data"),
+    ],
+    ids=["truncated", "trailing", "magic", "type", "ndim", "header", "tiny", "gzip"],
+)
+def test_load_idx_rejects_corrupt_files_naming_them(tmp_path, content, match):
+    path = tmp_path / "broken-idx2-ubyte"
+    path.write_bytes(content)
+    with pytest.raises(DatasetError, match=match) as info:
+        datasets.load_idx(path)
+    assert "broken-idx2-ubyte" in str(info.value)
+    assert isinstance(info.value, OSError)
+
+
+def test_load_idx_missing_file_and_bad_argument(tmp_path):
+    with pytest.raises(DatasetError, match="IDX file not found: .*nothing-here"):
+        datasets.load_idx(tmp_path / "nothing-here")
+    with pytest.raises(TypeError, match=r"`path` must be a file path. Received: path=3"):
+        datasets.load_idx(3)
