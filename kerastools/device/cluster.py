@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from typing import Any
-
-import keras
 
 from kerastools.errors import ConfigError
 
@@ -72,7 +69,8 @@ def _task_in_cluster(task: dict[str, Any], cluster: dict[str, Any]) -> bool:
     # TensorFlow's evaluator runs beside the cluster, so it is not listed in it.
     if task.get("type") == "evaluator":
         return index == 0
-    members = cluster.get(task.get("type"))
+    task_type = task.get("type")
+    members = cluster.get(task_type) if isinstance(task_type, str) else None
     return isinstance(members, list) and 0 <= index < len(members)
 
 
@@ -84,13 +82,11 @@ def process_index() -> int:
         >>> process_index()
         0
     """
-    # Only ask JAX when the user's program already runs on it: importing JAX
-    # here would start its runtime in a TensorFlow or torch program.
-    if "jax" in sys.modules and keras.backend.backend() == "jax":
-        from kerastools.device import jax as jax_backend
+    # The running backend's module answers: only the JAX one asks JAX, so a
+    # TensorFlow or torch program never imports it.
+    from kerastools.device import backend
 
-        return jax_backend.process_index()
-    return 0
+    return int(backend.current().process_index())
 
 
 def is_chief() -> bool:

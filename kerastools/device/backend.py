@@ -1,0 +1,60 @@
+"""Which module speaks for the running Keras backend: the one place device code branches on it.
+
+Following Keras' own `backend/{tensorflow,jax,torch}/` layout, each backend
+has a module here with the same names (see `kerastools.device.tensorflow`):
+`NAME`, `DISPLAY_NAME`, `CHANGEABLE_LATER`, `TF_DISTRIBUTE`, `initialized()`,
+`plan(request)`, `summary()`, `available(kind)` and `process_index()`.
+`current()` picks one from `keras.backend.backend()`; a backend kerastools
+does not know (numpy, openvino) gets `kerastools.device.other`.
+
+Examples:
+    >>> from kerastools.device import backend
+    >>> backend.current().NAME == keras.backend.backend()
+    True
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import keras
+
+__all__ = ["current", "display_name", "module"]
+
+# Keras backend name -> the kerastools.device module that implements it.
+_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
+_FALLBACK = "other"
+
+
+def module(name: str) -> ModuleType:
+    """The device module for the Keras backend called `name` (imports no backend package).
+
+    Examples:
+        >>> from kerastools.device import backend
+        >>> backend.module("torch").DISPLAY_NAME
+        'PyTorch'
+    """
+    return importlib.import_module(f"kerastools.device.{_MODULES.get(name, _FALLBACK)}")
+
+
+def current() -> ModuleType:
+    """The device module for the backend Keras runs on.
+
+    Examples:
+        >>> from kerastools.device import backend
+        >>> backend.current().NAME in ("tensorflow", "jax", "torch")
+        True
+    """
+    return module(keras.backend.backend())
+
+
+def display_name(name: str) -> str:
+    """How a backend is called in prose: "TensorFlow", "JAX", "PyTorch", else `name` itself.
+
+    Examples:
+        >>> from kerastools.device import backend
+        >>> backend.display_name("jax"), backend.display_name("numpy")
+        ('JAX', 'numpy')
+    """
+    return module(name).DISPLAY_NAME or name

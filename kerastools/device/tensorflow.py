@@ -1,0 +1,328 @@
+"""The TensorFlow side of `kerastools.device`; the only module that imports TensorFlow.
+
+TensorFlow fixes its device setup (visible GPUs, memory growth, memory caps,
+logical CPUs, thread pools) the first time it runs anything; a setter called
+later fails with a bare `RuntimeError`. TensorFlow is imported inside
+functions only, so the jax and torch backends never load it.
+
+The backend interface, the same in `jax.py`, `torch.py` and `other.py`
+(`kerastools.device.backend.current()` picks one):
+
+- `NAME`, `DISPLAY_NAME`: the Keras backend name and how prose calls it.
+- `CHANGEABLE_LATER`: the `configure` arguments that may still change once
+  the backend has initialised its devices.
+- `TF_DISTRIBUTE`: whether `tf.distribute` strategies work on it.
+- `initialized()`: whether the device setup is fixed already.
+- `plan(request)`: the `Plan` of steps for a checked `configure` request;
+  raises `DeviceError` for what the backend cannot do.
+- `summary()`: the `DeviceSummary`, without initialising anything.
+- `available(kind)`: names of the devices of `kind` work can be placed on.
+- `process_index()`: this process's index in a multi-process run.
+
+Examples:
+    >>> from kerastools.device import tensorflow
+    >>> tensorflow.DISPLAY_NAME
+    'TensorFlow'
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from kerastools.device.report import (
+    DeviceInfo,
+    DeviceSummary,
+    cpu_details,
+    dtype_policy,
+    no_gpu_notes,
+)
+from kerastools.device.request import (
+    Plan,
+    Request,
+    Step,
+    missing_gpu_error,
+    needs_gpu_error,
+    policy_step,
+)
+
+__all__ = [
+    "CHANGEABLE_LATER",
+    "DISPLAY_NAME",
+    "NAME",
+    "TF_DISTRIBUTE",
+    "available",
+    "import_tensorflow",
+    "initialized",
+    "plan",
+    "process_index",
+    "summary",
+]
+
+NAME = "tensorflow"
+DISPLAY_NAME = "TensorFlow"
+CHANGEABLE_LATER = ("soft_placement", "log_placement", "jit", "mixed_precision")
+TF_DISTRIBUTE = True
+
+
+def import_tensorflow() -> Any:
+    """The `tensorflow` module (the only TensorFlow import in kerastools).
+
+    Examples:
+        >>> from kerastools.device.tensorflow import import_tensorflow
+        >>> import_tensorflow().__name__   # doctest: +SKIP
+        'tensorflow'
+    """
+    import tensorflow as tf
+
+    return tf
+
+
+def initialized() -> bool:
+    """Whether TensorFlow has created its runtime (and so fixed its device setup).
+
+    TensorFlow has no public "initialised?" call, but its setters refuse with
+    a RuntimeError once the runtime exists: move the inter-op thread count
+    by one and put it back. Before initialisation both calls succeed and
+    nothing changes; after it the first one raises and changes nothing.
+    Checked on TensorFlow 2.21; `tests/device/test_tensorflow.py` fails if
+    this stops telling the two states apart.
+
+    Examples:
+        >>> from kerastools.device import tensorflow
+        >>> tensorflow.initialized()   # doctest: +SKIP
+        False
+    """
+    threading = import_tensorflow().config.threading
+    current = threading.get_inter_op_parallelism_threads()
+    try:
+        threading.set_inter_op_parallelism_threads(current + 1)
+    except RuntimeError:
+        return True
+    threading.set_inter_op_parallelism_threads(current)
+    return False
+
+
+def plan(request: Request) -> Plan:
+    """The steps that apply `request` on TensorFlow.
+
+    Examples:
+        >>> from kerastools.device import request, tensorflow
+        >>> tensorflow.plan(request.validate({})).steps   # doctest: +SKIP
+        []
+
+    Raises:
+        DeviceError: a GPU that is not there, or a GPU setting without a GPU.
+    """
+    tf = import_tensorflow()
+    started = initialized()
+    note = (
+        ""
+        if tf.test.is_built_with_cuda()
+        else " This TensorFlow is a CPU-only build (e.g. tensorflow-cpu); GPUs need "
+        "`pip install tensorflow[and-cuda]`."
+    )
+    selected = _selected_gpus(tf, request, started, note)
+    for name in ("memory_growth", "memory_limit_mb"):
+        if getattr(request, name) is not None and not selected:
+            raise needs_gpu_error(NAME, name, getattr(request, name), note)
+    steps = [
+        *_visibility_steps(tf, selected),
+        *_gpu_memory_steps(tf, request, selected),
+        *_cpu_split_steps(tf, request.logical_cpus),
+        *_setting_steps(tf, request),
+        *policy_step(request),
+    ]
+    return Plan(steps, started, bool(selected))
+
+
+def _selected_gpus(tf: Any, request: Request, started: bool, note: str) -> list[Any]:
+    physical_gpus = tf.config.list_physical_devices("GPU")
+    if isinstance(request.gpus, tuple):
+        indices = request.gpus
+        if max(indices) >= len(physical_gpus):
+            raise missing_gpu_error(NAME, indices, [g.name for g in physical_gpus], note)
+        return [physical_gpus[index] for index in indices]
+    if request.gpus == "none":
+        return []
+    if started:  # once TensorFlow has started, the default leaves the selection as it is
+        return [g for g in tf.config.get_visible_devices() if g.device_type == "GPU"]
+    return list(physical_gpus)
+
+
+def _visibility_steps(tf: Any, selected: list[Any]) -> list[Step]:
+    wanted = [d for d in tf.config.list_physical_devices() if d.device_type != "GPU"] + selected
+    if {d.name for d in wanted} == {d.name for d in tf.config.get_visible_devices()}:
+        return []
+    return [Step("gpus", True, functools.partial(tf.config.set_visible_devices, wanted))]
+
+
+def _gpu_memory_steps(tf: Any, request: Request, selected: list[Any]) -> list[Step]:
+    steps: list[Step] = []
+    growth = request.memory_growth
+    if growth is not None:
+        to_grow = [g for g in selected if tf.config.experimental.get_memory_growth(g) != growth]
+        if to_grow:
+
+            def set_growth() -> None:
+                for gpu in to_grow:
+                    tf.config.experimental.set_memory_growth(gpu, growth)
+
+            steps.append(Step("memory_growth", True, set_growth))
+    limit = request.memory_limit_mb
+    if limit is not None:
+        to_cap = [
+            g
+            for g in selected
+            if [c.memory_limit for c in tf.config.get_logical_device_configuration(g) or []]
+            != [limit]
+        ]
+        if to_cap:
+
+            def set_cap() -> None:
+                for gpu in to_cap:
+                    config = [tf.config.LogicalDeviceConfiguration(memory_limit=limit)]
+                    tf.config.set_logical_device_configuration(gpu, config)
+
+            steps.append(Step("memory_limit_mb", True, set_cap))
+    return steps
+
+
+def _cpu_split_steps(tf: Any, count: int | None) -> list[Step]:
+    if count is None:
+        return []
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    if len(tf.config.get_logical_device_configuration(cpu) or [None]) == count:
+        return []
+
+    def split_cpu() -> None:
+        config = [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+        tf.config.set_logical_device_configuration(cpu, config)
+
+    return [Step("logical_cpus", True, split_cpu)]
+
+
+def _setting_steps(tf: Any, request: Request) -> list[Step]:
+    """Thread pools (fixed at start), placement and XLA (changeable later)."""
+    threading = tf.config.threading
+    settings = (
+        ("intra_op_threads", True, threading.get_intra_op_parallelism_threads,
+         threading.set_intra_op_parallelism_threads),
+        ("inter_op_threads", True, threading.get_inter_op_parallelism_threads,
+         threading.set_inter_op_parallelism_threads),
+        ("soft_placement", False, tf.config.get_soft_device_placement,
+         tf.config.set_soft_device_placement),
+        ("log_placement", False, tf.debugging.get_log_device_placement,
+         tf.debugging.set_log_device_placement),
+        ("jit", False, lambda: bool(tf.config.optimizer.get_jit()), tf.config.optimizer.set_jit),
+    )
+    steps = []
+    for name, fixed, read, write in settings:
+        value = getattr(request, name)
+        if value is None:
+            continue
+        # Thread counts compare as numbers (0: automatic), switches as booleans.
+        current = read() if fixed else bool(read())
+        if value != current:
+            steps.append(Step(name, fixed, functools.partial(write, value)))
+    return steps
+
+
+def summary() -> DeviceSummary:
+    """The device summary on TensorFlow; never initialises TensorFlow.
+
+    Examples:
+        >>> from kerastools.device import tensorflow
+        >>> tensorflow.summary().backend   # doctest: +SKIP
+        'tensorflow'
+    """
+    tf = import_tensorflow()
+    physical = tf.config.list_physical_devices()
+    visible_names = {d.name for d in tf.config.get_visible_devices()}
+    physical_info = [_physical_info(tf, d, d.name in visible_names) for d in physical]
+    planned = _planned_logical(tf, [d for d in physical if d.name in visible_names])
+    created = initialized()
+    logical = planned
+    if created:
+        limits = {d.name: d.memory_limit_mb for d in planned}
+        logical = [
+            DeviceInfo(d.device_type, d.name, memory_limit_mb=limits.get(d.name))
+            for d in tf.config.list_logical_devices()
+        ]
+    notes = []
+    if not tf.test.is_built_with_cuda():
+        notes.append(
+            "This TensorFlow is a CPU-only build: it never sees a GPU "
+            "(GPUs need `pip install tensorflow[and-cuda]`)."
+        )
+    notes += no_gpu_notes(physical_info)
+    if not created:
+        notes.append(
+            "TensorFlow has not initialised its devices yet: configure(...) can still change "
+            "every setting."
+        )
+    jit = tf.config.optimizer.get_jit()
+    return DeviceSummary(
+        backend=NAME,
+        backend_version=tf.__version__,
+        physical_devices=tuple(physical_info),
+        logical_devices=tuple(logical),
+        logical_devices_created=created,
+        intra_op_threads=tf.config.threading.get_intra_op_parallelism_threads(),
+        inter_op_threads=tf.config.threading.get_inter_op_parallelism_threads(),
+        dtype_policy=dtype_policy(),
+        soft_placement=bool(tf.config.get_soft_device_placement()),
+        log_placement=bool(tf.debugging.get_log_device_placement()),
+        jit=str(jit) if jit else "off",
+        notes=tuple(notes),
+    )
+
+
+def _physical_info(tf: Any, device: Any, visible: bool) -> DeviceInfo:
+    details = ""
+    if device.device_type == "GPU":
+        described = tf.config.experimental.get_device_details(device)
+        capability = described.get("compute_capability")
+        details = str(described.get("device_name", ""))
+        if capability:
+            details += f" (compute capability {capability[0]}.{capability[1]})"
+    elif device.device_type == "CPU":
+        details = cpu_details()
+    return DeviceInfo(device.device_type, device.name, visible=visible, details=details)
+
+
+def _planned_logical(tf: Any, visible: list[Any]) -> list[DeviceInfo]:
+    """Logical devices as TensorFlow will number them: per type, in order."""
+    planned: list[DeviceInfo] = []
+    counters: dict[str, int] = {}
+    for device in visible:
+        for config in tf.config.get_logical_device_configuration(device) or [None]:
+            index = counters.get(device.device_type, 0)
+            counters[device.device_type] = index + 1
+            limit = getattr(config, "memory_limit", None)
+            name = f"/device:{device.device_type}:{index}"
+            planned.append(DeviceInfo(device.device_type, name, memory_limit_mb=limit))
+    return planned
+
+
+def available(kind: str) -> list[str]:
+    """Names of the logical devices of `kind` ("cpu", "gpu", "tpu"); lists start TensorFlow.
+
+    Examples:
+        >>> from kerastools.device import tensorflow
+        >>> tensorflow.available("cpu")   # doctest: +SKIP
+        ['/device:CPU:0']
+    """
+    tf = import_tensorflow()
+    return [d.name for d in tf.config.list_logical_devices(kind.upper())]
+
+
+def process_index() -> int:
+    """0: on TensorFlow, `TF_CONFIG` says who is who (`kerastools.device.cluster`).
+
+    Examples:
+        >>> from kerastools.device import tensorflow
+        >>> tensorflow.process_index()
+        0
+    """
+    return 0
