@@ -32,6 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kerastools as kt
+import kerastools.device.backend
 from kerastools import builders, optimization
 from kerastools.errors import KerastoolsError
 
@@ -618,10 +619,9 @@ def test_device_configure_rejects_bad_arguments_before_touching_anything(case):
 
     policy = keras.config.dtype_policy().name
     with pytest.MonkeyPatch.context() as patch:
-        # The planners are the first step that reads or changes backend state:
-        # a bad argument must be refused before any of them runs.
-        for planner in ("_tf_plan", "_jax_plan", "_torch_plan", "_policy_step"):
-            patch.setattr(kt.device, planner, reached)
+        # Picking the backend module is the first step that reads or changes
+        # backend state: a bad argument must be refused before it happens.
+        patch.setattr(kerastools.device.backend, "current", reached)
         expect_rejected("device.configure", kt.device.configure, case)
     assert keras.config.dtype_policy().name == policy
 

@@ -195,6 +195,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             # only replaces best.weights.h5 with a better one.
             recorded = self._store.open(self._monitor.monitor, self._monitor.mode)
             self._monitor.best = self._monitor.worst_value() if recorded is None else recorded
+            self._monitor.reset_monitor()
         self._step = optimizer_step(self.model)
         self._epoch_start_step = self._step
 
@@ -227,8 +228,8 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         if self.every_epochs is not None and completed % self.every_epochs == 0:
             files.append((f"epoch-{completed:04d}.weights.h5", "epoch"))
         if self._monitor is not None:
-            value = self._monitor.get_monitor_value(logs)
-            if self._monitor.is_improvement(value, self._monitor.best):
+            value = self._monitor.monitored_value(logs)  # None: no validation this epoch
+            if value is not None and self._monitor.is_improvement(value, self._monitor.best):
                 self._monitor.best = value
                 files.append((BEST_NAME, "best"))
         if files:
@@ -239,6 +240,8 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         # Every file is on disk when fit() returns; a failed write raises here.
         self._store.close()
+        if self._chief and self._monitor is not None:
+            self._monitor.check_validated()
 
     # -- writing -------------------------------------------------------------
 

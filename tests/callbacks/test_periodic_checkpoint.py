@@ -297,3 +297,16 @@ def test_non_chief_worker_never_touches_the_directory(tmp_path, squares_data, mo
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": CLUSTER, "task": {"type": "worker", "index": 1}}))
     fit(make_model(), squares_data, [PeriodicCheckpoint(tmp_path / "ckpt", every_steps=2)], epochs=1)
     assert not (tmp_path / "ckpt").exists()
+
+
+def test_save_best_on_val_metric_with_validation_freq(tmp_path, squares_data):
+    """Epochs without validation (validation_freq=2) neither fail nor count for the best file."""
+    x, y = squares_data
+    model = make_model()
+    callback = PeriodicCheckpoint(tmp_path / "ckpt", every_epochs=10, save_best="val_loss")
+    history = model.fit(x, y, epochs=4, batch_size=32, validation_split=0.25, validation_freq=2,
+                        callbacks=[callback], verbose=0)
+    assert len(history.history["val_loss"]) == 2
+    best = kt.checkpoints.list_checkpoints(tmp_path / "ckpt", include_best=True)[-1]
+    assert best.metrics["val_loss"] == pytest.approx(min(history.history["val_loss"]))
+    assert best.epoch in (2, 4)
