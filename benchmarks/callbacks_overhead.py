@@ -1,6 +1,6 @@
 """Overhead of kerastools callbacks on a small, fast training loop.
 
-Workload (seed 000): the "squares" regression y = x1^2 + x2^2 on 2000 training
+Workload: the "squares" regression y = x1^2 + x2^2 on 2000 training
 points, a 2-16-16-1 relu MLP, Adam at 0.01, batch 32, 50 epochs. Such a loop
 is dominated by per-step framework overhead, so it shows any cost a callback
 adds per batch or per epoch.
@@ -89,7 +89,7 @@ VARIANTS["livelossplot"] = _livelossplot
 
 
 def squares_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Seed 000's "squares" set: points in [-1, 1]^2, target x1^2 + x2^2."""
+    """The "squares" set: points in [-1, 1]^2, target x1^2 + x2^2."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 1.0, size=(n, 2)).astype("float32")
     return x, (x**2).sum(axis=1, keepdims=True).astype("float32")
@@ -115,7 +115,7 @@ def run(
         kt.build_mlp(2, [16, 16], activation="relu"),
         optimizer="adam",
         learning_rate=0.01,
-        schedule=schedule,  # None: seed 000's constant rate
+        schedule=schedule,  # None: a constant rate
         decay_rate=0.1,
         steps_per_epoch=-(-samples // 32),
     )

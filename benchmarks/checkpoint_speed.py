@@ -6,7 +6,7 @@
    writing the same numpy arrays to one file: once as a bare write, and once
    fsynced, which is the durability the checkpoint promises. Target: >= 0.8
    of raw h5py with fsync.
-2. Fit-time ratio on seed 000's workload: the "squares" regression on 2000
+2. Fit-time ratio on the small regression workload: the "squares" regression on 2000
    points, a 2-16-16-1 relu MLP, Adam at 0.01, batch 32, 50 epochs, with
    `PeriodicCheckpoint(every_epochs=1)` against no callback. Target: <= 1.03.
 
@@ -36,7 +36,7 @@ import kerastools as kt
 
 
 def squares_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Seed 000's "squares" set: points in [-1, 1]^2, target x1^2 + x2^2."""
+    """The "squares" set: points in [-1, 1]^2, target x1^2 + x2^2."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(-1.0, 1.0, size=(n, 2)).astype("float32")
     return x, (x**2).sum(axis=1, keepdims=True).astype("float32")
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     print("target: PeriodicCheckpoint >= 0.80 of raw h5py with fsync")
 
     times = fit_times(epochs, rounds)
-    print(f"\nfit: seed-000 squares, 2-16-16-1 relu, Adam 0.01, batch 32, {epochs} epochs")
+    print(f"\nfit: squares regression, 2-16-16-1 relu, Adam 0.01, batch 32, {epochs} epochs")
     print(f"{'variant':<16} {'median s':>9} {'ratio':>7}")
     for name, values in times.items():
         ratio = median_ratio(values, times["no callback"])

@@ -32,7 +32,7 @@ os.environ.pop("KERASTOOLS_LIVEPLOT", None)
 from kerastools.callbacks.live_plot import LivePlot  # noqa: E402
 
 TARGET = 1.20
-STEPS_PER_EPOCH = 63  # seed 000: 2000 samples, batch 32
+STEPS_PER_EPOCH = 63  # the squares workload: 2000 samples, batch 32
 
 
 def fake_logs(epoch: int, rng: np.random.Generator) -> dict[str, float]:

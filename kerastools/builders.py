@@ -250,7 +250,7 @@ def build_cnn(
     """Build a convolutional network: conv/pool stack, flatten, dense layers, output.
 
     Examples:
-        Seed 003's final net in one call:
+        The classic 3-conv MNIST CNN in one call:
 
         >>> model = build_cnn(
         ...     (28, 28, 1), [(32, 3), (64, 3), (128, 3)], dense=[120],
@@ -265,7 +265,7 @@ def build_cnn(
             plus optional `strides` and `padding`. Activation defaults to relu.
         pool: one entry per gap between conv layers: a pool size (int or
             pair) or `None` for no pooling there. Defaults to `None`, meaning
-            a (2, 2) max-pool after every conv layer but the last (seed 003).
+            a (2, 2) max-pool after every conv layer but the last.
         dense: hidden dense layers after flattening: units, or
             `(units, activation)`. Defaults to `()`.
         output_units: classes. Defaults to 10.
@@ -340,7 +340,7 @@ def build_cnn(
 def suggest_hidden_units(
     n_samples: int, n_inputs: int, n_outputs: int, gamma: float = 5, depth: int = 1
 ) -> list[int]:
-    """Seed 002's rule of thumb for hidden layer sizes.
+    """A rule of thumb for hidden layer sizes.
 
     N_h = N_s / ((N_i + N_o) * gamma), rounded to the nearest power of two
     (at least 1), then halved for each extra layer.

@@ -17,7 +17,7 @@ def _fresh_keras_session():
 
 @pytest.fixture
 def squares_data():
-    """Seed 000's regression set, small: y = x1^2 + x2^2."""
+    """The "squares" regression set, small: y = x1^2 + x2^2."""
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, size=(256, 2)).astype("float32")
     y = (x[:, :1] ** 2 + x[:, 1:] ** 2).astype("float32")

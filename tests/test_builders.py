@@ -27,7 +27,7 @@ def test_mlp_trains_on_a_tiny_set(squares_data):
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
 
 
-def test_seed_003_cnn_is_one_call():
+def test_classic_3_conv_cnn_is_one_call():
     model = kt.build_cnn(
         (28, 28, 1),
         [(32, 3), (64, 3), (128, 3)],

@@ -48,7 +48,7 @@ def test_exponential_schedule_matches_formula(squares_data):
     assert kt.current_learning_rate(model) == pytest.approx(0.01 * 0.9 ** (7 / 3), rel=1e-6)
 
 
-def test_seed_003_schedule_name_is_an_alias():
+def test_keras2_powersched_name_is_an_alias():
     model = kt.compile(tiny_model(), schedule="powerSched", learning_rate=0.01, decay_rate=1e-5)
     config = model.optimizer.get_config()["learning_rate"]
     assert config["class_name"] == "InverseTimeDecay"

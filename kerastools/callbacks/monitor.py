@@ -13,38 +13,11 @@ import keras
 
 from kerastools._validation import check_choice, check_float, check_name
 from kerastools.errors import ConfigError
-from kerastools.improvement import is_improvement, worst_value
+from kerastools.improvement import infer_mode, is_improvement, worst_value
 
 __all__ = ["Mode", "infer_mode", "MonitorCallback"]
 
 Mode = Literal["auto", "min", "max"]
-
-# Substrings that say which way a metric improves. Checked max-first, so
-# "val_accuracy" is max even though some loss-like names are substrings of others.
-_MAX_HINTS = ("acc", "auc", "precision", "recall", "f1", "iou", "r2", "top_k")
-_MIN_HINTS = ("loss", "error", "mse", "mae", "mape", "msle", "crossentropy", "hinge", "divergence")
-
-
-def infer_mode(monitor: str) -> Literal["min", "max"]:
-    """Which way `monitor` improves: "max" for accuracy-like names, "min" for loss-like ones.
-
-    Examples:
-        >>> infer_mode("val_accuracy"), infer_mode("val_loss")
-        ('max', 'min')
-
-    Raises:
-        ConfigError: the name matches neither family (or both); pass `mode`.
-    """
-    name = monitor.lower()
-    is_max = any(hint in name for hint in _MAX_HINTS)
-    is_min = any(hint in name for hint in _MIN_HINTS)
-    if is_max == is_min:
-        raise ConfigError(
-            f"Cannot infer whether {monitor!r} should be minimised or maximised; pass "
-            f"mode='min' or mode='max'. Received: monitor={monitor!r}, mode='auto'"
-        )
-    return "max" if is_max else "min"
-
 
 class MonitorCallback(keras.callbacks.Callback):
     """Base for callbacks that track whether one metric improves.

@@ -19,6 +19,7 @@ from kerastools.checkpoints.file_format import CheckpointState, read_checkpoint_
 from kerastools.checkpoints.integrity import DamagedFile, check_integrity
 from kerastools.checkpoints.manifest import MANIFEST_NAME, CheckpointInfo, Manifest, read_manifest
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
+from kerastools.improvement import best_first
 
 __all__ = [
     "NoIntactCheckpoint",
@@ -85,12 +86,10 @@ def _by_metric(
         for position, info in enumerate(candidates)
         if info.metrics.get(metric) is not None
     ]
-    sign = 1.0 if mode == "min" else -1.0
-
     def key(entry: tuple[float | None, int, CheckpointInfo]) -> tuple[float, int, int]:
         value, position, info = entry
         return (
-            sign * float(value or 0.0),
+            best_first(float(value or 0.0), mode),  # type: ignore[arg-type]
             0 if (prefer_best and info.kind == "best") else 1,
             -position,
         )

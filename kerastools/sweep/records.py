@@ -13,8 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from kerastools._validation import check_choice, check_name
-from kerastools.callbacks.monitor import infer_mode
 from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.improvement import best_first, infer_mode
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -174,13 +174,7 @@ class SweepResults(Sequence[TrialRecord]):
         name = checked_metric(self.records, metric)
         mode = check_choice("mode", mode, ["auto", "min", "max"])  # type: ignore[assignment]
         direction = infer_mode(name) if mode == "auto" else mode
-        sign = 1.0 if direction == "min" else -1.0
-
-        def score(record: TrialRecord) -> float:
-            value = record.metrics.get(name, math.nan)
-            return sign * value if math.isfinite(value) else math.inf
-
-        return min(self.records, key=score)
+        return min(self.records, key=lambda record: best_first(record.metrics.get(name, math.nan), direction))
 
     def table(self) -> Any:
         """One row per trial: its index, parameters, final metrics and fit time.

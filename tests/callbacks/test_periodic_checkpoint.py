@@ -172,8 +172,9 @@ def test_missing_monitored_metric_lists_the_available_keys(tmp_path):
     callback = PeriodicCheckpoint(tmp_path, save_best="val_loss")
     callback.set_model(make_model())
     callback.on_train_begin()
+    callback.on_epoch_end(0, {"loss": 1.0})  # no validation this epoch: not a candidate
     with pytest.raises(ConfigError, match=r"'val_loss' is not in the logs; available keys: \['loss'\]"):
-        callback.on_epoch_end(0, {"loss": 1.0})
+        callback.on_train_end()  # ... but no epoch of the fit validated
 
 
 def test_reusable_across_two_fit_calls(tmp_path, squares_data):
