@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,12 @@ def test_functions_stay_short(source):
             if (count := _code_lines(node, lines)) > MAX_FUNCTION_LINES:
                 long.append(f"{node.name} ({count} lines)")
     assert not long, f"{_ids(source)}: functions over {MAX_FUNCTION_LINES} lines of code: {long}"
+
+
+def test_every_module_is_named_on_the_architecture_page():
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    missing = [_ids(source) for source in SOURCES if f"`{_ids(source)}`" not in page]
+    assert not missing, f"docs/architecture.md does not name {missing}"
+    named = set(re.findall(r"`(kerastools/[\w/]+\.py)`", page))
+    stale = sorted(name for name in named if not (ROOT / name).is_file())
+    assert not stale, f"docs/architecture.md names modules that do not exist: {stale}"

@@ -234,16 +234,7 @@ class SweepResults(Sequence[TrialRecord]):
             >>> [text.get_text() for text in fig.axes[0].get_legend().get_texts()][:2]
             ['units=2, lr=0.001', 'units=2, lr=0.01']
 
-        Args:
-            metric: the history key to draw. Defaults to `"loss"`.
-            log: logarithmic y axis. Defaults to False.
-            keys: parameter names in the legend labels. Defaults to None
-                (the varying ones, see `TrialRecord.describe`).
-            color_by: parameter name(s) that pick the colour. Defaults to None
-                (automatic, see above).
-            style_by: parameter name that picks the line style (cycling
-                through four styles). Defaults to None (automatic).
-            figure: a figure to clear and draw into. Defaults to None.
+        Args: the same as `kerastools.plots.sweep_curves` after `results`.
 
         Returns:
             The figure (drawn by `kerastools.plots.sweep_curves`).
