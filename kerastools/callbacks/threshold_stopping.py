@@ -16,7 +16,15 @@ from typing import Any
 from kerastools._console import print_msg
 from kerastools._validation import check_bool, check_int
 from kerastools.callbacks.monitor import Mode, MonitorCallback
+from kerastools.callbacks.state import (
+    ResumableCallbackState,
+    decode_float,
+    decode_floats,
+    encode_float,
+    encode_floats,
+)
 from kerastools.callbacks.stop_rule import StopDecision, StoppingReason, StopRule, stop_decision
+from kerastools.errors import ConfigError
 from kerastools.improvement import is_improvement
 
 __all__ = ["StoppingReason", "StopDecision", "stop_decision", "ThresholdEarlyStopping"]
@@ -24,7 +32,7 @@ __all__ = ["StoppingReason", "StopDecision", "stop_decision", "ThresholdEarlySto
 logger = logging.getLogger(__name__)
 
 
-class ThresholdEarlyStopping(MonitorCallback):
+class ThresholdEarlyStopping(ResumableCallbackState, MonitorCallback):
     """Stop training once a metric reaches a target and stops improving, or goes bad.
 
     Training stops once the monitored value has reached `threshold` and has
@@ -128,6 +136,38 @@ class ThresholdEarlyStopping(MonitorCallback):
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         self._reset()
         self.reset_monitor()
+        self._resume_pending()
+
+    def get_state(self) -> dict[str, Any]:
+        """The values seen, the best value and its epoch, as a JSON-safe dict.
+
+        `set_state` of this dict before a resumed `fit` continues the rule as
+        if the run had not stopped: the plateau count spans the restart and a
+        worse epoch after it is not the best. The best weights themselves are
+        not part of the state: after a resume, `restore_best_weights` restores
+        the best epoch seen since.
+        """
+        return {
+            "kind": type(self).__name__,
+            "monitor": self.monitor,
+            "values": encode_floats(self._values),
+            "first_epoch": self._first_epoch,
+            "best": encode_float(self.best),
+            "best_epoch": self.best_epoch,
+        }
+
+    def _apply_state(self, state: dict[str, Any]) -> None:
+        if state.get("monitor") != self.monitor:
+            raise ConfigError(
+                f"The saved state watched {state.get('monitor')!r}, this callback watches "
+                f"{self.monitor!r}. Received: state={state!r}"
+            )
+        self._values = decode_floats(state.get("values"), "values")
+        first, best_epoch = state.get("first_epoch"), state.get("best_epoch", 0)
+        self._first_epoch = None if first is None else check_int("first_epoch", first, low=0)
+        self.best = decode_float(state.get("best"), "best")
+        self.best_epoch = check_int("best_epoch", best_epoch, low=0)
+        self._validated_epochs = len(self._values)
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         value = self.monitored_value(logs)

@@ -26,6 +26,7 @@ from kerastools.callbacks.live_plot._history import RunHistory, scalar_values
 from kerastools.callbacks.live_plot._mode import MODES, PlotMode, resolve_mode
 from kerastools.callbacks.live_plot._panels import LR_KEY, PanelPlan, check_metrics, check_targets
 from kerastools.callbacks.live_plot._sinks import FileSink, NotebookSink, Sink, WidgetSink
+from kerastools.callbacks.state import ResumableCallbackState, decode_floats, encode_floats
 from kerastools.errors import ConfigError, ConfigTypeError
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ THROTTLE_FACTOR = 40.0
 DEFAULT_PATH = "live_plot.png"
 
 
-class LivePlot(keras.callbacks.Callback):
+class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
     """Plot loss, metrics and learning rate while `fit` runs, updated in place.
 
     Panels: the loss (train and validation), then each metric (train and
@@ -188,10 +189,38 @@ class LivePlot(keras.callbacks.Callback):
         """With `per_batch`: `{key: (positions in epochs, values)}` recorded after each batch."""
         return self._history.per_batch()
 
+    def get_state(self) -> dict[str, Any]:
+        """The per-epoch values recorded so far, as a JSON-safe dict.
+
+        `set_state` of this dict before a resumed `fit` makes the plot draw the
+        whole run from epoch 1, not from the resume epoch. Per-batch lines are
+        not part of the state.
+        """
+        return {
+            "kind": type(self).__name__,
+            "epochs": list(self._history.epochs),
+            "values": {key: encode_floats(values) for key, values in self.history.items()},
+        }
+
+    def _apply_state(self, state: dict[str, Any]) -> None:
+        epochs = state.get("epochs")
+        values = state.get("values")
+        if not isinstance(epochs, list) or not isinstance(values, dict):
+            raise ConfigTypeError(
+                f"Argument `state` must hold `epochs` (a list) and `values` (a dict), as "
+                f"get_state() writes. Received: state={state!r}"
+            )
+        columns = {key: decode_floats(column, f"values[{key!r}]") for key, column in values.items()}
+        for index, position in enumerate(epochs):
+            row = {key: column[index] for key, column in columns.items()
+                   if index < len(column) and not math.isnan(column[index])}
+            self._history.record_epoch(check_int("epochs[]", position, low=1) - 1, row)
+
     # ----------------------------------------------------------------- hooks
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         self._reset_run()
+        self._resume_pending()
         self.resolved_mode = resolve_mode(self.mode)
         self.output_path = None
         if self.resolved_mode == "file":
