@@ -6,11 +6,11 @@ Backend-neutral: `make test-jax` runs this file again with KERAS_BACKEND=jax.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import subprocess
 import sys
-import json
 import warnings
 
 import keras

@@ -42,6 +42,8 @@ class TinyGAN(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(1)
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        if keras.backend.backend() == "torch":
+            self.built = True  # torch's fit needs it; there is no call() to build with
 
     def compile(self, d_optimizer, g_optimizer, loss_fn):
         super().compile()
