@@ -38,12 +38,12 @@ import numpy as np
 from kerastools._atomic import atomic_path
 from kerastools.checkpoints.integrity import DamagedFile, hash_while_syncing
 from kerastools.checkpoints.manifest import CheckpointInfo, Kind
+from kerastools.checkpoints.optimizer_state import OptimizerState, trained_positions
 from kerastools.errors import CheckpointError
 from kerastools.learning_rates import COMPILED_OPTIMIZER, model_optimizers
 
 __all__ = [
     "CheckpointState",
-    "OptimizerState",
     "optimizer_of",
     "optimizer_step",
     "read_checkpoint_file",
@@ -54,23 +54,6 @@ __all__ = [
 FORMAT = "kerastools-checkpoint"
 FORMAT_VERSION = 1
 ATTRIBUTE_OPTIMIZERS = "optimizers"  # the group of optimizers kept as model attributes
-
-
-@dataclass
-class OptimizerState:
-    """One optimizer's variables, in host memory.
-
-    Examples:
-        >>> state = take_state(model, include_optimizer=True).optimizers["optimizer"]
-        >>> state.class_name, state.paths[0].endswith("/iteration"), state.trains is None
-        ('RMSprop', True, True)
-    """
-
-    class_name: str
-    paths: list[str]
-    arrays: list[np.ndarray]
-    # Positions in model.trainable_variables of what it updates; None: all of them.
-    trains: list[int] | None = None
 
 
 @dataclass
@@ -146,28 +129,6 @@ def optimizer_step(model: keras.Model) -> int:
     if not optimizers:
         return 0
     return int(_host_array(next(iter(optimizers.values())).iterations))
-
-
-def trained_positions(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> list[int] | None:
-    """Positions in `model.trainable_variables` of the variables `optimizer` was built on.
-
-    Keras 3 has no public name for them; this is the one private read
-    (`Optimizer._trainable_variables`), checked on Keras 3.15.1 and guarded
-    by `tests/checkpoints/test_file_format.py::test_private_trained_variables_still_exist`.
-    None when the optimizer is not built or updates variables outside the model.
-
-    Examples:
-        >>> trained_positions(model, model.optimizer) == list(range(len(model.trainable_variables)))
-        True
-    """
-    if not optimizer.built:
-        return None
-    inner = getattr(optimizer, "inner_optimizer", optimizer)  # LossScaleOptimizer
-    positions = {id(variable): index for index, variable in enumerate(model.trainable_variables)}
-    try:
-        return [positions[id(variable)] for variable in inner._trainable_variables]
-    except KeyError:
-        return None
 
 
 def _optimizer_state(

@@ -20,8 +20,9 @@ import keras
 import numpy as np
 
 from kerastools._validation import check_bool
-from kerastools.checkpoints.file_format import CheckpointState, OptimizerState
+from kerastools.checkpoints.file_format import CheckpointState
 from kerastools.checkpoints.manifest import CheckpointInfo, read_manifest
+from kerastools.checkpoints.optimizer_state import optimizers_to_restore
 from kerastools.checkpoints.selection import (
     NoIntactCheckpoint,
     Which,
@@ -99,26 +100,6 @@ def _ensure_built(model: keras.Model, info: CheckpointInfo, contents: Checkpoint
         raise _not_built(model, f"built for {contents.build_config}: {error}") from None
 
 
-def _optimizers_to_restore(
-    model: keras.Model, contents: CheckpointState
-) -> list[tuple[keras.optimizers.Optimizer, OptimizerState]]:
-    """Each optimizer of the file that the model has (compiled, or an attribute), built."""
-    pairs = []
-    for name, state in contents.optimizers.items():
-        optimizer = getattr(model, name, None)
-        if not isinstance(optimizer, keras.optimizers.Optimizer):
-            continue  # not compiled, or without that attribute: weights only
-        # Keras skips optimizer state it cannot match to built variables:
-        # build first so the step counter really comes back.
-        if not optimizer.built:
-            variables = model.trainable_variables
-            if state.trains is not None:
-                variables = [variables[index] for index in state.trains if index < len(variables)]
-            optimizer.build(variables)
-        pairs.append((optimizer, state))
-    return pairs
-
-
 def _apply(
     model: keras.Model, info: CheckpointInfo, contents: CheckpointState, include_optimizer: bool
 ) -> None:
@@ -126,7 +107,7 @@ def _apply(
     _check_fits(
         "weight", info.path, model, contents.model_paths, contents.model_arrays, model.weights
     )
-    pairs = _optimizers_to_restore(model, contents) if include_optimizer else []
+    pairs = optimizers_to_restore(model, contents.optimizers) if include_optimizer else []
     for optimizer, state in pairs:
         try:
             _check_fits("optimizer", info.path, model, state.paths, state.arrays, optimizer.variables)
