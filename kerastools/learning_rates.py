@@ -22,12 +22,64 @@ import numpy as np
 from kerastools.errors import ConfigError, ConfigTypeError
 
 __all__ = [
+    "COMPILED_OPTIMIZER",
     "current_learning_rate",
+    "model_optimizers",
     "rate_source",
     "rates_at",
     "schedule_step_counter",
     "unwrap_optimizer",
 ]
+
+
+COMPILED_OPTIMIZER = "optimizer"  # model_optimizers' name for `model.optimizer`
+
+
+def model_optimizers(model: keras.Model) -> dict[str, keras.optimizers.Optimizer]:
+    """The optimizers `model` trains with, by attribute name.
+
+    The one home of that rule, for `LearningRateLogger` and the checkpoints.
+    Usually that is the compiled `model.optimizer`, named `"optimizer"`. A
+    model that keeps its own optimizers as attributes (the GAN pattern:
+    `compile(d_optimizer=..., g_optimizer=...)` calling `super().compile()`,
+    with a `train_step` that uses them) trains with those: every public
+    attribute holding a keras optimizer, in the order they were set. The
+    compiled optimizer is then included only when it has taken a step;
+    Keras' unused default (`rmsprop`, which `fit` may build on torch) is not.
+
+    Examples:
+        >>> list(model_optimizers(model))
+        ['optimizer']
+        >>> model_optimizers(kt.build_mlp(2, [8]))
+        {}
+
+    Args:
+        model: a keras.Model, compiled or not.
+
+    Returns:
+        Name to optimizer (a `LossScaleOptimizer` stays wrapped); empty
+        when the model has none.
+    """
+    compiled = getattr(model, "optimizer", None)
+    if not isinstance(compiled, keras.optimizers.Optimizer):
+        compiled = None
+    attributes = {
+        name: value
+        for name, value in vars(model).items()
+        if not name.startswith("_")
+        and name != COMPILED_OPTIMIZER
+        and isinstance(value, keras.optimizers.Optimizer)
+        and value is not compiled
+    }
+    found: dict[str, keras.optimizers.Optimizer] = {}
+    if compiled is not None and (not attributes or _has_stepped(compiled)):
+        found[COMPILED_OPTIMIZER] = compiled
+    found.update(attributes)
+    return found
+
+
+def _has_stepped(optimizer: keras.optimizers.Optimizer) -> bool:
+    return optimizer.built and int(keras.ops.convert_to_numpy(optimizer.iterations)) > 0
 
 
 def unwrap_optimizer(model_or_optimizer: Any) -> keras.optimizers.Optimizer:

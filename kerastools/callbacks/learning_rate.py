@@ -17,7 +17,9 @@ from kerastools._console import print_msg
 from kerastools._validation import check_choice, check_int, check_name
 from kerastools.errors import ConfigError
 from kerastools.learning_rates import (
+    COMPILED_OPTIMIZER,
     current_learning_rate,
+    model_optimizers,
     rate_source,
     rates_at,
     schedule_step_counter,
@@ -31,6 +33,74 @@ logger = logging.getLogger(__name__)
 
 Per = Literal["epoch", "batch"]
 
+
+class _RateTrack:
+    """One optimizer's rate source and step counter, and the steps not evaluated yet."""
+
+    def __init__(self, optimizer: keras.optimizers.Optimizer, rate_key: str, step_key: str):
+        self.optimizer = unwrap_optimizer(optimizer)
+        self.rate = rate_source(self.optimizer)
+        self.rate_key, self.step_key = rate_key, step_key
+        self.history: list[float] = []
+        self.batch_history: list[tuple[int, float]] = []
+        # Step ranges [begin, end) whose per-step rates are not evaluated yet,
+        # with the constant rate for optimizers without a schedule.
+        self.pending: list[tuple[int, int, float | None]] = []
+        self.step = self.read_step()
+        self.epoch_constant: float | None = None
+
+    def is_schedule(self) -> bool:
+        return isinstance(self.rate, keras.optimizers.schedules.LearningRateSchedule)
+
+    def is_constant_rate(self) -> bool:
+        return isinstance(self.rate, keras.Variable)
+
+    def is_callable_rate(self) -> bool:
+        return callable(self.rate) and not self.is_schedule() and not self.is_constant_rate()
+
+    def read_step(self) -> int:
+        return int(keras.ops.convert_to_numpy(schedule_step_counter(self.optimizer)))
+
+    def step_dtype(self) -> str:
+        return keras.backend.standardize_dtype(schedule_step_counter(self.optimizer).dtype)
+
+    def read_constant(self) -> float:
+        return float(keras.ops.convert_to_numpy(self.rate))
+
+    def rate_at(self, step: int) -> float:
+        if self.is_schedule():
+            # A 0-d step, as the optimizer passes it, so the value matches its own.
+            rate = self.rate(np.asarray(step, self.step_dtype()))
+            return float(keras.ops.convert_to_numpy(rate))
+        if self.is_constant_rate():
+            return self.read_constant()
+        return current_learning_rate(self.optimizer)
+
+    def epoch_end(self, per_batch: bool) -> tuple[float, int]:
+        """The rate and step now; with `per_batch`, the steps since the last call are pending."""
+        step = self.read_step()
+        rate = self.rate_at(step)
+        if per_batch and step > self.step:
+            constant = None
+            if self.is_constant_rate():
+                constant = rate if self.epoch_constant is None else self.epoch_constant
+            self.pending.append((self.step, step, constant))
+        self.step = step
+        self.epoch_constant = None
+        self.history.append(rate)
+        return rate, step
+
+    def evaluated_batch_history(self) -> list[tuple[int, float]]:
+        pending, self.pending = self.pending, []
+        for begin, end, constant in pending:
+            steps = np.arange(begin, end)
+            rates = (
+                np.full(len(steps), constant)
+                if constant is not None
+                else rates_at(self.rate, steps, self.step_dtype())
+            )
+            self.batch_history.extend(zip(steps.tolist(), rates.tolist(), strict=True))
+        return self.batch_history
 
 
 class LearningRateLogger(keras.callbacks.Callback):
@@ -48,6 +118,13 @@ class LearningRateLogger(keras.callbacks.Callback):
     only and evaluates the schedule over the steps in between when
     `batch_history` is read, in one vectorised call. Training keeps Keras'
     asynchronous batch dispatch, and JAX never has to sync its state mid-epoch.
+
+    A model that trains with several optimizers kept as attributes (the GAN
+    pattern, `compile(d_optimizer=..., g_optimizer=...)`; the rule is
+    `kerastools.learning_rates.model_optimizers`) gets one pair of keys per
+    optimizer, named after the attribute: `learning_rate_d_optimizer` and
+    `iterations_d_optimizer`, and so on; `histories` and `batch_histories`
+    hold each one's values. A model with one optimizer keeps the plain keys.
 
     The step counter is the one the schedule is evaluated at
     (`kerastools.learning_rates.schedule_step_counter`); it equals
@@ -71,9 +148,12 @@ class LearningRateLogger(keras.callbacks.Callback):
             `epoch 3: learning_rate=7.58e-05 (step 2814)`. Defaults to 0.
 
     Attributes:
-        history: the learning rate at each epoch end of the last `fit`.
+        history: the learning rate at each epoch end of the last `fit` (of
+            the first optimizer, when there are several).
         batch_history: `(step, learning_rate)` per optimizer step of the last
-            `fit` (only with `per="batch"`).
+            `fit` (only with `per="batch"`; the first optimizer's).
+        histories: `history` of each optimizer, by its `logs` key.
+        batch_histories: `batch_history` of each optimizer, by its `logs` key.
 
     Raises:
         ConfigError: a bad argument; at the start of `fit`, a model that is not
@@ -92,105 +172,73 @@ class LearningRateLogger(keras.callbacks.Callback):
                 f"step. Received: key={key!r}"
             )
         self.verbose = check_int("verbose", verbose, low=0)
-        self.history: list[float] = []
-        self._batch_history: list[tuple[int, float]] = []
-        # Step ranges [begin, end) whose per-step rates are not evaluated yet,
-        # with the constant rate for optimizers without a schedule.
-        self._pending: list[tuple[int, int, float | None]] = []
-        self._optimizer: keras.optimizers.Optimizer | None = None
-        self._rate: Any = None
-        self._step = 0
-        self._epoch_constant: float | None = None
+        self._tracks: list[_RateTrack] = []
         # Set at train begin: whether the per-batch hook has anything to do.
         self._watch_first_batch = False
 
     @property
+    def history(self) -> list[float]:
+        """The learning rate at each epoch end of the last `fit` (the first optimizer's)."""
+        return self._tracks[0].history if self._tracks else []
+
+    @property
+    def histories(self) -> dict[str, list[float]]:
+        """Each optimizer's rate at each epoch end of the last `fit`, by `logs` key."""
+        return {track.rate_key: track.history for track in self._tracks}
+
+    @property
     def batch_history(self) -> list[tuple[int, float]]:
         """`(step, learning_rate)` for every optimizer step so far (`per="batch"`)."""
-        if self._pending:
-            pending, self._pending = self._pending, []
-            for begin, end, constant in pending:
-                steps = np.arange(begin, end)
-                rates = (
-                    np.full(len(steps), constant)
-                    if constant is not None
-                    else rates_at(self._rate, steps, self._step_dtype())
-                )
-                self._batch_history.extend(zip(steps.tolist(), rates.tolist(), strict=True))
-        return self._batch_history
+        return self._tracks[0].evaluated_batch_history() if self._tracks else []
+
+    @property
+    def batch_histories(self) -> dict[str, list[tuple[int, float]]]:
+        """`batch_history` of each optimizer, by `logs` key (`per="batch"`)."""
+        return {track.rate_key: track.evaluated_batch_history() for track in self._tracks}
 
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
-        self._optimizer = unwrap_optimizer(self.model)
-        self._rate = rate_source(self._optimizer)
-        if self.per == "batch" and self._is_callable_rate():
-            raise ConfigError(
-                "LearningRateLogger(per='batch') needs a learning rate it can evaluate at past "
-                "steps (a float or a LearningRateSchedule), but the optimizer has a callable "
-                "taking no step. Use per='epoch', or express the rule as a "
-                f"keras.optimizers.schedules.LearningRateSchedule. Received: {self._rate!r}"
-            )
-        self.history = []
-        self._batch_history = []
-        self._pending = []
-        self._step = self._read_step()
-        self._epoch_constant = None
-        self._watch_first_batch = self.per == "batch" and self._is_constant_rate()
+        self._tracks = self._make_tracks()
+        for track in self._tracks:
+            if self.per == "batch" and track.is_callable_rate():
+                raise ConfigError(
+                    "LearningRateLogger(per='batch') needs a learning rate it can evaluate at "
+                    "past steps (a float or a LearningRateSchedule), but the optimizer has a "
+                    "callable taking no step. Use per='epoch', or express the rule as a "
+                    "keras.optimizers.schedules.LearningRateSchedule. "
+                    f"Received: {track.rate!r}"
+                )
+        self._watch_first_batch = self.per == "batch" and any(
+            track.is_constant_rate() for track in self._tracks
+        )
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         # A constant rate may be changed by other callbacks' on_epoch_begin
         # (LearningRateScheduler); by the first batch they have all run.
-        if self._watch_first_batch and self._epoch_constant is None:
-            self._epoch_constant = self._read_constant()
+        if not self._watch_first_batch:
+            return
+        for track in self._tracks:
+            if track.is_constant_rate() and track.epoch_constant is None:
+                track.epoch_constant = track.read_constant()
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        step = self._read_step()
-        rate = self._rate_at(step)
-        if self.per == "batch" and step > self._step:
-            constant = None
-            if self._is_constant_rate():
-                constant = rate if self._epoch_constant is None else self._epoch_constant
-            self._pending.append((self._step, step, constant))
-        self._step = step
-        self._epoch_constant = None
-        self.history.append(rate)
-        if logs is not None:
-            logs[self.key] = rate
-            logs[STEP_KEY] = step
-        if self.verbose:
-            print_msg(f"epoch {epoch + 1}: {self.key}={rate:.3g} (step {step})")
+        if not self._tracks:
+            self._tracks = self._make_tracks()
+        for track in self._tracks:
+            rate, step = track.epoch_end(self.per == "batch")
+            if logs is not None:
+                logs[track.rate_key] = rate
+                logs[track.step_key] = step
+            if self.verbose:
+                print_msg(f"epoch {epoch + 1}: {track.rate_key}={rate:.3g} (step {step})")
 
-    def _is_schedule(self) -> bool:
-        return isinstance(self._rate, keras.optimizers.schedules.LearningRateSchedule)
-
-    def _is_constant_rate(self) -> bool:
-        return isinstance(self._rate, keras.Variable)
-
-    def _is_callable_rate(self) -> bool:
-        return callable(self._rate) and not self._is_schedule() and not self._is_constant_rate()
-
-    def _counter(self) -> Any:
-        return schedule_step_counter(self._require_optimizer())
-
-    def _read_step(self) -> int:
-        return int(keras.ops.convert_to_numpy(self._counter()))
-
-    def _step_dtype(self) -> str:
-        return keras.backend.standardize_dtype(self._counter().dtype)
-
-    def _read_constant(self) -> float:
-        return float(keras.ops.convert_to_numpy(self._rate))
-
-    def _rate_at(self, step: int) -> float:
-        if self._is_schedule():
-            # A 0-d step, as the optimizer passes it, so the value matches its own.
-            rate = self._rate(np.asarray(step, self._step_dtype()))
-            return float(keras.ops.convert_to_numpy(rate))
-        if self._is_constant_rate():
-            return self._read_constant()
-        return current_learning_rate(self._require_optimizer())
-
-    def _require_optimizer(self) -> keras.optimizers.Optimizer:
-        if self._optimizer is None:
-            self._optimizer = unwrap_optimizer(self.model)
-            self._rate = rate_source(self._optimizer)
-        return self._optimizer
+    def _make_tracks(self) -> list[_RateTrack]:
+        """One track per optimizer; a model with one keeps the plain keys."""
+        optimizers = model_optimizers(self.model)
+        if not optimizers:
+            unwrap_optimizer(self.model)  # raises: not compiled
+        if list(optimizers) == [COMPILED_OPTIMIZER]:
+            return [_RateTrack(optimizers[COMPILED_OPTIMIZER], self.key, STEP_KEY)]
+        return [
+            _RateTrack(optimizer, f"{self.key}_{name}", f"{STEP_KEY}_{name}")
+            for name, optimizer in optimizers.items()
+        ]

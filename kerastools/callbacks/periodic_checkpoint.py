@@ -19,7 +19,7 @@ import keras
 from kerastools._console import print_msg
 from kerastools._validation import check_bool, check_choice, check_int, check_name, check_path
 from kerastools.callbacks.monitor import Mode, MonitorCallback, infer_mode
-from kerastools.checkpoints import BEST_NAME, CheckpointInfo, is_chief
+from kerastools.checkpoints import BEST_NAME, is_chief
 from kerastools.checkpoints.file_format import optimizer_step
 from kerastools.checkpoints.manifest import Kind
 from kerastools.checkpoints.store import CheckpointStore
@@ -47,9 +47,13 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     the chief (`kerastools.checkpoints.is_chief`) writes; other workers never
     touch the directory.
 
-    Saving copies the state to host memory and returns; the file and the
-    manifest are written by a background thread while training goes on (one
-    write at a time), and everything is on disk when `fit` returns. Steps are
+    A save returns once its file and the manifest are on disk, so a kill at
+    any moment costs at most the steps since the last save (less than one
+    period). With `background=True` the save copies the state to host memory
+    and returns; a writer thread writes the file while training goes on (one
+    write at a time, the next save waits for it) and everything is on disk
+    when `fit` returns. A kill while that write runs then falls back to the
+    save before it: at most two periods are lost. Steps are
     counted on the host from the optimizer's step counter at the start of
     `fit`, so a resumed run continues the numbering and per-batch work is
     one addition, except at the steps that save. `save_best` is
@@ -87,7 +91,14 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         include_optimizer: also save the optimizer's step counter and slot
             variables, so a resumed run continues its schedule exactly.
             Defaults to True.
-        verbose: 1 prints a line per file written. Defaults to 0.
+        background: write each file on a writer thread while training goes
+            on, instead of waiting for it at the save: faster when saves are
+            frequent and each step is short, but a kill during a write loses
+            that save (at most two periods are lost instead of one).
+            Defaults to False.
+        verbose: 1 prints a line per file at the save, e.g.
+            `PeriodicCheckpoint: epoch 3 (step 240): saved ckpt/epoch-0003.weights.h5`
+            (epochs counted from 1). Defaults to 0.
 
     Raises:
         ConfigError: both or neither of `every_epochs`/`every_steps`, a
@@ -108,6 +119,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         save_best: str | None = None,
         mode: Mode = "auto",
         include_optimizer: bool = True,
+        background: bool = False,
         verbose: int = 0,
     ):
         super().__init__()
@@ -152,6 +164,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
                 f"Received: mode={mode!r}, save_best=None"
             )
         self.include_optimizer = check_bool("include_optimizer", include_optimizer)
+        self.background = check_bool("background", background)
         self.verbose = check_int("verbose", verbose, low=0)
         # Per-batch hooks are dispatched asynchronously unless a callback
         # overrides them; saving mid-epoch must be synchronous, epochs need not.
@@ -161,7 +174,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             self.directory,
             keep_last=self.keep_last,
             include_optimizer=self.include_optimizer,
-            on_saved=self._report,
+            background=self.background,
         )
         self._step = 0
         self._epoch = 0
@@ -217,8 +230,12 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         sync = getattr(self.model, "jax_state_sync", None)
         if callable(sync):
             sync()
+        # The record holds the epochs completed (what resume returns); the
+        # message names the running epoch, counted from 1 like Keras' bar.
         epoch = self._epoch + 1 if finished_epoch else self._epoch
-        self._save([(f"step-{step:08d}.weights.h5", "step")], epoch, step, logs)
+        self._save(
+            [(f"step-{step:08d}.weights.h5", "step")], epoch, step, logs, shown_epoch=self._epoch + 1
+        )
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         if not self._chief:
@@ -235,7 +252,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         if files:
             if self.every_epochs is not None:
                 self._step = optimizer_step(self.model)
-            self._save(files, completed, self._step, logs)
+            self._save(files, completed, self._step, logs, shown_epoch=completed)
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         # Every file is on disk when fit() returns; a failed write raises here.
@@ -246,17 +263,24 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     # -- writing -------------------------------------------------------------
 
     def _save(
-        self, files: list[tuple[str, Kind]], epoch: int, step: int, logs: Mapping[str, Any] | None
+        self,
+        files: list[tuple[str, Kind]],
+        epoch: int,
+        step: int,
+        logs: Mapping[str, Any] | None,
+        shown_epoch: int,
     ) -> None:
-        """Copy the state now; the store writes the files and the manifest in the background."""
+        """Copy the state and write the files (in the background with `background=True`)."""
         if not self._store.is_open:
             raise CheckpointError(
                 "PeriodicCheckpoint saved before on_train_begin; pass it to fit(callbacks=[...])."
             )
         self._store.save(self.model, files, epoch=epoch, step=step, logs=logs)
-
-    def _report(self, info: CheckpointInfo) -> None:
         if self.verbose:
-            print_msg(
-                f"PeriodicCheckpoint: epoch {info.epoch}, step {info.step}: saved {info.path}"
-            )
+            # From the training thread, at the save: before the next epoch's output.
+            done = "writing in the background" if self.background else "saved"
+            for name, _ in files:
+                print_msg(
+                    f"PeriodicCheckpoint: epoch {shown_epoch} (step {step}): "
+                    f"{done} {self.directory / name}"
+                )

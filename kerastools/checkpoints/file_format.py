@@ -1,11 +1,20 @@
 """The checkpoint file: model and optimizer variables in one HDF5 file.
 
 Each file is HDF5 written with h5py: one JSON header attribute, a `model`
-group and, unless `include_optimizer=False`, an `optimizer` group (step
-counter and slots). A group holds the variables' paths in a `paths` dataset
-and their values by position (`00000`, `00001`, ...), so a model of another
-architecture can be refused with the variable and the shapes that differ.
-The file is written to a temporary file, fsynced and renamed over its target.
+group and, unless `include_optimizer=False`, an `optimizer` group (the
+compiled optimizer's step counter and slots). A model that trains with
+optimizers kept as attributes (`kerastools.learning_rates.model_optimizers`,
+the GAN pattern) gets an `optimizers` group with one sub-group per attribute
+name, which also lists, in `trains`, the positions in
+`model.trainable_variables` of the variables that optimizer updates, so a
+fresh model's optimizer can be built on the same ones. A group holds the
+variables' paths in a `paths` dataset and their values by position
+(`00000`, `00001`, ...), so a model of another architecture can be refused
+with the variable and the shapes that differ. The header also records the
+model's `get_build_config()` (its input shape), so loading can build a
+subclassed model that was never called. Files without these parts (written
+before them) load as before. The file is written to a temporary file,
+fsynced and renamed over its target.
 
 Examples:
     >>> state = take_state(model, include_optimizer=False)
@@ -29,7 +38,9 @@ import numpy as np
 from kerastools._atomic import atomic_path
 from kerastools.checkpoints.integrity import DamagedFile, hash_while_syncing
 from kerastools.checkpoints.manifest import CheckpointInfo, Kind
+from kerastools.checkpoints.optimizer_state import OptimizerState, trained_positions
 from kerastools.errors import CheckpointError
+from kerastools.learning_rates import COMPILED_OPTIMIZER, model_optimizers
 
 __all__ = [
     "CheckpointState",
@@ -42,6 +53,7 @@ __all__ = [
 
 FORMAT = "kerastools-checkpoint"
 FORMAT_VERSION = 1
+ATTRIBUTE_OPTIMIZERS = "optimizers"  # the group of optimizers kept as model attributes
 
 
 @dataclass
@@ -60,9 +72,26 @@ class CheckpointState:
     model_name: str
     model_paths: list[str]
     model_arrays: list[np.ndarray]
-    optimizer_name: str
-    optimizer_paths: list[str] | None
-    optimizer_arrays: list[np.ndarray] | None
+    optimizers: dict[str, OptimizerState]  # by attribute name; "optimizer" is the compiled one
+    build_config: dict[str, Any] | None = None  # model.get_build_config() at the save
+
+    @property
+    def optimizer_name(self) -> str:
+        """The compiled optimizer's class, "" when it is not in the file."""
+        state = self.optimizers.get(COMPILED_OPTIMIZER)
+        return "" if state is None else state.class_name
+
+    @property
+    def optimizer_paths(self) -> list[str] | None:
+        """The compiled optimizer's variable paths, None when it is not in the file."""
+        state = self.optimizers.get(COMPILED_OPTIMIZER)
+        return None if state is None else state.paths
+
+    @property
+    def optimizer_arrays(self) -> list[np.ndarray] | None:
+        """The compiled optimizer's variable values, None when it is not in the file."""
+        state = self.optimizers.get(COMPILED_OPTIMIZER)
+        return None if state is None else state.arrays
 
 
 def optimizer_of(model: keras.Model) -> keras.optimizers.Optimizer | None:
@@ -90,36 +119,63 @@ def _host_array(variable: Any) -> np.ndarray:
 
 
 def optimizer_step(model: keras.Model) -> int:
-    """The optimizer's step counter, 0 when the model is not compiled.
+    """The step counter of the (first) optimizer the model trains with; 0 without one.
 
     Examples:
         >>> optimizer_step(model)
         0
     """
-    optimizer = optimizer_of(model)
-    if optimizer is None:
+    optimizers = model_optimizers(model)
+    if not optimizers:
         return 0
-    return int(_host_array(optimizer.iterations))
+    return int(_host_array(next(iter(optimizers.values())).iterations))
+
+
+def _optimizer_state(
+    model: keras.Model, name: str, optimizer: keras.optimizers.Optimizer
+) -> OptimizerState:
+    variables = optimizer.variables
+    return OptimizerState(
+        class_name=type(optimizer).__name__,
+        paths=[variable.path for variable in variables],
+        arrays=[_host_array(variable) for variable in variables],
+        trains=None if name == COMPILED_OPTIMIZER else trained_positions(model, optimizer),
+    )
+
+
+def _build_config(model: keras.Model) -> dict[str, Any] | None:
+    """`model.get_build_config()` when it is plain JSON (the input shapes), else None."""
+    try:
+        config = model.get_build_config()
+        json.dumps(config, allow_nan=False)
+    except (TypeError, ValueError, AttributeError, NotImplementedError):
+        return None
+    return config if isinstance(config, dict) else None
 
 
 def take_state(model: keras.Model, include_optimizer: bool) -> CheckpointState:
-    """Copy the model's (and optimizer's) variables to host memory.
+    """Copy the model's (and its optimizers') variables to host memory.
+
+    The optimizers are those of `kerastools.learning_rates.model_optimizers`;
+    one kept as an attribute that has not been built (it trained nothing
+    yet) is left out.
 
     Examples:
         >>> take_state(model, include_optimizer=False).optimizer_arrays is None
         True
     """
     weights = model.weights
-    optimizer = optimizer_of(model) if include_optimizer else None
+    optimizers = model_optimizers(model) if include_optimizer else {}
     return CheckpointState(
         model_name=model.name,
         model_paths=[variable.path for variable in weights],
         model_arrays=[_host_array(variable) for variable in weights],
-        optimizer_name="" if optimizer is None else type(optimizer).__name__,
-        optimizer_paths=None if optimizer is None else [v.path for v in optimizer.variables],
-        optimizer_arrays=None
-        if optimizer is None
-        else [_host_array(variable) for variable in optimizer.variables],
+        optimizers={
+            name: _optimizer_state(model, name, optimizer)
+            for name, optimizer in optimizers.items()
+            if name == COMPILED_OPTIMIZER or optimizer.built
+        },
+        build_config=_build_config(model),
     )
 
 
@@ -153,6 +209,22 @@ def _write_group(handle: Any, name: str, paths: list[str], arrays: list[np.ndarr
         _write_array(group, f"{index:05d}", array)
 
 
+def _write_optimizers(handle: Any, optimizers: dict[str, OptimizerState]) -> None:
+    """The compiled optimizer where it always was; attribute ones in their own group."""
+    attributes = None
+    for name, state in optimizers.items():
+        if name == COMPILED_OPTIMIZER:
+            _write_group(handle, COMPILED_OPTIMIZER, state.paths, state.arrays)
+            continue
+        if attributes is None:
+            attributes = handle.create_group(ATTRIBUTE_OPTIMIZERS)
+        _write_group(attributes, name, state.paths, state.arrays)
+        group = attributes[name]
+        group.attrs["class_name"] = state.class_name
+        if state.trains is not None:
+            group.create_dataset("trains", data=np.asarray(state.trains, dtype="int64"))
+
+
 def _header(
     state: CheckpointState,
     kind: Kind,
@@ -171,6 +243,7 @@ def _header(
         "metrics": metrics,
         "model": state.model_name,
         "optimizer": state.optimizer_name,
+        "build_config": state.build_config,
         "keras_version": keras.__version__,
         "backend": keras.backend.backend(),
     }
@@ -211,10 +284,7 @@ def write_checkpoint_file(
                 # One JSON attribute: each HDF5 attribute costs a metadata write.
                 handle.attrs[FORMAT] = header
                 _write_group(handle, "model", state.model_paths, state.model_arrays)
-                if state.optimizer_arrays is not None:
-                    _write_group(
-                        handle, "optimizer", state.optimizer_paths or [], state.optimizer_arrays
-                    )
+                _write_optimizers(handle, state.optimizers)
             info = CheckpointInfo(
                 path=target,
                 kind=kind,
@@ -224,7 +294,7 @@ def write_checkpoint_file(
                 wall_time=wall_time,
                 size=temporary.stat().st_size,
                 sha256=hash_while_syncing(temporary),
-                includes_optimizer=state.optimizer_arrays is not None,
+                includes_optimizer=bool(state.optimizers),
             )
             if before_replace is not None:
                 before_replace(info)
@@ -262,16 +332,27 @@ def read_checkpoint_file(path: Path) -> CheckpointState:
                 raise DamagedFile(f"it is not a kerastools checkpoint (no {FORMAT!r} attribute)")
             header = json.loads(handle.attrs[FORMAT])
             model_paths, model_arrays = _read_group(handle, "model")
-            optimizer_paths = optimizer_arrays = None
-            if "optimizer" in handle:
-                optimizer_paths, optimizer_arrays = _read_group(handle, "optimizer")
+            optimizers = _read_optimizers(handle, str(header.get("optimizer", "")))
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as error:
         raise DamagedFile(f"its HDF5 structure is broken ({error})") from error
+    build_config = header.get("build_config")
     return CheckpointState(
         model_name=str(header.get("model", "")),
         model_paths=model_paths,
         model_arrays=model_arrays,
-        optimizer_name=str(header.get("optimizer", "")),
-        optimizer_paths=optimizer_paths,
-        optimizer_arrays=optimizer_arrays,
+        optimizers=optimizers,
+        build_config=build_config if isinstance(build_config, dict) else None,
     )
+
+
+def _read_optimizers(handle: Any, compiled_class: str) -> dict[str, OptimizerState]:
+    optimizers: dict[str, OptimizerState] = {}
+    if COMPILED_OPTIMIZER in handle:
+        paths, arrays = _read_group(handle, COMPILED_OPTIMIZER)
+        optimizers[COMPILED_OPTIMIZER] = OptimizerState(compiled_class, paths, arrays)
+    for name in handle.get(ATTRIBUTE_OPTIMIZERS, {}):
+        group = handle[ATTRIBUTE_OPTIMIZERS][name]
+        paths, arrays = _read_group(handle[ATTRIBUTE_OPTIMIZERS], name)
+        trains = [int(index) for index in group["trains"][()]] if "trains" in group else None
+        optimizers[name] = OptimizerState(str(group.attrs.get("class_name", "")), paths, arrays, trains)
+    return optimizers

@@ -2,7 +2,9 @@
 
 Every shape is checked before anything is assigned, so a checkpoint of
 another architecture is refused with the variable, its layer and both
-shapes, and leaves the model as it was.
+shapes, and leaves the weights as they were. A model with no weights yet
+(a subclassed model never called) is built first from the input shape the
+checkpoint records.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import keras
 import numpy as np
 
 from kerastools._validation import check_bool
-from kerastools.checkpoints.file_format import CheckpointState, optimizer_of
+from kerastools.checkpoints.file_format import CheckpointState
 from kerastools.checkpoints.manifest import CheckpointInfo, read_manifest
+from kerastools.checkpoints.optimizer_state import optimizers_to_restore
 from kerastools.checkpoints.selection import (
     NoIntactCheckpoint,
     Which,
@@ -28,6 +31,7 @@ from kerastools.checkpoints.selection import (
     pick,
 )
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
+from kerastools.learning_rates import model_optimizers
 
 __all__ = ["load_checkpoint", "resume"]
 
@@ -66,12 +70,34 @@ def _check_fits(
 def _check_model(model: Any) -> keras.Model:
     if not isinstance(model, keras.Model):
         raise ConfigTypeError(f"Argument `model` must be a keras.Model. Received: model={model!r}")
-    if not model.built or not model.weights:
-        raise ConfigError(
-            "Argument `model` must be built (have its weights) before loading a checkpoint: "
-            f"build it or call it on a batch first. Received: model={model.name!r}"
-        )
     return model
+
+
+def _not_built(model: keras.Model, detail: str) -> ConfigError:
+    return ConfigError(
+        "Argument `model` must be built (have its weights) before loading a checkpoint: "
+        f"build it or call it on a batch first ({detail}). Received: model={model.name!r}"
+    )
+
+
+def _ensure_built(model: keras.Model, info: CheckpointInfo, contents: CheckpointState) -> None:
+    """Build a model without weights from the checkpoint's recorded input shape."""
+    if model.weights:
+        return
+    if contents.build_config is None:
+        raise _not_built(model, f"{info.path} records no input shape")
+    try:
+        model.build_from_config(contents.build_config)
+    except Exception as error:  # noqa: BLE001 - any failure means: the user must build it
+        raise _not_built(model, f"building it for {contents.build_config} failed: {error}") from None
+    if not model.weights:
+        raise _not_built(model, f"building it for {contents.build_config} made no weights")
+    try:
+        _check_fits(
+            "weight", info.path, model, contents.model_paths, contents.model_arrays, model.weights
+        )
+    except CheckpointError as error:
+        raise _not_built(model, f"built for {contents.build_config}: {error}") from None
 
 
 def _apply(
@@ -81,34 +107,20 @@ def _apply(
     _check_fits(
         "weight", info.path, model, contents.model_paths, contents.model_arrays, model.weights
     )
-    optimizer = optimizer_of(model) if include_optimizer else None
-    restore_optimizer = optimizer is not None and contents.optimizer_arrays is not None
-    if restore_optimizer:
-        assert optimizer is not None and contents.optimizer_arrays is not None  # for mypy
-        # Keras skips optimizer state it cannot match to built variables:
-        # build first so the step counter really comes back.
-        if not optimizer.built:
-            optimizer.build(model.trainable_variables)
+    pairs = optimizers_to_restore(model, contents.optimizers) if include_optimizer else []
+    for optimizer, state in pairs:
         try:
-            _check_fits(
-                "optimizer",
-                info.path,
-                model,
-                contents.optimizer_paths or [],
-                contents.optimizer_arrays,
-                optimizer.variables,
-            )
+            _check_fits("optimizer", info.path, model, state.paths, state.arrays, optimizer.variables)
         except CheckpointError as error:
             raise CheckpointError(
-                f"{error} The optimizer state was saved from {contents.optimizer_name or '?'}, the "
+                f"{error} The optimizer state was saved from {state.class_name or '?'}, the "
                 f"model is compiled with {type(optimizer).__name__}; compile it like the saved run, "
                 "or pass include_optimizer=False to load the weights only."
             ) from None
     for variable, array in zip(model.weights, contents.model_arrays, strict=True):
         variable.assign(array)
-    if restore_optimizer:
-        assert optimizer is not None and contents.optimizer_arrays is not None
-        for variable, array in zip(optimizer.variables, contents.optimizer_arrays, strict=True):
+    for optimizer, state in pairs:
+        for variable, array in zip(optimizer.variables, state.arrays, strict=True):
             variable.assign(array)
 
 
@@ -130,7 +142,12 @@ def load_checkpoint(
 
     When the model is compiled and the file holds optimizer state, the
     optimizer is built first and its step counter and slots are restored,
-    so a learning-rate schedule continues where it was.
+    so a learning-rate schedule continues where it was. Optimizers kept as
+    attributes of the model (the GAN pattern, `compile(d_optimizer=...,
+    g_optimizer=...)`) are restored each by its attribute name, built on the
+    variables it trained. A model with no weights yet (a subclassed model
+    that was never called) is built first for the input shape the
+    checkpoint records, as `model(x[:1])` would.
 
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
@@ -141,7 +158,8 @@ def load_checkpoint(
         (1, 2)
 
     Args:
-        model: a built model of the saved architecture.
+        model: a model of the saved architecture (built, or buildable from
+            the recorded input shape).
         directory: the `PeriodicCheckpoint` directory.
         which: `"latest"`, `"best"`, an epoch number, or `("min" | "max",
             metric)`. Defaults to `"latest"`.
@@ -155,13 +173,15 @@ def load_checkpoint(
         CheckpointError: no checkpoint matches `which`, all candidates are
             damaged, or the checkpoint's architecture differs (the message
             names the variable, its layer and both shapes).
-        ConfigError: `which` is not an accepted form or `model` is not built.
+        ConfigError: `which` is not an accepted form, or `model` has no
+            weights and cannot be built for the recorded input shape.
     """
     model = _check_model(model)
     path = check_directory(directory)
     which = check_which(which)
     include_optimizer = check_bool("include_optimizer", include_optimizer)
     for info, contents in pick(path, which):
+        _ensure_built(model, info, contents)
         _apply(model, info, contents, include_optimizer)
         return info
     raise AssertionError("unreachable: pick raises when nothing is intact")
@@ -187,7 +207,8 @@ def resume(model: keras.Model, directory: str | os.PathLike[str]) -> int:
         >>> _ = fresh.fit(x, y, initial_epoch=start, epochs=4, verbose=0, callbacks=[cb])
 
     Args:
-        model: a built, compiled model of the saved architecture.
+        model: a compiled model of the saved architecture, built or
+            buildable from the recorded input shape (see `load_checkpoint`).
         directory: the `PeriodicCheckpoint` directory (it need not exist yet).
 
     Returns:
@@ -195,11 +216,12 @@ def resume(model: keras.Model, directory: str | os.PathLike[str]) -> int:
 
     Raises:
         CheckpointError: the checkpoint's architecture or optimizer differs.
-        ConfigError: `model` is not built or not compiled.
+        ConfigError: `model` is not compiled, or has no weights and cannot
+            be built for the recorded input shape.
     """
     model = _check_model(model)
     path = check_directory(directory)
-    if optimizer_of(model) is None:
+    if not model_optimizers(model):
         raise ConfigError(
             "Argument `model` must be compiled before resume, so its optimizer state can be "
             f"restored. Received: model={model.name!r} (not compiled)"

@@ -1,10 +1,11 @@
-"""The writing side of a checkpoint directory: files, manifest, pruning, in the background.
+"""The writing side of a checkpoint directory: files, manifest, pruning, one writer thread.
 
 `CheckpointStore` is how `kerastools.callbacks.PeriodicCheckpoint` writes:
 the callback decides when to save and what is best; the store copies the
-state to host memory, writes the file and the manifest on a background
-thread, replaces the best file through a pending record, prunes to
-`keep_last` and cleans up what a kill left behind.
+state to host memory, writes the file and the manifest on a writer thread
+(and waits for it, unless `background=True`), replaces the best file
+through a pending record, prunes to `keep_last` and cleans up what a kill
+left behind.
 """
 
 from __future__ import annotations
@@ -118,15 +119,21 @@ def _plain_metrics(logs: Mapping[str, Any] | None) -> dict[str, float | None]:
 
 
 class CheckpointStore:
-    """Write checkpoint files and the manifest of one directory, in the background.
+    """Write checkpoint files and the manifest of one directory, durably or in the background.
 
     `open()` prepares the directory (it waits for a write an interrupted
     earlier fit left running, removes temporary files and unlisted periodic
     files a kill left, and settles a pending best-file replacement);
-    `save()` copies the state to host memory and returns, while one
-    background thread writes the files and the manifest, one save at a
-    time; `close()` waits until everything is on disk and raises the error
-    of a failed write. One store (one writer) per directory.
+    `save()` copies the state to host memory and has one writer thread
+    write the files and the manifest, one save at a time; `close()` waits
+    until everything is on disk and raises the error of a failed write.
+    One store (one writer) per directory.
+
+    By default `save()` returns once its files and the manifest are on disk
+    (fsynced and renamed), so a kill right after it loses nothing it saved.
+    With `background=True` it returns as soon as the state is copied and
+    the write overlaps training: a kill before that write ends falls back
+    to the save before it.
 
     Examples:
         >>> store = CheckpointStore(tmp_path, keep_last=1)
@@ -146,6 +153,8 @@ class CheckpointStore:
             variables. Defaults to True.
         on_saved: called with the record of each file written, on the
             writer thread. Defaults to None.
+        background: return from `save()` before the files are on disk (the
+            next `save()` or `close()` waits for them). Defaults to False.
     """
 
     def __init__(
@@ -155,8 +164,10 @@ class CheckpointStore:
         keep_last: int | None = None,
         include_optimizer: bool = True,
         on_saved: Callable[[CheckpointInfo], None] | None = None,
+        background: bool = False,
     ) -> None:
         self.directory: Path = check_directory(directory)
+        self.background = background
         self.keep_last = keep_last
         self.include_optimizer = include_optimizer
         self._on_saved = on_saved
@@ -216,12 +227,14 @@ class CheckpointStore:
         step: int,
         logs: Mapping[str, Any] | None,
     ) -> None:
-        """Copy the state of `model` now; write `files` and the manifest in the background.
+        """Copy the state of `model` now and write `files` and the manifest.
 
         `files` are (name, kind) pairs; all get the same state and record.
+        Returns once they are on disk, or at once with `background=True`.
 
         Raises:
-            CheckpointError: the store is not open, or the previous write failed.
+            CheckpointError: the store is not open, this write failed, or
+                (with `background=True`) the previous one did.
         """
         manifest = self._manifest
         if manifest is None:
@@ -232,6 +245,9 @@ class CheckpointStore:
         self._writer.submit(
             lambda: self._write(manifest, state, files, epoch, step, metrics, wall_time)
         )
+        if not self.background:
+            # Durable before training goes on: a kill after this line keeps this save.
+            self._writer.wait()
 
     def close(self) -> None:
         """Wait until every file is on disk; a failed write raises here."""

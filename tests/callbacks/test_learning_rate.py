@@ -11,6 +11,8 @@ import pytest
 import kerastools as kt
 from kerastools.callbacks import LearningRateLogger
 from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.learning_rates import model_optimizers
+from tests.checkpoints.gan import make_gan, real_points, skip_unless_gan_backend
 
 SAMPLES, BATCH, EPOCHS = 20, 8, 3
 STEPS_PER_EPOCH = 3  # ceil(20 / 8)
@@ -196,3 +198,34 @@ def test_uncompiled_model_is_refused_at_train_begin():
 def test_bad_arguments_are_refused(kwargs, error, match):
     with pytest.raises(error, match=match):
         LearningRateLogger(**kwargs)
+
+
+# -- several optimizers (the GAN pattern) ------------------------------------------------------
+
+
+def test_each_optimizer_of_a_gan_gets_its_own_keys():
+    skip_unless_gan_backend()
+    model = make_gan(d_rate=0.01, g_rate=0.02)  # g: ExponentialDecay(0.02, 4, 0.5)
+    logger = LearningRateLogger(per="batch")
+    history = model.fit(real_points(64), batch_size=16, epochs=2, callbacks=[logger], verbose=0)
+    logged = history.history
+    assert "learning_rate" not in logged and "iterations" not in logged  # not the unused default
+    assert logged["learning_rate_d_optimizer"] == pytest.approx([0.01, 0.01])
+    assert logged["iterations_d_optimizer"] == logged["iterations_g_optimizer"] == [4, 8]
+    assert logged["learning_rate_g_optimizer"] == pytest.approx([0.02 * 0.5, 0.02 * 0.25], rel=1e-6)
+    assert list(logger.histories) == ["learning_rate_d_optimizer", "learning_rate_g_optimizer"]
+    g_steps = logger.batch_histories["learning_rate_g_optimizer"]
+    assert [step for step, _ in g_steps] == list(range(8))
+    np.testing.assert_allclose([rate for _, rate in g_steps], [0.02 * 0.5 ** (k / 4) for k in range(8)],
+                               rtol=1e-6)
+
+
+def test_model_optimizers_is_the_compiled_one_unless_attributes_hold_others():
+    assert list(model_optimizers(tiny_model("sgd"))) == ["optimizer"]
+    assert model_optimizers(kt.build_mlp(2, [4])) == {}
+    gan = make_gan()
+    assert list(model_optimizers(gan)) == ["d_optimizer", "g_optimizer"]  # rmsprop is unused
+    gan.optimizer.build(gan.trainable_variables)  # built (torch's fit does that), unused
+    assert list(model_optimizers(gan)) == ["d_optimizer", "g_optimizer"]
+    gan.optimizer.iterations.assign(1)  # something trains with it after all
+    assert list(model_optimizers(gan)) == ["optimizer", "d_optimizer", "g_optimizer"]

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
 import warnings
 
 import keras
@@ -57,6 +61,7 @@ def fit(model, data, callbacks, epochs, **kwargs):
         ({"save_best": "score"}, ConfigError, r"Cannot infer whether 'score'.*Received: save_best='score'"),
         ({"save_best": ""}, ConfigTypeError, r"`save_best` must be a non-empty string"),
         ({"include_optimizer": "yes"}, ConfigTypeError, r"`include_optimizer` must be True or False"),
+        ({"background": 1}, ConfigTypeError, r"`background` must be True or False"),
         ({"verbose": -1}, ConfigError, r"`verbose` must be >= 0"),
     ],
 )
@@ -200,7 +205,36 @@ def test_include_optimizer_false_leaves_the_optimizer_alone(tmp_path, squares_da
 
 def test_verbose_prints_each_file(tmp_path, squares_data, capsys):
     fit(make_model(), squares_data, [PeriodicCheckpoint(tmp_path, verbose=1)], epochs=1)
-    assert "epoch 1, step 8: saved" in capsys.readouterr().out
+    assert f"PeriodicCheckpoint: epoch 1 (step 8): saved {tmp_path / 'epoch-0001.weights.h5'}" in (
+        capsys.readouterr().out
+    )
+
+
+class PrintEpochBegin(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        print(f"BEGIN {epoch + 1}", flush=True)
+
+
+@pytest.mark.parametrize("background", [False, True])
+def test_verbose_counts_epochs_from_1_and_prints_before_the_next_epoch(
+    tmp_path, squares_data, capsys, background
+):
+    """Every line at its save, in the training thread, epochs 1-based for step and epoch saves."""
+    steps = PeriodicCheckpoint(tmp_path / "steps", every_steps=4, verbose=1, background=background)
+    epochs = PeriodicCheckpoint(tmp_path / "epochs", verbose=1, background=background)
+    fit(make_model(), squares_data, [steps, epochs, PrintEpochBegin()], epochs=2)  # 8 steps/epoch
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    done = "writing in the background" if background else "saved"
+    assert lines == [
+        "BEGIN 1",
+        f"PeriodicCheckpoint: epoch 1 (step 4): {done} {tmp_path / 'steps/step-00000004.weights.h5'}",
+        f"PeriodicCheckpoint: epoch 1 (step 8): {done} {tmp_path / 'steps/step-00000008.weights.h5'}",
+        f"PeriodicCheckpoint: epoch 1 (step 8): {done} {tmp_path / 'epochs/epoch-0001.weights.h5'}",
+        "BEGIN 2",
+        f"PeriodicCheckpoint: epoch 2 (step 12): {done} {tmp_path / 'steps/step-00000012.weights.h5'}",
+        f"PeriodicCheckpoint: epoch 2 (step 16): {done} {tmp_path / 'steps/step-00000016.weights.h5'}",
+        f"PeriodicCheckpoint: epoch 2 (step 16): {done} {tmp_path / 'epochs/epoch-0002.weights.h5'}",
+    ]
 
 
 # -- crash windows and leftovers ------------------------------------------------------
@@ -311,3 +345,54 @@ def test_save_best_on_val_metric_with_validation_freq(tmp_path, squares_data):
     best = kt.checkpoints.list_checkpoints(tmp_path / "ckpt", include_best=True)[-1]
     assert best.metrics["val_loss"] == pytest.approx(min(history.history["val_loss"]))
     assert best.epoch in (2, 4)
+
+
+# -- a kill right after a save -------------------------------------------------------------
+
+KILLED_AFTER_A_SAVE = """
+import os, signal, sys
+import keras, numpy as np
+import kerastools as kt
+
+directory, kill_at, background = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
+
+class KillAt(keras.callbacks.Callback):
+    # After PeriodicCheckpoint in the list: its save of this step has returned.
+    def on_train_batch_end(self, batch, logs=None):
+        self.step = getattr(self, "step", 0) + 1
+        if self.step == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+rng = np.random.default_rng(0)
+x = rng.uniform(-1, 1, size=(256, 2)).astype("float32")
+model = kt.compile(kt.build_mlp(2, [8]), optimizer="adam", learning_rate=0.01)
+checkpoint = kt.callbacks.PeriodicCheckpoint(directory, every_steps=10, background=background)
+model.fit(x, x[:, :1], batch_size=16, epochs=3, verbose=0, callbacks=[checkpoint, KillAt()])
+"""
+
+
+def run_killed_after_a_save(directory, kill_at, background=False):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_AFTER_A_SAVE, str(directory), str(kill_at), str(int(background))],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr[-3000:]
+
+
+@pytest.mark.parametrize("kill_at", [20, 21])
+def test_a_kill_right_after_a_save_keeps_that_save(tmp_path, kill_at):
+    """every_steps=10, SIGKILL at step 20 or 21: step 20 is on disk (a kill costs < one period)."""
+    run_killed_after_a_save(tmp_path / "ckpt", kill_at)
+    saved = kt.checkpoints.list_checkpoints(tmp_path / "ckpt")
+    assert [info.step for info in saved] == [10, 20]
+    fresh = kt.compile(kt.build_mlp(2, [8]), optimizer="adam", learning_rate=0.01)
+    assert kt.checkpoints.resume(fresh, tmp_path / "ckpt") == 1  # 16 steps per epoch
+    assert int(keras.ops.convert_to_numpy(fresh.optimizer.iterations)) == 20
+
+
+def test_a_kill_during_a_background_write_costs_at_most_two_periods(tmp_path):
+    """background=True: the documented bound, the save before the last one is always on disk."""
+    run_killed_after_a_save(tmp_path / "ckpt", 21, background=True)
+    saved = [info.step for info in kt.checkpoints.list_checkpoints(tmp_path / "ckpt")]
+    assert saved in ([10], [10, 20])

@@ -125,3 +125,46 @@ def test_resume_without_optimizer_state_warns(tmp_path, squares_data):
     make_model().fit(x, y, epochs=1, verbose=0, callbacks=[PeriodicCheckpoint(tmp_path, include_optimizer=False)])
     with pytest.warns(RuntimeWarning, match="no optimizer state"):
         assert resume(make_model(), tmp_path) == 1
+
+
+# -- a subclassed model that was never called: built from the recorded input shape ------------------------------------------------
+
+
+class Subclassed(keras.Model):
+    def __init__(self, width=4, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = keras.layers.Dense(width, activation="relu")
+        self.norm = keras.layers.BatchNormalization()
+        self.out = keras.layers.Dense(1)
+
+    def call(self, x, training=False):
+        return self.out(self.norm(self.hidden(x), training=training))
+
+
+def compiled_subclassed(width=4):
+    model = Subclassed(width)
+    model.compile(optimizer="adam", loss="mse")
+    return model
+
+
+def test_resume_builds_a_subclassed_model_from_the_recorded_input_shape(tmp_path, squares_data):
+    x, y = squares_data
+    keras.utils.set_random_seed(0)
+    model = compiled_subclassed()
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0,
+              callbacks=[kt.callbacks.PeriodicCheckpoint(tmp_path)])
+    fresh = compiled_subclassed()
+    assert not fresh.weights  # never called
+    assert resume(fresh, tmp_path) == 2
+    assert_same_weights(fresh, model.get_weights())
+    assert iterations(fresh) == iterations(model) == 16
+    fresh.fit(x, y, epochs=3, initial_epoch=2, batch_size=32, verbose=0)
+    assert iterations(fresh) == 24
+
+
+def test_an_unbuilt_model_that_does_not_fit_the_recorded_shape_is_refused(tmp_path, squares_data):
+    x, y = squares_data
+    compiled_subclassed().fit(x, y, epochs=1, verbose=0,
+                              callbacks=[kt.callbacks.PeriodicCheckpoint(tmp_path)])
+    with pytest.raises(ConfigError, match=r"must be built .*built for .*input_shape.*does not fit"):
+        load_checkpoint(compiled_subclassed(width=8), tmp_path)

@@ -77,9 +77,9 @@ def test_replacing_the_best_file_records_it_as_pending_first(tmp_path, monkeypat
         raise KeyboardInterrupt
 
     monkeypatch.setattr(CheckpointStore, "_commit", killed)
-    store.save(model, [("best.weights.h5", "best")], epoch=2, step=2, logs={"loss": 0.25})
     with pytest.raises(KeyboardInterrupt):
-        store.close()
+        store.save(model, [("best.weights.h5", "best")], epoch=2, step=2, logs={"loss": 0.25})
+    store.close()
     monkeypatch.undo()
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["best"]["epoch"] == 1 and manifest["pending"][0]["epoch"] == 2
@@ -89,8 +89,19 @@ def test_replacing_the_best_file_records_it_as_pending_first(tmp_path, monkeypat
     assert manifest["best"]["epoch"] == 2 and manifest["pending"] == []
 
 
-def test_a_failed_write_raises_at_close_and_the_next_open_waits_for_it(tmp_path):
+def test_a_failed_write_raises_at_the_save(tmp_path):
     store = CheckpointStore(tmp_path)
+    store.open()
+    (tmp_path / "epoch-0001.weights.h5").mkdir()  # os.replace cannot put a file there
+    with pytest.raises(CheckpointError, match="Cannot write checkpoint"):
+        save_epochs(store, make_model(), [1])
+    store.close()
+    store.open()
+    assert list_checkpoints(tmp_path) == []
+
+
+def test_a_failed_background_write_raises_at_close_and_the_next_open_waits_for_it(tmp_path):
+    store = CheckpointStore(tmp_path, background=True)
     store.open()
     (tmp_path / "epoch-0001.weights.h5").mkdir()  # os.replace cannot put a file there
     save_epochs(store, make_model(), [1])
