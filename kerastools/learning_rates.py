@@ -24,6 +24,7 @@ from kerastools.errors import ConfigError, ConfigTypeError
 __all__ = [
     "COMPILED_OPTIMIZER",
     "current_learning_rate",
+    "learning_rate_logs",
     "model_optimizers",
     "rate_source",
     "rates_at",
@@ -129,6 +130,23 @@ def current_learning_rate(model: Any) -> float:
     if isinstance(value, Callable) and not hasattr(value, "numpy"):  # type: ignore[arg-type]
         value = value()
     return float(keras.ops.convert_to_numpy(value))
+
+
+def learning_rate_logs(model: keras.Model, key: str = "learning_rate") -> dict[str, float]:
+    """The rate of each optimizer `model` trains with, keyed as `LearningRateLogger` logs them.
+
+    The compiled optimizer alone: `{key: rate}`. Optimizers kept as
+    attributes (the GAN pattern): one `f"{key}_{attribute}"` entry each. No
+    optimizer: empty.
+
+    Examples:
+        >>> learning_rate_logs(model)
+        {'learning_rate': 0.001}
+    """
+    optimizers = model_optimizers(model)
+    if list(optimizers) == [COMPILED_OPTIMIZER]:
+        return {key: current_learning_rate(optimizers[COMPILED_OPTIMIZER])}
+    return {f"{key}_{name}": current_learning_rate(optimizer) for name, optimizer in optimizers.items()}
 
 
 def rate_source(optimizer: keras.optimizers.Optimizer) -> Any:

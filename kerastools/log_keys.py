@@ -11,7 +11,15 @@ Examples:
 
 from __future__ import annotations
 
-__all__ = ["BOOKKEEPING_KEYS", "LEARNING_RATE_KEYS", "STEP_KEY", "THROUGHPUT_KEY", "TIME_KEY"]
+__all__ = [
+    "BOOKKEEPING_KEYS",
+    "LEARNING_RATE_KEYS",
+    "STEP_KEY",
+    "THROUGHPUT_KEY",
+    "TIME_KEY",
+    "is_bookkeeping",
+    "is_learning_rate",
+]
 
 STEP_KEY = "iterations"  # the optimizer step at the end of the epoch (LearningRateLogger)
 TIME_KEY = "epoch_time_s"  # wall time of the epoch (EpochTimer)
@@ -22,3 +30,23 @@ BOOKKEEPING_KEYS = frozenset({STEP_KEY, TIME_KEY, THROUGHPUT_KEY})
 
 # What LearningRateLogger (and Keras' own LearningRateScheduler) log the rate as.
 LEARNING_RATE_KEYS = frozenset({"learning_rate", "lr"})
+
+
+def is_bookkeeping(key: str) -> bool:
+    """Whether `key` is a counter or timing, per optimizer too (`iterations_g_optimizer`).
+
+    Examples:
+        >>> is_bookkeeping("iterations_d_optimizer"), is_bookkeeping("val_loss")
+        (True, False)
+    """
+    return key in BOOKKEEPING_KEYS or key.startswith(f"{STEP_KEY}_")
+
+
+def is_learning_rate(key: str) -> bool:
+    """Whether `key` holds a learning rate, per optimizer too (`learning_rate_g_optimizer`).
+
+    Examples:
+        >>> is_learning_rate("learning_rate_d_optimizer"), is_learning_rate("loss")
+        (True, False)
+    """
+    return key in LEARNING_RATE_KEYS or key.startswith("learning_rate_")

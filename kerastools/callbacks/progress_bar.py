@@ -36,7 +36,8 @@ class ProgressBar(keras.callbacks.ProgbarLogger):
     Args:
         hide: the keys not to print. Defaults to
             `kerastools.log_keys.BOOKKEEPING_KEYS` (`iterations`,
-            `epoch_time_s`, `samples_per_s`); the learning rate stays.
+            `epoch_time_s`, `samples_per_s`); the learning rate stays. A
+            name also hides the keys it prefixes with `_` (`iterations_g_optimizer`).
 
     Raises:
         ConfigTypeError: `hide` is not a collection of key names.
@@ -51,7 +52,11 @@ class ProgressBar(keras.callbacks.ProgbarLogger):
         self.hide = frozenset(str(check_name("hide", key, allow_none=False)) for key in hide)
 
     def _shown(self, logs: Mapping[str, Any] | None) -> dict[str, Any]:
-        return {key: value for key, value in (logs or {}).items() if key not in self.hide}
+        return {key: value for key, value in (logs or {}).items() if not self._hidden(key)}
+
+    def _hidden(self, key: str) -> bool:
+        # `iterations` also hides `iterations_d_optimizer`: one counter per optimizer of a GAN.
+        return key in self.hide or any(key.startswith(f"{name}_") for name in self.hide)
 
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         super().on_train_batch_end(batch, self._shown(logs))

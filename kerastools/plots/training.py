@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kerastools.errors import ConfigError, ConfigTypeError
-from kerastools.log_keys import BOOKKEEPING_KEYS, LEARNING_RATE_KEYS
+from kerastools.log_keys import is_bookkeeping, is_learning_rate
 from kerastools.plots.figure import grid_size, new_figure, panel_axes
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 __all__ = ["sweep_curves", "training_curves"]
 
 # Keys kerastools' and Keras' callbacks log that are not model metrics; drawn only when asked for.
-_NOT_METRICS = BOOKKEEPING_KEYS | LEARNING_RATE_KEYS
 _LINE_STYLES = ("solid", "dashed", "dotted", "dashdot")
 
 
@@ -88,7 +87,7 @@ def training_curves(
         )
     trained = [key for key in values if not key.startswith("val_") and key != "loss"]
     if metrics is None:
-        chosen = [key for key in trained if key not in _NOT_METRICS]
+        chosen = [key for key in trained if not (is_bookkeeping(key) or is_learning_rate(key))]
     else:
         if isinstance(metrics, (str, bytes)) or not isinstance(metrics, Sequence):
             raise ConfigTypeError(

@@ -45,3 +45,9 @@ def test_follows_fit_verbose_zero(capsys):
 def test_hide_must_be_a_collection_of_names():
     with pytest.raises(ConfigTypeError, match="Argument `hide` must be a collection"):
         ProgressBar(hide="iterations")
+
+
+def test_per_optimizer_counters_of_a_gan_are_hidden_too():
+    bar = ProgressBar()
+    shown = bar._shown({"d_loss": 0.5, "iterations_d_optimizer": 12, "learning_rate_d_optimizer": 1e-3})
+    assert shown == {"d_loss": 0.5, "learning_rate_d_optimizer": 1e-3}

@@ -28,6 +28,8 @@ from kerastools.callbacks.live_plot._panels import LR_KEY, PanelPlan, check_metr
 from kerastools.callbacks.live_plot._sinks import FileSink, NotebookSink, Sink, WidgetSink
 from kerastools.callbacks.state import ResumableCallbackState, decode_floats, encode_floats
 from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.learning_rates import learning_rate_logs
+from kerastools.log_keys import is_learning_rate
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -252,10 +254,8 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         logs = dict(logs or {})
-        if self.show_lr and LR_KEY not in logs and self._model is not None:
-            from kerastools.learning_rates import current_learning_rate
-
-            logs[LR_KEY] = current_learning_rate(self.model)
+        if self.show_lr and not any(map(is_learning_rate, logs)) and self._model is not None:
+            logs.update(learning_rate_logs(self.model))
         self._history.record_epoch(epoch, scalar_values(logs))
         if not self._checked_requested:
             self._checked_requested = True

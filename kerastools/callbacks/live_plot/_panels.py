@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from kerastools._validation import check_float
 from kerastools.callbacks.live_plot._history import RunHistory
 from kerastools.errors import ConfigError, ConfigTypeError
-from kerastools.log_keys import BOOKKEEPING_KEYS
+from kerastools.log_keys import is_bookkeeping
 
 __all__ = ["LR_KEY", "PanelPlan", "check_metrics", "check_targets"]
 
@@ -42,12 +42,12 @@ class PanelPlan:
 
     def panel_of(self, key: str) -> str | None:
         """The panel `key` is drawn in, None when it is not plotted."""
-        if key == LR_KEY:
+        if key == LR_KEY or key.startswith(f"{LR_KEY}_"):  # one line per optimizer of a GAN
             return LR_KEY if self.show_lr else None
         base = key[4:] if key.startswith("val_") else key
         if base == "loss" or (self.metrics is not None and base in self.metrics):
             return base
-        if self.metrics is None and key not in BOOKKEEPING_KEYS:
+        if self.metrics is None and not is_bookkeeping(key):
             return base
         return None
 

@@ -27,3 +27,11 @@ def test_value_range_includes_targets_and_a_log_axis_skips_values_at_or_below_ze
     assert plan.value_range("loss", store) == (0.5, 2.0)
     assert plan.value_range("accuracy", store) == (0.5, 0.9)
     assert plan.value_range("learning_rate", store) is None
+
+
+def test_a_gan_gets_its_rates_in_the_learning_rate_panel_and_no_counter_panels():
+    plan = PanelPlan(metrics=None, show_lr=True, log_loss=False, targets={})
+    assert plan.panel_of("learning_rate_d_optimizer") == "learning_rate"
+    assert plan.panel_of("learning_rate_g_optimizer") == "learning_rate"
+    assert plan.panel_of("iterations_d_optimizer") is None
+    assert plan.panel_of("d_loss") == "d_loss"
