@@ -37,6 +37,9 @@ class Kind:
     history_keys: tuple[str, ...] = ("loss", "val_loss")
     # Runs after build and before resume: a fully subclassed model needs its variables first.
     prepare: Callable[[keras.Model], None] = field(default=lambda model: None)
+    # Whether `optimizer.iterations` counts every batch: not under dynamic loss scaling, which skips
+    # the steps whose float16 gradients overflow, nor with optimizers kept as model attributes.
+    counts_every_step: bool = True
     # Training samples an epoch (validation_split keeps a quarter out).
     train_samples: int = SAMPLES * 3 // 4
 
@@ -195,10 +198,10 @@ def kinds() -> list[Kind]:
         Kind("custom_train_step", build_custom_train_step, _arrays, monitor="loss", history_keys=("loss",),
              prepare=_build_on_sample),
         Kind("two_optimizers", build_gan, gan_data, monitor="g_loss", skip=GAN_SKIP,
-             optimizers=("d_optimizer", "g_optimizer"), history_keys=("d_loss", "g_loss"),
+             optimizers=("d_optimizer", "g_optimizer"), history_keys=("d_loss", "g_loss"), counts_every_step=False,
              train_samples=SAMPLES),
         Kind("batchnorm_dropout", batchnorm_dropout, _series),
-        Kind("mixed_precision", mixed_precision, _arrays),
+        Kind("mixed_precision", mixed_precision, _arrays, counts_every_step=False),
         _sequential_on(validation_freq_data, name="validation_freq"),
         _sequential_on(class_weight_data, name="class_weight"),
         _sequential_on(py_dataset_data, name="py_dataset", train_samples=SAMPLES),
