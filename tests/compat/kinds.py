@@ -168,7 +168,8 @@ def _endless_batches():
 
 def generator_data() -> dict[str, Any]:
     x, y = _classes()
-    return {"x": _endless_batches(), "steps_per_epoch": STEPS_PER_EPOCH, "validation_data": (x[:16], y[:16])}
+    return {"x": _endless_batches(), "steps_per_epoch": STEPS_PER_EPOCH, "shuffle": False,
+            "validation_data": (x[:16], y[:16])}
 
 
 def tf_data_data() -> dict[str, Any]:
@@ -177,7 +178,7 @@ def tf_data_data() -> dict[str, Any]:
     x, y = _classes()
     # repeat() makes the cardinality infinite, filter() unknown: Keras needs steps_per_epoch.
     pipeline = tf.data.Dataset.from_tensor_slices((x, y)).filter(lambda a, b: True).repeat().batch(BATCH)
-    return {"x": pipeline, "steps_per_epoch": STEPS_PER_EPOCH,
+    return {"x": pipeline, "steps_per_epoch": STEPS_PER_EPOCH, "shuffle": False,
             "validation_data": tf.data.Dataset.from_tensor_slices((x[:16], y[:16])).batch(8)}
 
 
