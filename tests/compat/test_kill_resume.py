@@ -19,8 +19,7 @@ from pathlib import Path
 import pytest
 
 import kerastools as kt
-from tests.compat.kinds import BATCH, kinds
-from tests.compat.test_models import GAN_RESUME
+from tests.compat.kinds import BATCH, kind_params, resume_marks
 
 WORKER = Path(__file__).with_name("kill_resume_worker.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,19 +73,11 @@ def _plan(kind) -> tuple[int | None, tuple[int, int], int, int]:
     return None, (2, 2 * steps), 2, 2 * steps
 
 
-def _params():
-    params = []
-    for kind in kinds():
-        marks = [] if kind.name in FAST else [pytest.mark.slow]
-        if kind.skip:
-            marks.append(pytest.mark.skip(reason=kind.skip))
-        if kind.optimizers != ("optimizer",):
-            marks.append(GAN_RESUME)
-        params.append(pytest.param(kind, id=kind.name, marks=marks))
-    return params
+def _marks(kind) -> list:
+    return [*([] if kind.name in FAST else [pytest.mark.slow]), *resume_marks(kind)]
 
 
-@pytest.mark.parametrize("kind", _params())
+@pytest.mark.parametrize("kind", kind_params(_marks))
 def test_killed_script_resumes_at_its_last_checkpoint_and_finishes(kind, tmp_path):
     every_steps, wanted, start, step = _plan(kind)
     directory = tmp_path / "ckpt"

@@ -20,24 +20,20 @@ from kerastools.callbacks import (
     StoppingReason,
     ThresholdEarlyStopping,
 )
-from tests.compat.kinds import BACKEND, BATCH, STEPS_PER_EPOCH, Kind, kinds, policy
+from tests.compat.kinds import (
+    BACKEND,
+    BATCH,
+    STEPS_PER_EPOCH,
+    Kind,
+    kind_params,
+    kinds,
+    policy,
+    resume_marks,
+)
 
 EPOCHS = 3
 BOOKKEEPING = ("learning_rate", "iterations", "epoch_time_s")
-GAN_RESUME = pytest.mark.xfail(
-    strict=True, reason="issue 13 item 6, other helper: optimizers kept as model attributes are not checkpointed"
-)
-
-
-def _kind_params():
-    params = []
-    for kind in kinds():
-        marks = [pytest.mark.skip(reason=kind.skip)] if kind.skip else []
-        params.append(pytest.param(kind, id=kind.name, marks=marks))
-    return params
-
-
-KINDS = _kind_params()
+KINDS = kind_params()
 
 
 def _unreachable(monitor: str) -> float:
@@ -135,18 +131,7 @@ def test_each_callback_with_options_other_than_the_defaults(kind, tmp_path):
     _assert_same_weights(model, fresh)
 
 
-def _resume_params():
-    params = []
-    for param in KINDS:
-        kind = param.values[0]
-        marks = list(param.marks)
-        if kind.optimizers != ("optimizer",):
-            marks.append(GAN_RESUME)
-        params.append(pytest.param(kind, id=kind.name, marks=marks))
-    return params
-
-
-@pytest.mark.parametrize("kind", _resume_params())
+@pytest.mark.parametrize("kind", kind_params(resume_marks))
 def test_resume_in_a_fresh_model_continues_weights_optimizers_and_epochs(kind, tmp_path):
     model, _ = _fit(kind, [PeriodicCheckpoint(tmp_path / "ckpt")], epochs=2)
 
