@@ -5,15 +5,23 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 EXTRAS ?= cpu,dev,docs,jupyter,tune
+# torch only for the tests, pinned: this version has a CPU build of about 190 MB
+# on PyPI, where an unpinned `torch` pulls a CUDA build of several GB.
+TORCH_TEST_PIN ?= torch==2.13.0
+# The tests that run again on JAX and on torch: Keras 3 users run all three.
+BACKEND_TESTS := tests/test_builders.py tests/test_optimization.py tests/test_learning_rates.py \
+  tests/callbacks tests/checkpoints tests/compat
+BACKEND_PYTEST := -m "not slow and not browser and not tf_only" -p no:doctest
 PYTEST_ARGS ?=
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: gpu-check wheel-check install demo test test-fast test-jax test-slow test-browser lint typecheck docs docs-serve examples data benchmarks wheel clean
+.PHONY: gpu-check wheel-check install demo test test-fast test-jax test-torch test-slow test-browser lint typecheck docs docs-serve examples data benchmarks wheel clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	$(PY) -m pip install --quiet "$(TORCH_TEST_PIN)"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -46,12 +54,15 @@ docs-serve: install
 test-fast: install
 	$(PY) -m pytest --doctest-modules $(PYTEST_ARGS)
 
-# The builder, compile and callback tests again on JAX: Keras 3 users run both.
+# The builder, compile, learning-rate, callback, checkpoint and compatibility
+# tests again on JAX and on torch (test-fast runs them on TensorFlow).
 test-jax: install
-	KERAS_BACKEND=jax $(PY) -m pytest -m "not slow and not browser and not tf_only" -p no:doctest \
-	  tests/test_builders.py tests/test_optimization.py tests/callbacks $(PYTEST_ARGS)
+	KERAS_BACKEND=jax $(PY) -m pytest $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)
 
-test: install data lint typecheck docs test-fast test-jax wheel-check
+test-torch: install
+	KERAS_BACKEND=torch $(PY) -m pytest $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)
+
+test: install data lint typecheck docs test-fast test-jax test-torch wheel-check
 
 test-slow: install data
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)

@@ -86,16 +86,24 @@ def strategy(kind: StrategyKind = "auto") -> Any:
         ConfigError: an unknown kind, or a malformed `TF_CONFIG` (or one
             with parameter servers, which need `ParameterServerStrategy`).
         DeviceError: a backend other than TensorFlow (use
-            `keras.distribution.DataParallel` there), or a multi-worker
+            `keras.distribution.DataParallel` on JAX, `torch.distributed`
+            on torch), or a multi-worker
             strategy asked for after TensorFlow initialised.
     """
     chosen = check_choice("kind", kind, STRATEGY_KINDS)
     if not backend.current().TF_DISTRIBUTE:
+        name = keras.backend.backend()
+        # keras.distribution has no torch implementation (keras 3.15.1): torch users use DDP.
+        instead = (
+            "torch.distributed (DistributedDataParallel)"
+            if name == "torch"
+            else "keras.distribution (e.g. keras.distribution.set_distribution("
+            "keras.distribution.DataParallel()))"
+        )
         raise DeviceError(
             f"kerastools.device.strategy builds tf.distribute strategies, which need the "
-            f"tensorflow backend; the {keras.backend.backend()} backend distributes with "
-            f"keras.distribution (e.g. keras.distribution.set_distribution("
-            f"keras.distribution.DataParallel())). Received: kind={chosen!r}"
+            f"tensorflow backend; the {name} backend distributes with {instead}. "
+            f"Received: kind={chosen!r}"
         )
     tf = import_tensorflow()
     cluster = tf_config()

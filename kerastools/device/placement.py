@@ -70,5 +70,7 @@ def use(device: str) -> Iterator[str]:
             f"backend does not have; it has: {there}.{hint} Received: device={device!r}"
         )
     name = f"{kind}:{index}"
-    with keras.device(name):
+    # The backend's own name: on torch "cpu:0" is not "cpu", so variables built
+    # under keras.device("cpu:0") become copies torch cannot train (keras 3.15.1).
+    with keras.device(available[index]):
         yield name

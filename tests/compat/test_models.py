@@ -1,0 +1,158 @@
+"""Each model kind × kerastools' callbacks, on whatever KERAS_BACKEND is set: what a user would notice.
+
+`standard()` with a checkpoint directory and a target; every callback with
+options other than the defaults; and a resume in a fresh model. The kill in
+the middle of training is in `test_kill_resume.py`.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import kerastools as kt
+from kerastools.callbacks import (
+    EpochTimer,
+    LearningRateLogger,
+    LivePlot,
+    PeriodicCheckpoint,
+    StoppingReason,
+    ThresholdEarlyStopping,
+)
+from tests.compat.kinds import (
+    BACKEND,
+    BATCH,
+    STEPS_PER_EPOCH,
+    Kind,
+    kind_params,
+    kinds,
+    policy,
+    resume_marks,
+)
+
+EPOCHS = 3
+BOOKKEEPING = ("learning_rate", "iterations", "epoch_time_s")
+KINDS = kind_params()
+
+
+def _unreachable(monitor: str) -> float:
+    return 1e9 if "accuracy" in monitor else -1e9
+
+
+def _fit(kind: Kind, callbacks, epochs: int = EPOCHS, **extra):
+    with policy(kind):
+        model = kind.build()
+        history = model.fit(**kind.fit_args(), epochs=epochs, verbose=0, callbacks=callbacks, **extra)
+    return model, history.history
+
+
+def _fresh(kind: Kind) -> keras.Model:
+    with policy(kind):
+        model = kind.build()
+        kind.prepare(model)
+    return model
+
+
+def _assert_same_weights(model, other) -> None:
+    """Same values in the model's weights (an optimizer's variables)."""
+    ours, restored = (getattr(m, "weights", None) or m.variables for m in (model, other))
+    assert len(ours) == len(restored)
+    for mine, theirs in zip(ours, restored, strict=True):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(theirs), keras.ops.convert_to_numpy(mine),
+                                   err_msg=mine.path)
+
+
+def _steps_per_epoch(kind: Kind) -> int:
+    return kind.train_samples // BATCH
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_standard_bundle_logs_checkpoints_and_plots(kind, tmp_path):
+    callbacks = kt.callbacks.standard(checkpoint_dir=tmp_path / "ckpt", stop_at={kind.monitor: _unreachable(kind.monitor)},
+                                      plot_mode="file", plot_path=tmp_path / "plot.png")
+    model, history = _fit(kind, callbacks)
+
+    for key in (*kind.history_keys, *BOOKKEEPING):
+        assert key in history, f"{key!r} missing from History: {sorted(history)}"
+    assert len(history["epoch_time_s"]) == EPOCHS
+    if "samples_per_s" in history:  # never the loss tracker's batch count
+        for rate, seconds in zip(history["samples_per_s"], history["epoch_time_s"], strict=True):
+            assert rate * seconds >= kind.train_samples * 0.99
+    if kind.counts_every_step:
+        assert history["iterations"] == [float(_steps_per_epoch(kind) * (e + 1)) for e in range(EPOCHS)]
+    stopper = next(c for c in callbacks if isinstance(c, ThresholdEarlyStopping))
+    assert stopper.stopping_reason is StoppingReason.NOT_STOPPED
+
+    saved = kt.checkpoints.list_checkpoints(tmp_path / "ckpt")
+    assert [info.epoch for info in saved] == [1, 2, 3]
+    assert (tmp_path / "plot.png").stat().st_size > 0
+    fresh = _fresh(kind)
+    info = kt.checkpoints.load_checkpoint(fresh, tmp_path / "ckpt", include_optimizer=False)
+    assert info.epoch == EPOCHS
+    _assert_same_weights(model, fresh)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_each_callback_with_options_other_than_the_defaults(kind, tmp_path):
+    rates = LearningRateLogger(per="batch")
+    stopper = ThresholdEarlyStopping(kind.monitor, threshold=-_unreachable(kind.monitor), min_delta=1e9,
+                                     patience=2, start_from_epoch=1)
+    saver = PeriodicCheckpoint(tmp_path / "ckpt", every_steps=2, keep_last=2, save_best=kind.monitor)
+    plot = LivePlot(mode="file", path=tmp_path / "plot.png", min_interval_s=0.0)
+    timer = EpochTimer()
+    # Under validation_freq=2 only every other epoch has the value to check.
+    epochs = 8 if "validation_freq" in kind.fit_args() else 6
+    model, history = _fit(kind, [rates, timer, stopper, saver, plot], epochs=epochs)
+
+    # Epoch 0 is not checked; the target is reached at once; two epochs that count as a plateau then stop.
+    assert stopper.stopping_reason is StoppingReason.THRESHOLD_REACHED, stopper.stopping_message
+    done = len(history["epoch_time_s"])
+    assert stopper.stopped_epoch == done < epochs
+    assert stopper.best_epoch >= 2
+
+    steps = _steps_per_epoch(kind) * done
+    if kind.counts_every_step:
+        assert len(rates.batch_history) == steps
+    if kind.optimizers == ("optimizer",):
+        assert rates.batch_history and all(np.isfinite(rate) for _, rate in rates.batch_history)
+    saved = kt.checkpoints.list_checkpoints(tmp_path / "ckpt")
+    assert len(saved) == 2 and all(info.kind == "step" for info in saved)
+    assert [info.step for info in saved] == [steps - steps % 2 - 2, steps - steps % 2]
+    # "best" is the best recorded value; step checkpoints record the running training metrics too.
+    best = kt.checkpoints.find_checkpoint(tmp_path / "ckpt", "best")
+    recorded = [info.metrics[kind.monitor] for info in kt.checkpoints.list_checkpoints(tmp_path / "ckpt",
+                include_best=True) if info.metrics.get(kind.monitor) is not None]
+    assert best.metrics[kind.monitor] == (max if "accuracy" in kind.monitor else min)(recorded)
+    assert (tmp_path / "ckpt" / kt.checkpoints.BEST_NAME).exists()
+    assert (tmp_path / "plot.png").stat().st_size > 0
+    fresh = _fresh(kind)
+    kt.checkpoints.load_checkpoint(fresh, tmp_path / "ckpt", include_optimizer=False)
+    _assert_same_weights(model, fresh)
+
+
+@pytest.mark.parametrize("kind", kind_params(resume_marks))
+def test_resume_in_a_fresh_model_continues_weights_optimizers_and_epochs(kind, tmp_path):
+    model, _ = _fit(kind, [PeriodicCheckpoint(tmp_path / "ckpt")], epochs=2)
+
+    fresh = _fresh(kind)
+    assert kt.checkpoints.resume(fresh, tmp_path / "ckpt") == 2
+    _assert_same_weights(model, fresh)
+    for name in kind.optimizers:
+        mine, theirs = getattr(model, name), getattr(fresh, name)
+        assert int(keras.ops.convert_to_numpy(theirs.iterations)) == int(
+            keras.ops.convert_to_numpy(mine.iterations)) > 0, name
+        _assert_same_weights(mine, theirs)
+    with policy(kind):
+        history = fresh.fit(**kind.fit_args(), initial_epoch=2, epochs=EPOCHS, verbose=0,
+                            callbacks=[PeriodicCheckpoint(tmp_path / "ckpt")])
+    assert len(next(iter(history.history.values()))) == EPOCHS - 2
+    assert [info.epoch for info in kt.checkpoints.list_checkpoints(tmp_path / "ckpt")] == [1, 2, 3]
+
+
+def test_the_suite_covers_every_kind_the_issue_names():
+    names = {kind.name for kind in kinds()}
+    assert names == {"sequential", "functional_multi_io", "subclassed", "custom_train_step", "two_optimizers",
+                     "batchnorm_dropout", "mixed_precision", "validation_freq", "class_weight", "py_dataset",
+                     "generator", "tf_data"}
+    assert STEPS_PER_EPOCH == 4 and BACKEND == keras.backend.backend()
