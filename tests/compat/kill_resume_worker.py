@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import keras  # noqa: E402
 
 import kerastools as kt  # noqa: E402
+from kerastools.learning_rates import model_optimizers  # noqa: E402
 from tests.compat.kinds import by_name, policy  # noqa: E402
 
 
@@ -37,6 +38,12 @@ class Stall(keras.callbacks.Callback):
             time.sleep(600)
 
 
+def optimizer_step(model) -> int:
+    """The step of the first optimizer the model trains with (a GAN's own, not Keras' default)."""
+    optimizer = next(iter(model_optimizers(model).values()), model.optimizer)
+    return int(keras.ops.convert_to_numpy(optimizer.iterations))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("kind")
@@ -51,7 +58,7 @@ def main() -> None:
         model = kind.build()
         kind.prepare(model)
         start = kt.checkpoints.resume(model, args.directory)
-        restored_step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+        restored_step = optimizer_step(model)
         callbacks = kt.callbacks.standard(plot=False, keep_last=None)
         callbacks.append(kt.callbacks.PeriodicCheckpoint(args.directory, every_steps=args.every_steps)
                          if args.every_steps else kt.callbacks.PeriodicCheckpoint(args.directory))
@@ -63,7 +70,7 @@ def main() -> None:
         "start": start,
         "restored_step": restored_step,
         "epochs_run": len(history.history.get("epoch_time_s", [])),
-        "final_step": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+        "final_step": optimizer_step(model),
         "history_epochs": list(history.epoch),
     }))
 

@@ -212,12 +212,6 @@ def kinds() -> list[Kind]:
     ]
 
 
-# The checkpoint of a model whose optimizers are its attributes (the GAN pattern) lacks their state.
-GAN_RESUME = pytest.mark.xfail(
-    strict=True, reason="issue 13 item 6, other helper: optimizers kept as model attributes are not checkpointed"
-)
-
-
 def kind_params(marks_for: Callable[[Kind], list[Any]] = lambda kind: []) -> list[Any]:
     """One pytest param per kind, skipped with its reason where the backend cannot run it."""
     params = []
@@ -225,11 +219,6 @@ def kind_params(marks_for: Callable[[Kind], list[Any]] = lambda kind: []) -> lis
         marks = [pytest.mark.skip(reason=kind.skip)] if kind.skip else []
         params.append(pytest.param(kind, id=kind.name, marks=[*marks, *marks_for(kind)]))
     return params
-
-
-def resume_marks(kind: Kind) -> list[Any]:
-    """The marks of a test that resumes `kind`: xfail where its optimizers are not checkpointed."""
-    return [GAN_RESUME] if kind.optimizers != ("optimizer",) else []
 
 
 def by_name(name: str) -> Kind:

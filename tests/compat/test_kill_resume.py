@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 import kerastools as kt
-from tests.compat.kinds import BATCH, kind_params, resume_marks
+from tests.compat.kinds import BATCH, kind_params
 
 WORKER = Path(__file__).with_name("kill_resume_worker.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ def _plan(kind) -> tuple[int | None, tuple[int, int], int, int]:
 
 
 def _marks(kind) -> list:
-    return [*([] if kind.name in FAST else [pytest.mark.slow]), *resume_marks(kind)]
+    return [] if kind.name in FAST else [pytest.mark.slow]
 
 
 @pytest.mark.parametrize("kind", kind_params(_marks))

@@ -28,11 +28,18 @@ from tests.compat.kinds import (
     kind_params,
     kinds,
     policy,
-    resume_marks,
 )
 
 EPOCHS = 3
 BOOKKEEPING = ("learning_rate", "iterations", "epoch_time_s")
+
+
+def _bookkeeping(kind: Kind) -> tuple[str, ...]:
+    """The keys the callbacks log: per optimizer for a model that keeps several as attributes."""
+    if kind.optimizers == ("optimizer",):
+        return BOOKKEEPING
+    per_optimizer = [f"{key}_{name}" for name in kind.optimizers for key in ("learning_rate", "iterations")]
+    return (*per_optimizer, "epoch_time_s")
 KINDS = kind_params()
 
 
@@ -73,7 +80,7 @@ def test_standard_bundle_logs_checkpoints_and_plots(kind, tmp_path):
                                       plot_mode="file", plot_path=tmp_path / "plot.png")
     model, history = _fit(kind, callbacks)
 
-    for key in (*kind.history_keys, *BOOKKEEPING):
+    for key in (*kind.history_keys, *_bookkeeping(kind)):
         assert key in history, f"{key!r} missing from History: {sorted(history)}"
     assert len(history["epoch_time_s"]) == EPOCHS
     if "samples_per_s" in history:  # never the loss tracker's batch count
@@ -116,6 +123,10 @@ def test_each_callback_with_options_other_than_the_defaults(kind, tmp_path):
         assert len(rates.batch_history) == steps
     if kind.optimizers == ("optimizer",):
         assert rates.batch_history and all(np.isfinite(rate) for _, rate in rates.batch_history)
+    else:  # one history per optimizer, each with one finite rate per step
+        for name in kind.optimizers:
+            track = rates.batch_histories[f"learning_rate_{name}"]
+            assert track and all(np.isfinite(rate) for _, rate in track)
     saved = kt.checkpoints.list_checkpoints(tmp_path / "ckpt")
     assert len(saved) == 2 and all(info.kind == "step" for info in saved)
     assert [info.step for info in saved] == [steps - steps % 2 - 2, steps - steps % 2]
@@ -131,7 +142,7 @@ def test_each_callback_with_options_other_than_the_defaults(kind, tmp_path):
     _assert_same_weights(model, fresh)
 
 
-@pytest.mark.parametrize("kind", kind_params(resume_marks))
+@pytest.mark.parametrize("kind", KINDS)
 def test_resume_in_a_fresh_model_continues_weights_optimizers_and_epochs(kind, tmp_path):
     model, _ = _fit(kind, [PeriodicCheckpoint(tmp_path / "ckpt")], epochs=2)
 
