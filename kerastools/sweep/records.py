@@ -217,14 +217,9 @@ class SweepResults(Sequence[TrialRecord]):
         style_by: str | None = None,
         figure: Figure | None = None,
     ) -> Figure:
-        """Every trial's `metric` curve on one axes, legend outside.
+        """Every trial's `metric` curve on one axes, legend outside: `kerastools.plots.sweep_curves`.
 
-        The colour tells one group of parameters apart and the line style
-        another: by default the style follows the last varying parameter
-        with at most four values, and the colour the other varying ones.
-        Legend labels name the varying parameters (`"units=2, lr=0.01"`);
-        with more than two, they list the values only and the legend title
-        names the parameters.
+        Colours, line styles and legend labels follow `sweep_curves`' rules.
 
         Examples:
             >>> results = kerastools.sweep.sweep(
