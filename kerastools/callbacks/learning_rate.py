@@ -15,7 +15,8 @@ import numpy as np
 
 from kerastools._console import print_msg
 from kerastools._validation import check_choice, check_int, check_name
-from kerastools.errors import ConfigError
+from kerastools.callbacks.state import ResumableCallbackState, decode_floats, encode_floats
+from kerastools.errors import ConfigError, ConfigTypeError
 from kerastools.learning_rates import (
     COMPILED_OPTIMIZER,
     current_learning_rate,
@@ -103,7 +104,7 @@ class _RateTrack:
         return self.batch_history
 
 
-class LearningRateLogger(keras.callbacks.Callback):
+class LearningRateLogger(ResumableCallbackState, keras.callbacks.Callback):
     """Write the learning rate and the optimizer step into `logs` at every epoch end.
 
     At the end of each epoch, `logs[key]` gets the learning rate the optimizer
@@ -131,6 +132,12 @@ class LearningRateLogger(keras.callbacks.Callback):
     `optimizer.iterations` unless gradient accumulation is on, where it counts
     batches.
 
+    `get_state()` and `set_state(state)` (`kerastools.callbacks.state`) carry
+    `history` and `histories` across a restart: after `set_state`, the next
+    `fit` continues them, so a resumed run's `history` has one entry per
+    epoch since the first run began. `batch_history` is not part of the
+    state: after a restart it starts at the resumed step.
+
     Examples:
         >>> logger = kt.callbacks.LearningRateLogger(per="batch")
         >>> history = model.fit(x, y, batch_size=32, epochs=2, callbacks=[logger], verbose=0)
@@ -149,7 +156,8 @@ class LearningRateLogger(keras.callbacks.Callback):
 
     Attributes:
         history: the learning rate at each epoch end of the last `fit` (of
-            the first optimizer, when there are several).
+            the first optimizer, when there are several), preceded by the
+            values of the state `set_state` gave it.
         batch_history: `(step, learning_rate)` per optimizer step of the last
             `fit` (only with `per="batch"`; the first optimizer's).
         histories: `history` of each optimizer, by its `logs` key.
@@ -196,8 +204,48 @@ class LearningRateLogger(keras.callbacks.Callback):
         """`batch_history` of each optimizer, by `logs` key (`per="batch"`)."""
         return {track.rate_key: track.evaluated_batch_history() for track in self._tracks}
 
+    def get_state(self) -> dict[str, Any]:
+        """Each optimizer's per-epoch rates so far, as a JSON-safe dict.
+
+        `set_state` of this dict before a resumed `fit` makes `history` and
+        `histories` continue from these values. Per-batch rates are not part
+        of the state.
+
+        Examples:
+            >>> logger = kt.callbacks.LearningRateLogger()
+            >>> _ = model.fit(x, y, epochs=2, callbacks=[logger], verbose=0)
+            >>> logger.get_state()
+            {'kind': 'LearningRateLogger', 'histories': {'learning_rate': [0.001, 0.001]}}
+            >>> resumed = kt.callbacks.LearningRateLogger()
+            >>> resumed.set_state(logger.get_state())
+            >>> _ = model.fit(x, y, initial_epoch=2, epochs=3, callbacks=[resumed], verbose=0)
+            >>> len(resumed.history)
+            3
+        """
+        return {
+            "kind": type(self).__name__,
+            "histories": {key: encode_floats(values) for key, values in self.histories.items()},
+        }
+
+    def _apply_state(self, state: dict[str, Any]) -> None:
+        histories = state.get("histories")
+        if not isinstance(histories, dict):
+            raise ConfigTypeError(
+                "Argument `state` must hold `histories` (a dict of lists), as get_state() "
+                f"writes. Received: state={state!r}"
+            )
+        tracks = {track.rate_key: track for track in self._tracks}
+        if set(histories) != set(tracks):
+            raise ConfigError(
+                f"The saved state logged {sorted(histories)}, this callback logs "
+                f"{sorted(tracks)}. Received: state={state!r}"
+            )
+        for key, values in histories.items():
+            tracks[key].history[:0] = decode_floats(values, f"histories[{key!r}]")
+
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         self._tracks = self._make_tracks()
+        self._resume_pending()
         for track in self._tracks:
             if self.per == "batch" and track.is_callable_rate():
                 raise ConfigError(

@@ -10,7 +10,7 @@ metrics, size and checksum of every file. Read the directory back with
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,7 +23,7 @@ from kerastools.checkpoints import BEST_NAME, is_chief
 from kerastools.checkpoints.file_format import optimizer_step
 from kerastools.checkpoints.manifest import Kind
 from kerastools.checkpoints.store import CheckpointStore
-from kerastools.errors import CheckpointError, ConfigError
+from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 
 __all__ = ["PeriodicCheckpoint"]
 
@@ -61,6 +61,16 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     reusable across `fit` calls: its state (best value, files) comes from the
     manifest at each `on_train_begin`. One writer per directory.
 
+    Keras gives a callback no access to the others of its `fit`, so the
+    callbacks whose state each checkpoint records are named: with
+    `callbacks=[stopper, plot]`, every save also writes their `get_state()`
+    (`kerastools.callbacks.state`) into the file's manifest record, and
+    `kerastools.checkpoints.resume(model, directory, callbacks=...)` gives
+    it back to the callbacks of the resumed run. List the checkpoint after
+    them in `fit(callbacks=...)`, so they have seen the epoch it saves
+    (`kerastools.callbacks.standard` does). A step checkpoint taken
+    mid-epoch records their state at the last epoch end.
+
     Examples:
         >>> checkpoint = kt.callbacks.PeriodicCheckpoint(
         ...     tmp_path, every_epochs=2, keep_last=2, save_best="val_loss")
@@ -72,6 +82,14 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         Every 500 optimizer steps instead (a long epoch survives a crash too):
 
         >>> checkpoint = kt.callbacks.PeriodicCheckpoint(tmp_path / "steps", every_steps=500)
+
+        With the stopper's state in every checkpoint, for `resume`:
+
+        >>> stopper = kt.callbacks.ThresholdEarlyStopping("loss", threshold=0.01)
+        >>> checkpoint = kt.callbacks.PeriodicCheckpoint(tmp_path / "with", callbacks=[stopper])
+        >>> _ = model.fit(x, y, epochs=1, verbose=0, callbacks=[stopper, checkpoint])
+        >>> [state["kind"] for state in kt.checkpoints.list_checkpoints(tmp_path / "with")[-1].callback_states]
+        ['ThresholdEarlyStopping']
 
     Args:
         directory: where the files and `manifest.json` go; created at the
@@ -99,6 +117,9 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         verbose: 1 prints a line per file at the save, e.g.
             `PeriodicCheckpoint: epoch 3 (step 240): saved ckpt/epoch-0003.weights.h5`
             (epochs counted from 1). Defaults to 0.
+        callbacks: the callbacks (with `get_state()` and `set_state()`)
+            whose state goes into every checkpoint's record; None records
+            none. Defaults to None.
 
     Raises:
         ConfigError: both or neither of `every_epochs`/`every_steps`, a
@@ -121,6 +142,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         include_optimizer: bool = True,
         background: bool = False,
         verbose: int = 0,
+        callbacks: Sequence[Any] | None = None,
     ):
         super().__init__()
         self.directory: Path = check_path("directory", directory)
@@ -166,6 +188,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         self.include_optimizer = check_bool("include_optimizer", include_optimizer)
         self.background = check_bool("background", background)
         self.verbose = check_int("verbose", verbose, low=0)
+        self.callbacks: list[Any] = _check_resumable(callbacks)
         # Per-batch hooks are dispatched asynchronously unless a callback
         # overrides them; saving mid-epoch must be synchronous, epochs need not.
         self.async_safe = self.every_steps is None
@@ -275,7 +298,10 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             raise CheckpointError(
                 "PeriodicCheckpoint saved before on_train_begin; pass it to fit(callbacks=[...])."
             )
-        self._store.save(self.model, files, epoch=epoch, step=step, logs=logs)
+        states = [callback.get_state() for callback in self.callbacks]
+        self._store.save(
+            self.model, files, epoch=epoch, step=step, logs=logs, callback_states=states
+        )
         if self.verbose:
             # From the training thread, at the save: before the next epoch's output.
             done = "writing in the background" if self.background else "saved"
@@ -284,3 +310,22 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
                     f"PeriodicCheckpoint: epoch {shown_epoch} (step {step}): "
                     f"{done} {self.directory / name}"
                 )
+
+
+def _check_resumable(callbacks: Any) -> list[Any]:
+    """`callbacks` as a list of objects with `get_state()` and `set_state()`."""
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, Sequence) or isinstance(callbacks, str):
+        raise ConfigTypeError(
+            f"Argument `callbacks` must be a list of callbacks. Received: callbacks={callbacks!r}"
+        )
+    for callback in callbacks:
+        if not (callable(getattr(callback, "get_state", None))
+                and callable(getattr(callback, "set_state", None))):
+            raise ConfigTypeError(
+                "Argument `callbacks` must hold callbacks with get_state() and set_state() "
+                "(see kerastools.callbacks.state), e.g. ThresholdEarlyStopping or LivePlot. "
+                f"Received: {callback!r}"
+            )
+    return list(callbacks)

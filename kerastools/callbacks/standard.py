@@ -42,11 +42,14 @@ def standard(
     1. `LearningRateLogger`: `learning_rate` and `iterations` into `logs`;
     2. `EpochTimer`: `epoch_time_s` and `samples_per_s` into `logs`;
     3. `ThresholdEarlyStopping` on the metric of `stop_at` (only when given);
-    4. `PeriodicCheckpoint` every epoch into `checkpoint_dir` (only when
-       given), keeping the last `keep_last` files and the best file for the
-       `stop_at` metric;
-    5. `LivePlot` (unless `plot=False`), after those, so it sees every key
+    4. `LivePlot` (unless `plot=False`), after those, so it sees every key
        the others wrote, with the `stop_at` target drawn as a dashed line;
+    5. `PeriodicCheckpoint` every epoch into `checkpoint_dir` (only when
+       given), keeping the last `keep_last` files and the best file for the
+       `stop_at` metric; after the three above, whose state
+       (`get_state()`) each checkpoint records, so that
+       `kt.checkpoints.resume(model, checkpoint_dir, callbacks=bundle)` with
+       a new bundle continues their histories;
     6. `ProgressBar`: Keras' progress bar without the bookkeeping keys
        (`iterations`, `epoch_time_s`, `samples_per_s`), which `History`
        still gets.
@@ -59,7 +62,7 @@ def standard(
         >>> callbacks = kt.callbacks.standard(checkpoint_dir=tmp_path / "ckpt",
         ...                                   stop_at={"val_loss": 0.01})
         >>> [type(callback).__name__ for callback in callbacks]
-        ['LearningRateLogger', 'EpochTimer', 'ThresholdEarlyStopping', 'PeriodicCheckpoint', 'LivePlot', 'ProgressBar']
+        ['LearningRateLogger', 'EpochTimer', 'ThresholdEarlyStopping', 'LivePlot', 'PeriodicCheckpoint', 'ProgressBar']
         >>> history = model.fit(x, y, validation_split=0.25, epochs=2, verbose=0, callbacks=callbacks)
         >>> sorted(history.history)
         ['epoch_time_s', 'iterations', 'learning_rate', 'loss', 'samples_per_s', 'val_loss']
@@ -121,19 +124,27 @@ def standard(
                 f"maximised cannot be inferred; pass mode='min' or mode='max'. "
                 f"Received: stop_at={dict(stop_at or {})!r}, mode='auto'"
             ) from None
-    callbacks: list[keras.callbacks.Callback] = [LearningRateLogger(verbose=verbose), EpochTimer()]
+    rates = LearningRateLogger(verbose=verbose)
+    callbacks: list[keras.callbacks.Callback] = [rates, EpochTimer()]
+    resumable: list[keras.callbacks.Callback] = [rates]
     if monitor is not None:
-        callbacks.append(
-            ThresholdEarlyStopping(
-                monitor,
-                threshold=target,
-                mode=mode,
-                patience=patience,
-                restore_best_weights=restore_best_weights,
-                verbose=verbose,
-            )
+        stopper = ThresholdEarlyStopping(
+            monitor,
+            threshold=target,
+            mode=mode,
+            patience=patience,
+            restore_best_weights=restore_best_weights,
+            verbose=verbose,
         )
+        callbacks.append(stopper)
+        resumable.append(stopper)
+    if plot:
+        targets = {monitor: target} if monitor is not None and target is not None else None
+        live_plot = LivePlot(targets=targets, mode=plot_mode, path=plot_path)
+        callbacks.append(live_plot)
+        resumable.append(live_plot)
     if checkpoint_dir is not None:
+        # After the others: each checkpoint records their state at the epoch it saves.
         callbacks.append(
             PeriodicCheckpoint(
                 checkpoint_dir,
@@ -141,11 +152,9 @@ def standard(
                 save_best=monitor,
                 mode=mode if monitor is not None else "auto",
                 verbose=verbose,
+                callbacks=resumable,
             )
         )
-    if plot:
-        targets = {monitor: target} if monitor is not None and target is not None else None
-        callbacks.append(LivePlot(targets=targets, mode=plot_mode, path=plot_path))
     callbacks.append(ProgressBar())
     return callbacks
 

@@ -187,7 +187,12 @@ def load_checkpoint(
     raise AssertionError("unreachable: pick raises when nothing is intact")
 
 
-def resume(model: keras.Model, directory: str | os.PathLike[str]) -> int:
+def resume(
+    model: keras.Model,
+    directory: str | os.PathLike[str],
+    *,
+    callbacks: Sequence[Any] | None = None,
+) -> int:
     """Load the latest intact checkpoint and return the epoch to resume from.
 
     Pass the result as `initial_epoch` to `fit`. The weights and the
@@ -196,6 +201,16 @@ def resume(model: keras.Model, directory: str | os.PathLike[str]) -> int:
     at the start of that epoch with the saved step counter. Returns 0 when
     the directory has no checkpoint, or none that is intact (each damaged
     file gets a warning), so the same script starts and restarts training.
+
+    With `callbacks` (e.g. the new run's `kt.callbacks.standard(...)`
+    list), each callback with `get_state()`/`set_state()` whose kind (its
+    class name) has a state in the loaded checkpoint's record
+    (`PeriodicCheckpoint(callbacks=...)` wrote it) gets `set_state` of it,
+    the n-th callback of a kind the n-th state of that kind; the next `fit`
+    continues from there: the stopper's values and plateau count, the
+    logger's and the live plot's per-epoch histories. Other callbacks, and
+    callbacks whose kind the record has no state for (an older checkpoint),
+    start afresh as before.
 
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
@@ -210,6 +225,8 @@ def resume(model: keras.Model, directory: str | os.PathLike[str]) -> int:
         model: a compiled model of the saved architecture, built or
             buildable from the recorded input shape (see `load_checkpoint`).
         directory: the `PeriodicCheckpoint` directory (it need not exist yet).
+        callbacks: the callbacks of the resumed `fit` that get their state
+            back; None for none. Defaults to None.
 
     Returns:
         The number of epochs already done, 0 for a fresh start.
@@ -221,6 +238,7 @@ def resume(model: keras.Model, directory: str | os.PathLike[str]) -> int:
     """
     model = _check_model(model)
     path = check_directory(directory)
+    resumable = _resumable(callbacks)
     if not model_optimizers(model):
         raise ConfigError(
             "Argument `model` must be compiled before resume, so its optimizer state can be "
@@ -242,5 +260,35 @@ def resume(model: keras.Model, directory: str | os.PathLike[str]) -> int:
             RuntimeWarning,
             stacklevel=2,
         )
+    _restore_callback_states(info, resumable)
     logger.info("Resumed from %s (epoch %d, step %d).", info.path, info.epoch, info.step)
     return info.epoch
+
+
+def _resumable(callbacks: Any) -> list[Any]:
+    """The callbacks of `callbacks` that have `get_state()` and `set_state()`."""
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, Sequence) or isinstance(callbacks, str):
+        raise ConfigTypeError(
+            f"Argument `callbacks` must be a list of callbacks. Received: callbacks={callbacks!r}"
+        )
+    return [
+        callback
+        for callback in callbacks
+        if callable(getattr(callback, "get_state", None))
+        and callable(getattr(callback, "set_state", None))
+    ]
+
+
+def _restore_callback_states(info: CheckpointInfo, callbacks: list[Any]) -> None:
+    """`set_state` each callback with the state of its kind, in order within a kind."""
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for state in info.callback_states:
+        by_kind.setdefault(state["kind"], []).append(state)
+    for callback in callbacks:
+        states = by_kind.get(type(callback).__name__)
+        if states:
+            callback.set_state(states.pop(0))
+        else:
+            logger.info("%s records no state for %s.", info.path, type(callback).__name__)

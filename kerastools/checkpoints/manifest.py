@@ -77,6 +77,10 @@ class CheckpointInfo:
         size: the file's size in bytes.
         sha256: the file's SHA-256, hex.
         includes_optimizer: whether the optimizer state is in the file.
+        callback_states: the `get_state()` dicts of the callbacks that
+            `PeriodicCheckpoint(callbacks=...)` records, taken at the save;
+            `resume(..., callbacks=...)` gives them back. Empty for records
+            without it (older checkpoints, or no callbacks given).
     """
 
     path: Path
@@ -88,9 +92,10 @@ class CheckpointInfo:
     size: int = 0
     sha256: str = ""
     includes_optimizer: bool = True
+    callback_states: list[dict[str, Any]] = field(default_factory=list)
 
     def _to_record(self) -> dict[str, Any]:
-        return {
+        record: dict[str, Any] = {
             "file": self.path.name,
             "kind": self.kind,
             "epoch": self.epoch,
@@ -101,6 +106,9 @@ class CheckpointInfo:
             "sha256": self.sha256,
             "includes_optimizer": self.includes_optimizer,
         }
+        if self.callback_states:  # left out when empty: records stay as they were
+            record["callback_states"] = self.callback_states
+        return record
 
     @classmethod
     def _from_record(cls, directory: Path, record: Mapping[str, Any]) -> CheckpointInfo:
@@ -122,7 +130,20 @@ class CheckpointInfo:
             size=int(record["size"]),
             sha256=str(record["sha256"]),
             includes_optimizer=bool(record["includes_optimizer"]),
+            callback_states=_callback_states(name, record.get("callback_states", [])),
         )
+
+
+def _callback_states(name: str, states: Any) -> list[dict[str, Any]]:
+    """The record's `callback_states`: a list of dicts, each with a string `kind`."""
+    if not isinstance(states, list) or not all(
+        isinstance(state, dict) and isinstance(state.get("kind"), str) for state in states
+    ):
+        raise ValueError(
+            f"`callback_states` of {name!r} must be a list of objects with a string `kind`, "
+            f"not {states!r}"
+        )
+    return states
 
 
 @dataclass

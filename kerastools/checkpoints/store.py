@@ -11,12 +11,14 @@ left behind.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
+import json
 import logging
 import math
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +118,22 @@ def _plain_metrics(logs: Mapping[str, Any] | None) -> dict[str, float | None]:
         number = float(array.reshape(()))
         metrics[str(key)] = number if math.isfinite(number) else None
     return metrics
+
+
+def _json_copy(states: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A strict-JSON copy of the callbacks' states, taken now (training goes on changing them)."""
+    copies = []
+    for state in states:
+        try:
+            copies.append(json.loads(json.dumps(dict(state), allow_nan=False)))
+        except (TypeError, ValueError) as error:
+            kind = state.get("kind") if isinstance(state, Mapping) else None
+            raise CheckpointError(
+                f"The state of callback {kind!r} cannot go into the manifest ({error}): "
+                "get_state() must return a strict-JSON dict (encode non-finite floats with "
+                "kerastools.callbacks.state.encode_float)."
+            ) from error
+    return copies
 
 
 class CheckpointStore:
@@ -226,24 +244,28 @@ class CheckpointStore:
         epoch: int,
         step: int,
         logs: Mapping[str, Any] | None,
+        callback_states: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         """Copy the state of `model` now and write `files` and the manifest.
 
         `files` are (name, kind) pairs; all get the same state and record.
+        `callback_states` (callbacks' `get_state()` dicts) go into the record.
         Returns once they are on disk, or at once with `background=True`.
 
         Raises:
-            CheckpointError: the store is not open, this write failed, or
-                (with `background=True`) the previous one did.
+            CheckpointError: the store is not open, a callback state is not
+                strict JSON, this write failed, or (with `background=True`)
+                the previous one did.
         """
         manifest = self._manifest
         if manifest is None:
             raise CheckpointError("CheckpointStore.save() before open().")
+        states = _json_copy(callback_states)
         state = take_state(model, self.include_optimizer)
         metrics = _plain_metrics(logs)
         wall_time = time.time()
         self._writer.submit(
-            lambda: self._write(manifest, state, files, epoch, step, metrics, wall_time)
+            lambda: self._write(manifest, state, files, epoch, step, metrics, wall_time, states)
         )
         if not self.background:
             # Durable before training goes on: a kill after this line keeps this save.
@@ -262,12 +284,16 @@ class CheckpointStore:
         step: int,
         metrics: dict[str, float | None],
         wall_time: float,
+        states: list[dict[str, Any]],
     ) -> None:
+        def with_states(info: CheckpointInfo) -> CheckpointInfo:
+            return dataclasses.replace(info, callback_states=states) if states else info
+
         def record_pending(info: CheckpointInfo) -> None:
             # Replacing a file the manifest lists (best.weights.h5): record
             # the new version first, so a kill right after the rename still
             # finds a record that matches the file.
-            manifest.pending = [info]
+            manifest.pending = [with_states(info)]
             write_manifest(manifest)
 
         dropped: list[CheckpointInfo] = []
@@ -282,6 +308,7 @@ class CheckpointStore:
                 wall_time=wall_time,
                 before_replace=record_pending if name in manifest.names() else None,
             )
+            info = with_states(info)
             manifest.pending = []
             dropped += manifest.add(info, self.keep_last)
             if self._on_saved is not None:

@@ -229,3 +229,44 @@ def test_model_optimizers_is_the_compiled_one_unless_attributes_hold_others():
     assert list(model_optimizers(gan)) == ["d_optimizer", "g_optimizer"]
     gan.optimizer.iterations.assign(1)  # something trains with it after all
     assert list(model_optimizers(gan)) == ["optimizer", "d_optimizer", "g_optimizer"]
+
+
+# -- state across a restart --------------------------------------------------------------------
+
+
+def test_history_continues_across_a_restart_per_batch_history_does_not():
+    import json
+
+    model = tiny_model(
+        keras.optimizers.SGD(schedules.InverseTimeDecay(0.1, decay_steps=2, decay_rate=0.5))
+    )
+    x, y = tiny_data()
+    first = LearningRateLogger(per="batch")
+    model.fit(x, y, batch_size=BATCH, epochs=2, callbacks=[first], verbose=0)
+    state = json.loads(json.dumps(first.get_state(), allow_nan=False))
+    assert state == {"kind": "LearningRateLogger", "histories": {"learning_rate": pytest.approx(first.history)}}
+
+    resumed = LearningRateLogger(per="batch")
+    resumed.set_state(state)
+    model.fit(x, y, batch_size=BATCH, epochs=3, initial_epoch=2, callbacks=[resumed], verbose=0)
+    assert resumed.history[:2] == pytest.approx(first.history) and len(resumed.history) == 3
+    assert resumed.history[2] == pytest.approx(0.1 / (1 + 0.5 * 9 / 2), rel=1e-6)
+    assert [step for step, _ in resumed.batch_history] == [6, 7, 8]  # per-batch: this fit only
+
+    again = model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[resumed], verbose=0)
+    assert len(resumed.history) == 1 and again.history["iterations"] == [12]  # applied once
+
+
+def test_state_of_other_keys_or_a_damaged_one_is_refused():
+    model = tiny_model("sgd")
+    x, y = tiny_data()
+    for state, error, match in [
+        ({"kind": "LearningRateLogger", "histories": {"lr": [0.1]}}, ConfigError, r"logged \['lr'\]"),
+        ({"kind": "LearningRateLogger", "histories": [0.1]}, ConfigTypeError, "`histories`"),
+        ({"kind": "LearningRateLogger", "histories": {"learning_rate": "x"}}, ConfigTypeError,
+         r"`histories\['learning_rate'\]` must be a list"),
+    ]:
+        logger = LearningRateLogger()
+        logger.set_state(state)
+        with pytest.raises(error, match=match):
+            model.fit(x, y, batch_size=BATCH, epochs=1, callbacks=[logger], verbose=0)

@@ -63,6 +63,8 @@ def fit(model, data, callbacks, epochs, **kwargs):
         ({"include_optimizer": "yes"}, ConfigTypeError, r"`include_optimizer` must be True or False"),
         ({"background": 1}, ConfigTypeError, r"`background` must be True or False"),
         ({"verbose": -1}, ConfigError, r"`verbose` must be >= 0"),
+        ({"callbacks": "plot"}, ConfigTypeError, r"`callbacks` must be a list of callbacks"),
+        ({"callbacks": [kt.callbacks.EpochTimer()]}, ConfigTypeError, r"get_state\(\) and set_state\(\)"),
     ],
 )
 def test_bad_arguments_are_refused(tmp_path, kwargs, error, match):
@@ -396,3 +398,33 @@ def test_a_kill_during_a_background_write_costs_at_most_two_periods(tmp_path):
     run_killed_after_a_save(tmp_path / "ckpt", 21, background=True)
     saved = [info.step for info in kt.checkpoints.list_checkpoints(tmp_path / "ckpt")]
     assert saved in ([10], [10, 20])
+
+
+# -- callbacks' states -------------------------------------------------------------
+
+
+class _Unencodable(kt.callbacks.LivePlot):
+    def get_state(self):
+        return {"kind": "LivePlot", "best": float("nan")}
+
+
+def test_every_save_records_the_states_of_the_named_callbacks(tmp_path, squares_data):
+    stopper = kt.callbacks.ThresholdEarlyStopping("loss", threshold=None, patience=50)
+    checkpoint = PeriodicCheckpoint(tmp_path, save_best="loss", callbacks=[stopper])
+    fit(make_model(), squares_data, [stopper, checkpoint], epochs=2)
+    records = manifest_of(tmp_path)
+    for record, epochs in [(records["checkpoints"][0], 1), (records["checkpoints"][1], 2), (records["best"], 2)]:
+        (state,) = record["callback_states"]
+        assert state["kind"] == "ThresholdEarlyStopping" and len(state["values"]) == epochs
+    assert "callback_states" not in json.dumps(manifest_of_plain(tmp_path / "plain", squares_data))
+
+
+def manifest_of_plain(directory, squares_data):
+    fit(make_model(), squares_data, [PeriodicCheckpoint(directory)], epochs=1)
+    return manifest_of(directory)
+
+
+def test_a_state_that_is_not_strict_json_is_refused_at_the_save(tmp_path, squares_data):
+    checkpoint = PeriodicCheckpoint(tmp_path, callbacks=[_Unencodable(mode="off")])
+    with pytest.raises(CheckpointError, match="state of callback 'LivePlot' cannot go into the manifest"):
+        fit(make_model(), squares_data, [checkpoint], epochs=1)

@@ -34,7 +34,7 @@ def test_full_bundle_agrees_on_one_metric(tmp_path):
         checkpoint_dir=tmp_path / "ckpt", stop_at={"val_accuracy": 0.98}, patience=2,
         restore_best_weights=True, keep_last=2, plot_mode="file", plot_path=tmp_path / "live.png",
     )
-    logger, timer, stopper, checkpoint, plot, bar = callbacks
+    logger, timer, stopper, plot, checkpoint, bar = callbacks
     assert isinstance(bar, kt.callbacks.ProgressBar)
     assert isinstance(logger, LearningRateLogger) and isinstance(timer, EpochTimer)
     assert isinstance(stopper, ThresholdEarlyStopping) and isinstance(checkpoint, PeriodicCheckpoint)
@@ -44,6 +44,7 @@ def test_full_bundle_agrees_on_one_metric(tmp_path):
     assert checkpoint.directory == tmp_path / "ckpt" and checkpoint.keep_last == 2
     assert plot.targets == {"val_accuracy": 0.98}  # the target drawn where the stop happens
     assert plot.mode == "file" and plot.path == tmp_path / "live.png"
+    assert checkpoint.callbacks == [logger, stopper, plot]  # their state goes into each checkpoint
 
 
 def test_plot_can_be_left_out():
@@ -64,7 +65,7 @@ def test_real_fit_with_the_bundle(monkeypatch, tmp_path):
         plot_path=tmp_path / "live.png",
     )
     history = model.fit(x, y, validation_split=0.25, epochs=4, batch_size=16, verbose=0, callbacks=callbacks)
-    stopper, plot = callbacks[2], callbacks[-2]
+    stopper, plot = callbacks[2], callbacks[3]
     assert len(history.history["loss"]) == 1 and stopper.stopped_epoch == 1  # target 0.0: met at once
     assert {"learning_rate", "iterations", "epoch_time_s", "samples_per_s"} <= set(history.history)
     assert sorted(path.name for path in (tmp_path / "ckpt").iterdir()) == [

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import keras
 import numpy as np
 import pytest
 
 import kerastools as kt
-from kerastools.callbacks import PeriodicCheckpoint
+from kerastools.callbacks import PeriodicCheckpoint, ThresholdEarlyStopping
+from kerastools.callbacks.live_plot import ENV_VAR
 from kerastools.checkpoints import list_checkpoints, load_checkpoint, resume
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 from tests.checkpoints.helpers import assert_same_weights, iterations, make_model
@@ -168,3 +171,118 @@ def test_an_unbuilt_model_that_does_not_fit_the_recorded_shape_is_refused(tmp_pa
                               callbacks=[kt.callbacks.PeriodicCheckpoint(tmp_path)])
     with pytest.raises(ConfigError, match=r"must be built .*built for .*input_shape.*does not fit"):
         load_checkpoint(compiled_subclassed(width=8), tmp_path)
+
+
+# -- callbacks' states across a restart ---------------------------------------------------------
+
+
+def _bundle(directory, tmp_path):
+    return kt.callbacks.standard(checkpoint_dir=directory, stop_at={"loss": 1e-9}, patience=50,
+                                 plot_mode="file", plot_path=tmp_path / "live.png")
+
+
+def _parts(bundle):
+    kinds = {type(callback).__name__: callback for callback in bundle}
+    return kinds["ThresholdEarlyStopping"], kinds["LivePlot"], kinds["LearningRateLogger"]
+
+
+@pytest.fixture
+def plots_to_file(monkeypatch):
+    monkeypatch.setenv(ENV_VAR, "file")  # the suite turns plots off by default
+
+
+def test_resume_with_a_new_bundle_continues_every_callback_history(tmp_path, squares_data, plots_to_file):
+    x, y = squares_data
+    directory = tmp_path / "ckpt"
+    fit = dict(batch_size=32, shuffle=False, verbose=0)
+    first = _bundle(directory, tmp_path)
+    history = make_model().fit(x, y, epochs=3, callbacks=first, **fit)
+    stopper, plot, rates = _parts(first)
+
+    bundle = _bundle(directory, tmp_path)
+    model = make_model()
+    assert resume(model, directory, callbacks=bundle) == 3
+    more = model.fit(x, y, epochs=5, initial_epoch=3, callbacks=bundle, **fit)
+    resumed_stopper, resumed_plot, resumed_rates = _parts(bundle)
+    seen = history.history["loss"] + more.history["loss"]
+    assert resumed_stopper._values == pytest.approx(seen) and len(seen) == 5
+    assert resumed_stopper.best == pytest.approx(min(seen))
+    assert resumed_plot.epochs == [1, 2, 3, 4, 5]
+    assert resumed_plot.history["loss"][:3] == pytest.approx(plot.history["loss"])
+    assert resumed_rates.history[:3] == pytest.approx(rates.history) and len(resumed_rates.history) == 5
+    assert resumed_rates.history[3:] == pytest.approx(more.history["learning_rate"])
+
+    # Each record holds the states at its own epoch; the manifest is strict JSON.
+    text = (directory / "manifest.json").read_text()
+    json.loads(text, parse_constant=pytest.fail)
+    latest = list_checkpoints(directory)[-1]
+    assert [state["kind"] for state in latest.callback_states] == [
+        "LearningRateLogger", "ThresholdEarlyStopping", "LivePlot"]
+    assert latest.callback_states[2]["epochs"] == [1, 2, 3, 4, 5]
+
+
+def test_a_checkpoint_without_states_resumes_as_before(tmp_path, squares_data, plots_to_file):
+    x, y = squares_data
+    directory = tmp_path / "ckpt"
+    make_model().fit(x, y, epochs=2, batch_size=32, verbose=0, callbacks=[PeriodicCheckpoint(directory)])
+    assert all(info.callback_states == [] for info in list_checkpoints(directory))
+    bundle = _bundle(directory, tmp_path)
+    model = make_model()
+    assert resume(model, directory, callbacks=bundle) == 2
+    model.fit(x, y, epochs=3, initial_epoch=2, batch_size=32, verbose=0, callbacks=bundle)
+    stopper, plot, rates = _parts(bundle)
+    assert plot.epochs == [3] and len(stopper._values) == 1 and len(rates.history) == 1
+
+
+def test_several_callbacks_of_one_kind_get_their_states_in_order(tmp_path, squares_data):
+    x, y = squares_data
+    directory = tmp_path / "ckpt"
+
+    def stoppers():
+        return [ThresholdEarlyStopping(monitor, threshold=None, patience=50) for monitor in ("loss", "val_loss")]
+
+    first = stoppers()
+    fit = dict(batch_size=32, validation_split=0.25, verbose=0)
+    make_model().fit(x, y, epochs=2, callbacks=[*first, PeriodicCheckpoint(directory, callbacks=first)], **fit)
+    again = stoppers()
+    model = make_model()
+    assert resume(model, directory, callbacks=[*again, kt.callbacks.EpochTimer()]) == 2
+    model.fit(x, y, epochs=3, initial_epoch=2, callbacks=again, **fit)  # a swap would refuse the monitor
+    assert [len(stopper._values) for stopper in again] == [3, 3]
+    assert again[0]._values[:2] == pytest.approx(first[0]._values)
+    assert again[1]._values[:2] == pytest.approx(first[1]._values)
+
+
+def _damage_latest_states(directory, damage):
+    manifest = json.loads((directory / "manifest.json").read_text())
+    damage(manifest["checkpoints"][-1]["callback_states"])
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_damaged_state_record_is_an_error_naming_the_field(tmp_path, squares_data, plots_to_file):
+    x, y = squares_data
+    directory = tmp_path / "ckpt"
+    make_model().fit(x, y, epochs=2, batch_size=32, verbose=0, callbacks=_bundle(directory, tmp_path))
+
+    def drop_kind(states):
+        del states[1]["kind"]
+
+    _damage_latest_states(directory, drop_kind)
+    with pytest.raises(CheckpointError, match="`callback_states` of 'epoch-0002.weights.h5'"):
+        resume(make_model(), directory, callbacks=_bundle(directory, tmp_path))
+
+    def damage_values(states):
+        states[1]["kind"] = "ThresholdEarlyStopping"
+        states[1]["values"] = "oops"
+
+    _damage_latest_states(directory, damage_values)
+    bundle = _bundle(directory, tmp_path)
+    model = make_model()
+    assert resume(model, directory, callbacks=bundle) == 2
+    with pytest.raises(ConfigTypeError, match="State entry `values` must be a list"):
+        model.fit(x, y, epochs=3, initial_epoch=2, batch_size=32, verbose=0, callbacks=bundle)
+
+
+def test_resume_refuses_callbacks_that_are_not_a_list(tmp_path):
+    with pytest.raises(ConfigTypeError, match="`callbacks` must be a list"):
+        resume(make_model(), tmp_path, callbacks=kt.callbacks.EpochTimer())
