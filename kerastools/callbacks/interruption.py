@@ -30,7 +30,10 @@ class InterruptionGuard:
     handler back and delivers the signal at once (a second Ctrl-C stops
     without waiting for the save). `deliver()` puts the previous handlers
     back and raises the noted signal again; `restore()` puts them back
-    without delivering anything.
+    without delivering anything. Installing over the handler of another
+    guard (left behind by a `fit` that failed, since Keras then calls no
+    callback) takes that guard's previous handler instead, so a failed run
+    never holds back the signals of the next one.
 
     Examples:
         >>> guard = InterruptionGuard()
@@ -63,7 +66,7 @@ class InterruptionGuard:
         if threading.current_thread() is not threading.main_thread():
             return  # signal.signal works only there; a thread's fit keeps the defaults
         for signum in SIGNALS:
-            previous = signal.getsignal(signum)
+            previous = _unwrap(signum, signal.getsignal(signum))
             # None: a handler set outside Python, which we could not put back.
             if previous is None or previous == signal.SIG_IGN:
                 continue
@@ -89,3 +92,11 @@ class InterruptionGuard:
         self.received = signum
         if not first:
             self.deliver()  # the second signal: at once, without the save
+
+
+def _unwrap(signum: int, handler: Any) -> Any:
+    """The handler that was there before `handler`, when it is another guard's; else `handler`."""
+    other = getattr(handler, "__self__", None)
+    if isinstance(other, InterruptionGuard):
+        return other._previous.pop(signum, signal.SIG_DFL)
+    return handler

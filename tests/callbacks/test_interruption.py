@@ -29,9 +29,11 @@ WORKER = Path(__file__).with_name("interrupted_training_worker.py")
 
 @pytest.fixture
 def handlers():
-    """The SIGINT/SIGTERM handlers before the test, put back after it."""
+    """Python's default SIGINT/SIGTERM handlers during the test; the earlier ones after it."""
     before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    yield before
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
     for signum, handler in before.items():
         signal.signal(signum, handler)
 
@@ -63,6 +65,19 @@ def test_an_ignored_signal_stays_ignored(handlers):
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
     assert signal.getsignal(signal.SIGINT) != handlers[signal.SIGINT]
     guard.restore()
+    assert signal.getsignal(signal.SIGINT) is handlers[signal.SIGINT]
+
+
+def test_a_guard_left_behind_is_skipped_by_the_next_one(handlers):
+    """A fit that failed never ran on_train_end: the next guard chains to the handler before it."""
+    stale = InterruptionGuard()
+    stale.install()
+    guard = InterruptionGuard()
+    guard.install()
+    os.kill(os.getpid(), signal.SIGINT)
+    assert stale.received is None and guard.received == signal.SIGINT
+    with pytest.raises(KeyboardInterrupt):
+        guard.deliver()
     assert signal.getsignal(signal.SIGINT) is handlers[signal.SIGINT]
 
 
