@@ -1,6 +1,7 @@
-"""Save weights every N epochs or steps, keep the last k and the best, never half-written.
+"""Save weights every N epochs, steps or seconds, and at Ctrl-C/SIGTERM; keep the last k and the best, never half-written.
 
-What Keras' `ModelCheckpoint` lacks: a period in epochs or optimizer steps,
+What Keras' `ModelCheckpoint` lacks: a period in epochs, optimizer steps or
+seconds, a last save when the run is interrupted,
 pruning to the last k files, the optimizer state in the file (so a resumed
 learning-rate schedule continues), atomic writes and a manifest with the
 metrics, size and checksum of every file. Read the directory back with
@@ -10,7 +11,8 @@ metrics, size and checksum of every file. Read the directory back with
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +20,8 @@ import keras
 
 from kerastools._console import print_msg
 from kerastools._validation import check_bool, check_choice, check_int, check_name, check_path
+from kerastools.callbacks.checkpoint_periods import check_periods
+from kerastools.callbacks.interruption import InterruptionGuard
 from kerastools.callbacks.monitor import Mode, MonitorCallback, infer_mode
 from kerastools.checkpoints import BEST_NAME, is_chief
 from kerastools.checkpoints.file_format import optimizer_step
@@ -29,7 +33,7 @@ __all__ = ["PeriodicCheckpoint"]
 
 
 class PeriodicCheckpoint(keras.callbacks.Callback):
-    """Save the weights (and optimizer state) every N epochs or N optimizer steps.
+    """Save the weights (and optimizer state) every N epochs, steps or seconds, and when stopped.
 
     Files are named so they sort in time order: `epoch-0005.weights.h5` or
     `step-00012000.weights.h5`. `keep_last=k` deletes older periodic files so
@@ -71,6 +75,23 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     (`kerastools.callbacks.standard` does). A step checkpoint taken
     mid-epoch records their state at the last epoch end.
 
+    `every_seconds=600` adds a save whenever 600 s of wall time have passed
+    since the last save (or the start of `fit`), read between batches (when
+    the next one begins) and at epoch ends; only the save syncs the device.
+
+    Ctrl-C (SIGINT) or SIGTERM during `fit` is held back until the running
+    step ends: when the next batch begins (or at the epoch end, or the end
+    of `fit`), one last `step-...` file is written at that step (unless the
+    latest save is at it), the background writer is flushed, and the signal
+    goes again to the handler that was there before: Ctrl-C raises
+    `KeyboardInterrupt` out of `fit`, SIGTERM ends the process (status 143)
+    or runs your handler. A second signal before then acts at once, without
+    the save. Handlers are installed at `on_train_begin` on the chief in the
+    main thread only, never over an ignored signal, and put back at
+    `on_train_end` or at the delivery; when `fit` fails with another
+    exception (Keras then calls no callback), they stay until the next
+    `fit` ends. SIGKILL cannot be caught.
+
     Examples:
         >>> checkpoint = kt.callbacks.PeriodicCheckpoint(
         ...     tmp_path, every_epochs=2, keep_last=2, save_best="val_loss")
@@ -82,6 +103,11 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         Every 500 optimizer steps instead (a long epoch survives a crash too):
 
         >>> checkpoint = kt.callbacks.PeriodicCheckpoint(tmp_path / "steps", every_steps=500)
+
+        Every ten minutes of training, and no epoch saves:
+
+        >>> checkpoint = kt.callbacks.PeriodicCheckpoint(
+        ...     tmp_path / "timed", every_epochs=None, every_seconds=600)
 
         With the stopper's state in every checkpoint, for `resume`:
 
@@ -99,6 +125,9 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         every_steps: save after every this many optimizer steps (training
             batches, counted on from the optimizer's step counter) instead
             of epochs. Defaults to None.
+        every_seconds: also save once this many seconds of wall time have
+            passed since the last save (with `every_epochs` or
+            `every_steps`, or alone). Defaults to None.
         keep_last: keep only the newest this many periodic files (the best
             file is kept apart); None keeps all. Defaults to None.
         save_best: a key of the epoch `logs` (e.g. `"val_loss"`) whose best
@@ -122,9 +151,9 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             none. Defaults to None.
 
     Raises:
-        ConfigError: both or neither of `every_epochs`/`every_steps`, a
-            number below 1, `mode` without `save_best`, or a `mode` that
-            cannot be inferred.
+        ConfigError: both `every_epochs` and `every_steps`, no period at all,
+            a period not above 0, `mode` without `save_best`, or a `mode`
+            that cannot be inferred.
         ConfigTypeError: an argument of the wrong type.
         CheckpointError: during training, when the directory or a file
             cannot be written, or its manifest is not valid.
@@ -136,6 +165,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         *,
         every_epochs: int | None = 1,
         every_steps: int | None = None,
+        every_seconds: float | None = None,
         keep_last: int | None = None,
         save_best: str | None = None,
         mode: Mode = "auto",
@@ -146,23 +176,9 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     ):
         super().__init__()
         self.directory: Path = check_path("directory", directory)
-        if every_steps is not None:
-            self.every_steps: int | None = check_int("every_steps", every_steps, low=1)
-            # every_epochs=1 is the default; anything else asks for both periods.
-            if every_epochs is not None and (isinstance(every_epochs, bool) or every_epochs != 1):
-                raise ConfigError(
-                    "Pass either `every_epochs` or `every_steps`, not both. "
-                    f"Received: every_epochs={every_epochs!r}, every_steps={every_steps!r}"
-                )
-            self.every_epochs: int | None = None
-        else:
-            if every_epochs is None:
-                raise ConfigError(
-                    "One of `every_epochs` or `every_steps` must be given. "
-                    "Received: every_epochs=None, every_steps=None"
-                )
-            self.every_epochs = check_int("every_epochs", every_epochs, low=1)
-            self.every_steps = None
+        self.every_epochs, self.every_steps, self.every_seconds = check_periods(
+            every_epochs, every_steps, every_seconds
+        )
         self.keep_last = None if keep_last is None else check_int("keep_last", keep_last, low=1)
         mode = check_choice("mode", mode, ["auto", "min", "max"])  # type: ignore[assignment]
         # The monitor/mode/"is it better" logic is MonitorCallback's; we hold
@@ -202,6 +218,10 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         self._step = 0
         self._epoch = 0
         self._epoch_start_step = 0
+        self._guard = InterruptionGuard()
+        self._clock: Callable[[], float] = time.monotonic
+        self._last_save_time = 0.0
+        self._last_saved_step: int | None = None
 
     @property
     def save_best(self) -> str | None:
@@ -234,10 +254,22 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             self._monitor.reset_monitor()
         self._step = optimizer_step(self.model)
         self._epoch_start_step = self._step
+        self._last_save_time = self._clock()
+        self._last_saved_step = None
+        self._guard.install()
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._epoch = epoch
         self._epoch_start_step = self._step
+
+    def on_train_batch_begin(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
+        # The last batch is done; unlike batch ends, this runs in the training thread.
+        if not self._chief:
+            return
+        if self._guard.received is not None:
+            self._stop_for_signal(self._epoch)
+        elif self._time_is_up():
+            self._save_now(self._epoch, logs)
 
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         if self.every_steps is None or not self._chief:
@@ -276,14 +308,49 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             if self.every_epochs is not None:
                 self._step = optimizer_step(self.model)
             self._save(files, completed, self._step, logs, shown_epoch=completed)
+        if self._guard.received is not None:
+            self._stop_for_signal(completed, logs)
+        elif self._time_is_up():
+            self._save_now(completed, logs)
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
+        if self._chief and self._guard.received is not None:
+            self._stop_for_signal(self._epoch + 1, logs)  # after the last epoch's end
+        self._guard.restore()
         # Every file is on disk when fit() returns; a failed write raises here.
         self._store.close()
         if self._chief and self._monitor is not None:
             self._monitor.check_validated()
 
     # -- writing -------------------------------------------------------------
+
+    def _time_is_up(self) -> bool:
+        period = self.every_seconds
+        return period is not None and self._clock() - self._last_save_time >= period
+
+    def _save_now(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        """Save a step file at the current optimizer step, unless the latest save is at it."""
+        # On JAX the trained values live outside the variables during an epoch.
+        sync = getattr(self.model, "jax_state_sync", None)
+        if callable(sync):
+            sync()
+        step = optimizer_step(self.model)
+        if step == self._last_saved_step:
+            self._last_save_time = self._clock()  # nothing new to save: wait a period
+        else:
+            name = f"step-{step:08d}.weights.h5"
+            self._save([(name, "step")], epoch, step, logs, shown_epoch=self._epoch + 1)
+
+    def _stop_for_signal(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        """Write the last checkpoint, flush the writer, then deliver the held-back signal."""
+        try:
+            self._save_now(epoch, logs)
+            self._store.close()
+            if self.verbose:
+                print_msg(f"PeriodicCheckpoint: {self._guard.received_name}: flushed, stopping")
+        finally:
+            self.model.stop_training = True  # for a handler of the user's that returns
+            self._guard.deliver()
 
     def _save(
         self,
@@ -302,6 +369,8 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         self._store.save(
             self.model, files, epoch=epoch, step=step, logs=logs, callback_states=states
         )
+        self._last_save_time = self._clock()
+        self._last_saved_step = step
         if self.verbose:
             # From the training thread, at the save: before the next epoch's output.
             done = "writing in the background" if self.background else "saved"

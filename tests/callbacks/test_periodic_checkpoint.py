@@ -55,6 +55,10 @@ def fit(model, data, callbacks, epochs, **kwargs):
         ({"every_epochs": None}, ConfigError, r"One of `every_epochs` or `every_steps`"),
         ({"every_steps": 0}, ConfigError, r"`every_steps` must be >= 1. Received: every_steps=0"),
         ({"every_steps": 10, "every_epochs": 2}, ConfigError, r"either `every_epochs` or `every_steps`"),
+        ({"every_seconds": 0}, ConfigError, r"`every_seconds` must be > 0. Received: every_seconds=0"),
+        ({"every_seconds": "10"}, ConfigTypeError, r"`every_seconds` must be a number"),
+        ({"every_seconds": float("inf")}, ConfigError, r"`every_seconds` must be a finite number"),
+        ({"every_epochs": None, "every_seconds": None}, ConfigError, r"\(or `every_seconds`\) must be given"),
         ({"keep_last": 0}, ConfigError, r"`keep_last` must be >= 1. Received: keep_last=0"),
         ({"mode": "max"}, ConfigError, r"`mode` only applies together with `save_best`"),
         ({"mode": "up", "save_best": "val_loss"}, ConfigError, r"`mode` must be one of"),
@@ -83,6 +87,14 @@ def test_every_steps_with_default_every_epochs_and_explicit_none(tmp_path):
     assert PeriodicCheckpoint(tmp_path, every_epochs=None, every_steps=5).every_steps == 5
     callback = PeriodicCheckpoint(tmp_path, save_best="val_accuracy")
     assert (callback.save_best, callback.mode, callback.best) == ("val_accuracy", "max", -np.inf)
+
+
+def test_every_seconds_keeps_the_epoch_period_unless_dropped(tmp_path):
+    callback = PeriodicCheckpoint(tmp_path, every_seconds=600)
+    assert (callback.every_epochs, callback.every_steps, callback.every_seconds) == (1, None, 600.0)
+    callback = PeriodicCheckpoint(tmp_path, every_epochs=None, every_seconds=1.5)
+    assert (callback.every_epochs, callback.every_steps, callback.every_seconds) == (None, None, 1.5)
+    assert PeriodicCheckpoint(tmp_path, every_steps=5, every_seconds=60).every_epochs is None
 
 
 def test_constructing_touches_nothing(tmp_path):
@@ -428,3 +440,53 @@ def test_a_state_that_is_not_strict_json_is_refused_at_the_save(tmp_path, square
     checkpoint = PeriodicCheckpoint(tmp_path, callbacks=[_Unencodable(mode="off")])
     with pytest.raises(CheckpointError, match="state of callback 'LivePlot' cannot go into the manifest"):
         fit(make_model(), squares_data, [checkpoint], epochs=1)
+
+
+# -- every_seconds ---------------------------------------------------------------
+
+
+class FakeClock(keras.callbacks.Callback):
+    """Listed before the checkpoint: 3 fake seconds per optimizer step done (8 steps an epoch)."""
+
+    def __init__(self):
+        super().__init__()
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.now = 3.0 * (self.epoch * 8 + batch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.now = 3.0 * (epoch + 1) * 8
+
+
+def test_every_seconds_saves_at_the_first_batch_past_the_period(tmp_path, squares_data):
+    """every_seconds=10 at 3 s a step: steps 4 (12 s), 8 (24 s, the epoch end), 12, 16."""
+    clock = FakeClock()
+    checkpoint = PeriodicCheckpoint(tmp_path, every_epochs=None, every_seconds=10)
+    checkpoint._clock = clock
+    fit(make_model(), squares_data, [clock, checkpoint], epochs=2)
+    records = manifest_of(tmp_path)["checkpoints"]
+    assert [(r["step"], r["epoch"]) for r in records] == [(4, 0), (8, 1), (12, 1), (16, 2)]
+    assert files_in(tmp_path) == [
+        "manifest.json", "step-00000004.weights.h5", "step-00000008.weights.h5",
+        "step-00000012.weights.h5", "step-00000016.weights.h5",
+    ]
+
+
+def test_every_seconds_counts_from_any_save(tmp_path, squares_data):
+    """With the epoch saves too: the epoch file at step 8 restarts the clock (no time save at 8)."""
+    clock = FakeClock()
+    checkpoint = PeriodicCheckpoint(tmp_path, every_seconds=10)
+    checkpoint._clock = clock
+    fit(make_model(), squares_data, [clock, checkpoint], epochs=2)
+    names = [r["file"] for r in manifest_of(tmp_path)["checkpoints"]]
+    assert names == [
+        "step-00000004.weights.h5", "epoch-0001.weights.h5",
+        "step-00000012.weights.h5", "epoch-0002.weights.h5",
+    ]
