@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -39,7 +40,11 @@ def main() -> None:
             done = self.epoch * steps_per_epoch + batch
             if done == stop_at:
                 print(f"WAITING {done}", flush=True)
-                signal.pause()  # returns once the checkpoint's handler has run
+                # Wait until the checkpoint's handler has noted the signal. Not
+                # signal.pause(): a signal that lands before pause() starts would
+                # leave it waiting for ever.
+                while checkpoint._guard.received is None:
+                    time.sleep(0.01)
 
     keras.utils.set_random_seed(0)
     x = np.random.default_rng(0).uniform(-1, 1, size=(256, 2)).astype("float32")
