@@ -94,7 +94,9 @@ def check_integrity(info: CheckpointInfo, pending: Iterable[CheckpointInfo]) -> 
         size = info.path.stat().st_size
     except FileNotFoundError:
         raise DamagedFile("the file is missing") from None
-    records = [info] + [p for p in pending if p.path.name == info.path.name]
+    # A pending record first: it is the newer one, and a file of the same bytes
+    # (a save of an unchanged model) matches both.
+    records = [p for p in pending if p.path.name == info.path.name] + [info]
     sized = [record for record in records if record.size == size]
     if not sized:
         raise DamagedFile(
