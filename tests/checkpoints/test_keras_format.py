@@ -16,8 +16,8 @@ import pytest
 
 import kerastools as kt
 from kerastools.checkpoints import load_checkpoint
-from kerastools.checkpoints.store import CheckpointStore
 from kerastools.checkpoints.keras_format import HEADER, read_keras_file
+from kerastools.checkpoints.store import CheckpointStore
 from kerastools.errors import CheckpointError
 from tests.checkpoints.helpers import assert_same_weights, iterations, make_model
 
