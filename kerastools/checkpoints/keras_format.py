@@ -38,7 +38,7 @@ from typing import Any
 import keras
 
 from kerastools._atomic import atomic_path
-from kerastools.checkpoints.integrity import DamagedFile, hash_while_syncing
+from kerastools.checkpoints.integrity import DamagedFile, synced_record
 from kerastools.checkpoints.manifest import CheckpointInfo, Kind
 from kerastools.checkpoints.optimizer_state import trained_positions
 from kerastools.errors import CheckpointError
@@ -211,16 +211,9 @@ def place_snapshot(
                 os.replace(snapshot, temporary)
             else:
                 shutil.copyfile(snapshot, temporary)
-            info = CheckpointInfo(
-                path=target,
-                kind=kind,
-                epoch=epoch,
-                step=step,
-                metrics=metrics,
-                wall_time=wall_time,
-                size=temporary.stat().st_size,
-                sha256=hash_while_syncing(temporary),
-                includes_optimizer=includes_optimizer,
+            info = synced_record(
+                temporary, target, includes_optimizer=includes_optimizer, kind=kind, epoch=epoch,
+                step=step, metrics=metrics, wall_time=wall_time,
             )
             if before_replace is not None:
                 before_replace(info)
