@@ -36,7 +36,7 @@ import keras
 import numpy as np
 
 from kerastools._atomic import atomic_path
-from kerastools.checkpoints.integrity import DamagedFile, hash_while_syncing
+from kerastools.checkpoints.integrity import DamagedFile, synced_record
 from kerastools.checkpoints.manifest import CheckpointInfo, Kind
 from kerastools.checkpoints.optimizer_state import OptimizerState, trained_positions
 from kerastools.errors import CheckpointError
@@ -285,16 +285,9 @@ def write_checkpoint_file(
                 handle.attrs[FORMAT] = header
                 _write_group(handle, "model", state.model_paths, state.model_arrays)
                 _write_optimizers(handle, state.optimizers)
-            info = CheckpointInfo(
-                path=target,
-                kind=kind,
-                epoch=epoch,
-                step=step,
-                metrics=metrics,
-                wall_time=wall_time,
-                size=temporary.stat().st_size,
-                sha256=hash_while_syncing(temporary),
-                includes_optimizer=bool(state.optimizers),
+            info = synced_record(
+                temporary, target, includes_optimizer=bool(state.optimizers), kind=kind, epoch=epoch,
+                step=step, metrics=metrics, wall_time=wall_time,
             )
             if before_replace is not None:
                 before_replace(info)

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from kerastools.checkpoints.manifest import CheckpointInfo
+    from kerastools.checkpoints.manifest import CheckpointInfo, Kind
 
-__all__ = ["DamagedFile", "check_integrity", "file_sha256", "hash_while_syncing"]
+__all__ = ["DamagedFile", "check_integrity", "file_sha256", "hash_while_syncing", "synced_record"]
 
 # Above this size the fsync (disk-bound) runs while the checksum (CPU-bound)
 # is computed: both release the GIL, and together they cost about one of them.
@@ -94,7 +94,9 @@ def check_integrity(info: CheckpointInfo, pending: Iterable[CheckpointInfo]) -> 
         size = info.path.stat().st_size
     except FileNotFoundError:
         raise DamagedFile("the file is missing") from None
-    records = [info] + [p for p in pending if p.path.name == info.path.name]
+    # A pending record first: it is the newer one, and a file of the same bytes
+    # (a save of an unchanged model) matches both.
+    records = [p for p in pending if p.path.name == info.path.name] + [info]
     sized = [record for record in records if record.size == size]
     if not sized:
         raise DamagedFile(
@@ -106,4 +108,39 @@ def check_integrity(info: CheckpointInfo, pending: Iterable[CheckpointInfo]) -> 
             return record
     raise DamagedFile(
         f"its sha256 {digest[:12]}... does not match the manifest's {info.sha256[:12]}..."
+    )
+
+
+def synced_record(
+    temporary: Path,
+    target: Path,
+    *,
+    includes_optimizer: bool,
+    kind: Kind,
+    epoch: int,
+    step: int,
+    metrics: dict[str, float | None],
+    wall_time: float,
+) -> CheckpointInfo:
+    """The record of a complete temporary file that will become `target`: fsynced, sized, hashed.
+
+    Examples:
+        >>> _ = (tmp_path / ".x.tmp").write_bytes(b"abc")
+        >>> info = synced_record(tmp_path / ".x.tmp", tmp_path / "best.weights.h5",
+        ...     includes_optimizer=False, kind="best", epoch=1, step=2, metrics={}, wall_time=0.0)
+        >>> info.path.name, info.size
+        ('best.weights.h5', 3)
+    """
+    from kerastools.checkpoints.manifest import CheckpointInfo  # manifest imports this module
+
+    return CheckpointInfo(
+        path=target,
+        kind=kind,
+        epoch=epoch,
+        step=step,
+        metrics=metrics,
+        wall_time=wall_time,
+        size=temporary.stat().st_size,
+        sha256=hash_while_syncing(temporary),
+        includes_optimizer=includes_optimizer,
     )

@@ -21,9 +21,11 @@ import numpy as np
 
 from kerastools._validation import check_bool
 from kerastools.checkpoints.file_format import CheckpointState
+from kerastools.checkpoints.keras_format import KerasWeightsFile, saved_optimizer, saved_weights
 from kerastools.checkpoints.manifest import CheckpointInfo, read_manifest
-from kerastools.checkpoints.optimizer_state import optimizers_to_restore
+from kerastools.checkpoints.optimizer_state import OptimizerState, optimizers_to_restore
 from kerastools.checkpoints.selection import (
+    Contents,
     NoIntactCheckpoint,
     Which,
     check_directory,
@@ -80,7 +82,19 @@ def _not_built(model: keras.Model, detail: str) -> ConfigError:
     )
 
 
-def _ensure_built(model: keras.Model, info: CheckpointInfo, contents: CheckpointState) -> None:
+def _check_weights(model: keras.Model, info: CheckpointInfo, contents: Contents) -> None:
+    """Raise CheckpointError when the file's weights do not fit `model` (shapes, counts)."""
+    if isinstance(contents, CheckpointState):
+        paths, arrays = contents.model_paths, contents.model_arrays
+    else:
+        saved = saved_weights(contents, model)
+        if saved is None:
+            return  # layer names differ: Keras' own load decides (and is undone on failure)
+        paths, arrays = saved
+    _check_fits("weight", info.path, model, paths, arrays, model.weights)
+
+
+def _ensure_built(model: keras.Model, info: CheckpointInfo, contents: Contents) -> None:
     """Build a model without weights from the checkpoint's recorded input shape."""
     if model.weights:
         return
@@ -92,22 +106,30 @@ def _ensure_built(model: keras.Model, info: CheckpointInfo, contents: Checkpoint
         raise _not_built(model, f"building it for {contents.build_config} failed: {error}") from None
     if not model.weights:
         raise _not_built(model, f"building it for {contents.build_config} made no weights")
+    if isinstance(contents, KerasWeightsFile) and not model.built:
+        _mark_built(model, contents.build_config)
     try:
-        _check_fits(
-            "weight", info.path, model, contents.model_paths, contents.model_arrays, model.weights
-        )
+        _check_weights(model, info, contents)
     except CheckpointError as error:
         raise _not_built(model, f"built for {contents.build_config}: {error}") from None
 
 
-def _apply(
-    model: keras.Model, info: CheckpointInfo, contents: CheckpointState, include_optimizer: bool
+def _mark_built(model: keras.Model, build_config: dict[str, Any]) -> None:
+    """Call a model `build_from_config` left unmarked once, in inference, as `model(x[:1])` would.
+
+    `model.load_weights` refuses a model that is not marked built; the call
+    changes no weights (the load then sets them all).
+    """
+    shape = build_config.get("input_shape") or ()
+    try:
+        model(keras.ops.zeros([1 if n is None else int(n) for n in shape]), training=False)
+    except Exception as error:  # noqa: BLE001 - any failure means: the user must build it
+        raise _not_built(model, f"calling it on a batch of shape {shape} failed: {error}") from None
+
+
+def _check_optimizers(
+    info: CheckpointInfo, model: keras.Model, pairs: list[tuple[Any, OptimizerState]]
 ) -> None:
-    """Check every shape first, then assign: a refused checkpoint leaves the model as it was."""
-    _check_fits(
-        "weight", info.path, model, contents.model_paths, contents.model_arrays, model.weights
-    )
-    pairs = optimizers_to_restore(model, contents.optimizers) if include_optimizer else []
     for optimizer, state in pairs:
         try:
             _check_fits("optimizer", info.path, model, state.paths, state.arrays, optimizer.variables)
@@ -117,11 +139,64 @@ def _apply(
                 f"model is compiled with {type(optimizer).__name__}; compile it like the saved run, "
                 "or pass include_optimizer=False to load the weights only."
             ) from None
+
+
+def _apply(
+    model: keras.Model, info: CheckpointInfo, contents: Contents, include_optimizer: bool
+) -> None:
+    """Check every shape first, then assign: a refused checkpoint leaves the model as it was."""
+    _check_weights(model, info, contents)
+    if isinstance(contents, KerasWeightsFile):
+        _apply_keras(model, info, contents, include_optimizer)
+        return
+    pairs = optimizers_to_restore(model, contents.optimizers) if include_optimizer else []
+    _check_optimizers(info, model, pairs)
     for variable, array in zip(model.weights, contents.model_arrays, strict=True):
         variable.assign(array)
     for optimizer, state in pairs:
         for variable, array in zip(optimizer.variables, state.arrays, strict=True):
             variable.assign(array)
+
+
+def _keras_pairs(
+    model: keras.Model, contents: KerasWeightsFile
+) -> list[tuple[Any, OptimizerState]]:
+    """The model's optimizers the file has state for, built, with that state's shapes."""
+    states = {}
+    for name, class_name in contents.optimizer_classes.items():
+        saved = saved_optimizer(contents, name)
+        if saved is not None:
+            states[name] = OptimizerState(class_name, *saved, contents.trains.get(name))
+    return optimizers_to_restore(model, states)
+
+
+def _apply_keras(
+    model: keras.Model, info: CheckpointInfo, contents: KerasWeightsFile, include_optimizer: bool
+) -> None:
+    """`model.load_weights`; undone (and refused) when Keras fails part-way."""
+    pairs = _keras_pairs(model, contents) if include_optimizer else []
+    _check_optimizers(info, model, pairs)
+    restored = {id(optimizer) for optimizer, _ in pairs}
+    keep = [
+        variable
+        for optimizer in model_optimizers(model).values()
+        if id(optimizer) not in restored
+        for variable in optimizer.variables
+    ]
+    before = [np.array(v.numpy(), copy=True) for v in [*model.weights, *keep]]
+    try:
+        with warnings.catch_warnings():
+            # Optimizers left out on purpose (include_optimizer=False) are put back below.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(info.path)
+    except ValueError as error:
+        for variable, array in zip([*model.weights, *keep], before, strict=True):
+            variable.assign(array)
+        raise CheckpointError(
+            f"Checkpoint {info.path} does not fit model {model.name!r}: {error}"
+        ) from None
+    for variable, array in zip(keep, before[len(model.weights):], strict=True):
+        variable.assign(array)
 
 
 def load_checkpoint(

@@ -49,7 +49,8 @@ MANIFEST_FORMAT = "kerastools-checkpoints"
 MANIFEST_VERSION = 1
 _PERIODIC_NAME = re.compile(r"^(epoch-\d{4,}|step-\d{8,})\.weights\.h5$")
 # Temporary files left by a kill mid-write (see kerastools._atomic.atomic_path).
-_STALE_TEMPORARY = re.compile(r"^\.(epoch-\d+|step-\d+|best|manifest)\..*\.tmp$")
+# ".tmp" ends atomic writes; ".tmp.weights.h5" ends snapshots (Keras wants ".weights.h5").
+_STALE_TEMPORARY = re.compile(r"^\.(epoch-\d+|step-\d+|best|manifest)\..*\.tmp(\.weights\.h5)?$")
 
 Kind = Literal["epoch", "step", "best"]
 

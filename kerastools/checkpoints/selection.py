@@ -15,13 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from kerastools._validation import check_bool, check_choice, check_int, check_name, check_path
-from kerastools.checkpoints.file_format import CheckpointState, read_checkpoint_file
+from kerastools.checkpoints.file_format import FORMAT, CheckpointState, read_checkpoint_file
 from kerastools.checkpoints.integrity import DamagedFile, check_integrity
+from kerastools.checkpoints.keras_format import KerasWeightsFile, read_keras_file
 from kerastools.checkpoints.manifest import MANIFEST_NAME, CheckpointInfo, Manifest, read_manifest
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 from kerastools.improvement import best_first
 
 __all__ = [
+    "Contents",
     "NoIntactCheckpoint",
     "Which",
     "check_directory",
@@ -29,6 +31,7 @@ __all__ = [
     "find_checkpoint",
     "list_checkpoints",
     "pick",
+    "read_contents",
 ]
 
 Which = str | int | tuple[str, str]
@@ -156,14 +159,39 @@ def _candidates(manifest: Manifest, which: Which) -> list[CheckpointInfo]:
     return ranked
 
 
+Contents = CheckpointState | KerasWeightsFile
+
+
+def read_contents(path: Path) -> Contents:
+    """Read a checkpoint file: Keras' `.weights.h5`, or the 0.1 format (its JSON header attribute).
+
+    Examples:
+        >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
+        >>> _ = model.fit(x, y, epochs=1, verbose=0, callbacks=[cb])
+        >>> type(read_contents(tmp_path / "epoch-0001.weights.h5")).__name__
+        'KerasWeightsFile'
+
+    Raises:
+        DamagedFile: it is not HDF5, or its structure is broken.
+    """
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            legacy = FORMAT in handle.attrs
+    except (OSError, ValueError, RuntimeError) as error:
+        raise DamagedFile(f"its HDF5 structure is broken ({error})") from error
+    return read_checkpoint_file(path) if legacy else read_keras_file(path)
+
+
 def _intact(
     candidates: Iterable[CheckpointInfo], manifest: Manifest
-) -> Iterator[tuple[CheckpointInfo, CheckpointState]]:
+) -> Iterator[tuple[CheckpointInfo, Contents]]:
     """Yield the candidates that pass their checks, warning about each that does not."""
     for info in candidates:
         try:
             record = check_integrity(info, manifest.pending)
-            yield record, read_checkpoint_file(info.path)
+            yield record, read_contents(info.path)
         except DamagedFile as damage:
             warnings.warn(
                 f"Skipping damaged checkpoint {info.path}: {damage}. Trying the previous good one.",
@@ -172,7 +200,7 @@ def _intact(
             )
 
 
-def pick(directory: Path, which: Which) -> Iterator[tuple[CheckpointInfo, CheckpointState]]:
+def pick(directory: Path, which: Which) -> Iterator[tuple[CheckpointInfo, Contents]]:
     """Yield the intact candidates for `which` with their contents, most wanted first.
 
     Damaged candidates are skipped with a warning (its stack level points at

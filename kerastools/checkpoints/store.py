@@ -25,7 +25,13 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerastools.checkpoints.file_format import CheckpointState, take_state, write_checkpoint_file
+from kerastools.checkpoints.file_format import take_state, write_checkpoint_file
+from kerastools.checkpoints.keras_format import (
+    can_write,
+    place_snapshot,
+    saved_optimizers,
+    write_snapshot,
+)
 from kerastools.checkpoints.manifest import (
     CheckpointInfo,
     Kind,
@@ -40,6 +46,9 @@ from kerastools.checkpoints.selection import check_directory
 from kerastools.errors import CheckpointError
 
 __all__ = ["CheckpointStore"]
+
+# Writes one file of a save: (target, is the last file of the save, **its record) -> record.
+_FileWriter = Callable[..., CheckpointInfo]
 
 logger = logging.getLogger(__name__)
 
@@ -261,11 +270,11 @@ class CheckpointStore:
         if manifest is None:
             raise CheckpointError("CheckpointStore.save() before open().")
         states = _json_copy(callback_states)
-        state = take_state(model, self.include_optimizer)
         metrics = _plain_metrics(logs)
         wall_time = time.time()
+        writer = self._snapshot(model, files)
         self._writer.submit(
-            lambda: self._write(manifest, state, files, epoch, step, metrics, wall_time, states)
+            lambda: self._write(manifest, writer, files, epoch, step, metrics, wall_time, states)
         )
         if not self.background:
             # Durable before training goes on: a kill after this line keeps this save.
@@ -275,10 +284,29 @@ class CheckpointStore:
         """Wait until every file is on disk; a failed write raises here."""
         self._writer.close()
 
+    def _snapshot(self, model: keras.Model, files: list[tuple[str, Kind]]) -> _FileWriter:
+        """Take the state now, on the training thread; return what writes each file of it.
+
+        Keras' own `.weights.h5` through `model.save_weights`; a model Keras
+        refuses to save (never marked built) gets the 0.1 format.
+        """
+        if not can_write(model):
+            state = take_state(model, self.include_optimizer)
+            return lambda target, last, **record: write_checkpoint_file(state, target, **record)
+        snapshot = write_snapshot(model, self.directory, files[0][0], self.include_optimizer)
+        includes_optimizer = bool(saved_optimizers(model, self.include_optimizer))
+
+        def place(target: Path, last: bool, **record: Any) -> CheckpointInfo:
+            return place_snapshot(
+                snapshot, target, move=last, includes_optimizer=includes_optimizer, **record
+            )
+
+        return place
+
     def _write(
         self,
         manifest: Manifest,
-        state: CheckpointState,
+        write_file: _FileWriter,
         files: list[tuple[str, Kind]],
         epoch: int,
         step: int,
@@ -297,10 +325,10 @@ class CheckpointStore:
             write_manifest(manifest)
 
         dropped: list[CheckpointInfo] = []
-        for name, kind in files:
-            info = write_checkpoint_file(
-                state,
+        for position, (name, kind) in enumerate(files):
+            info = write_file(
                 self.directory / name,
+                position == len(files) - 1,
                 kind=kind,
                 epoch=epoch,
                 step=step,

@@ -39,6 +39,7 @@ def test_a_file_written_before_the_build_config_still_loads(tmp_path, squares_da
     model = make_model()
     model.fit(x, y, epochs=1, verbose=0, callbacks=[kt.callbacks.PeriodicCheckpoint(tmp_path)])
     path = tmp_path / "epoch-0001.weights.h5"
+    write(model, path)  # the file as kerastools 0.1 wrote it
     with h5py.File(path, "r+") as handle:
         header = json.loads(handle.attrs[FORMAT])
         del header["build_config"]

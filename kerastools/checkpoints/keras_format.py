@@ -1,0 +1,381 @@
+"""The checkpoint file as Keras' own `.weights.h5`: written by `model.save_weights`.
+
+A file `CheckpointStore` writes is what `model.save_weights` writes, so plain
+`model.load_weights(path)` reads it on every backend, the optimizer
+included: Keras stores each layer's variables under `layers/<layer>/vars/<i>`
+(a `vars` group whose `name` attribute is the layer's name), the compiled
+optimizer under `optimizer/vars/<i>` and optimizers kept as model attributes
+(the GAN pattern) under their attribute name, e.g. `d_optimizer/vars/<i>`.
+kerastools adds one root attribute, `kerastools` (JSON: the model's name,
+each optimizer's class, `get_build_config()`), which Keras' loader ignores.
+
+The snapshot is taken on the training thread (`write_snapshot`, through
+Keras' API, into a hidden temporary file of the directory); `place_snapshot`
+then fsyncs and hashes it and renames it over its target, on the writer
+thread when the store writes in the background.
+
+Examples:
+    >>> snapshot = write_snapshot(model, tmp_path, "epoch-0001.weights.h5", True)
+    >>> info = place_snapshot(snapshot, tmp_path / "epoch-0001.weights.h5", move=True,
+    ...     includes_optimizer=True, kind="epoch", epoch=1, step=0, metrics={}, wall_time=0.0)
+    >>> fresh = kt.compile(kt.build_mlp(2, [8]), optimizer="rmsprop")
+    >>> fresh.load_weights(info.path)
+    >>> read_keras_file(info.path).optimizer_classes
+    {'optimizer': 'RMSprop'}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from kerastools._atomic import atomic_path
+from kerastools.checkpoints.integrity import DamagedFile, synced_record
+from kerastools.checkpoints.manifest import CheckpointInfo, Kind
+from kerastools.checkpoints.optimizer_state import trained_positions
+from kerastools.errors import CheckpointError
+from kerastools.learning_rates import COMPILED_OPTIMIZER, model_optimizers
+
+__all__ = [
+    "HEADER",
+    "KerasWeightsFile",
+    "VarsGroup",
+    "can_write",
+    "place_snapshot",
+    "read_keras_file",
+    "saved_optimizer",
+    "saved_optimizers",
+    "saved_weights",
+    "write_snapshot",
+]
+
+HEADER = "kerastools"  # the root attribute kerastools adds; Keras ignores it
+FORMAT = "kerastools-keras-weights"
+FORMAT_VERSION = 2
+SNAPSHOT_SUFFIX = ".tmp.weights.h5"  # Keras wants ".weights.h5"; clean-up wants ".tmp"
+
+
+@dataclass
+class VarsGroup:
+    """One `vars` group of a Keras weights file: whose variables, and their shapes."""
+
+    path: str  # e.g. "layers/dense/vars"
+    name: str  # the `name` attribute: the layer's (or optimizer's) name
+    shapes: list[tuple[int, ...]]
+
+    @property
+    def top(self) -> str:
+        """The first component of the path ("layers", "optimizer", "d_optimizer", ...)."""
+        return self.path.split("/", 1)[0]
+
+
+@dataclass
+class KerasWeightsFile:
+    """What loading needs to know of a Keras weights file, read without assigning anything.
+
+    Examples:
+        >>> snapshot = write_snapshot(model, tmp_path, "best.weights.h5", False)
+        >>> read_keras_file(snapshot).optimizer_classes
+        {}
+    """
+
+    path: Path
+    model_name: str = ""
+    optimizer_classes: dict[str, str] = field(default_factory=dict)  # by attribute name
+    build_config: dict[str, Any] | None = None
+    groups: list[VarsGroup] = field(default_factory=list)
+    # Positions in model.trainable_variables each attribute optimizer updates.
+    trains: dict[str, list[int] | None] = field(default_factory=dict)
+
+
+def can_write(model: keras.Model) -> bool:
+    """Whether `model.save_weights` accepts the model (Keras refuses a model not built).
+
+    A subclassed model trained by a custom `train_step` without `call()`
+    (the GAN pattern) may never be marked built; its files use the 0.1 format.
+
+    Examples:
+        >>> can_write(model)
+        True
+    """
+    return bool(getattr(model, "built", False))
+
+
+def saved_optimizers(model: keras.Model, include_optimizer: bool) -> dict[str, str]:
+    """The class of each optimizer a file of `model` keeps, by attribute name.
+
+    The compiled one, and those kept as attributes that are built (one that
+    trained nothing yet has no state).
+
+    Examples:
+        >>> saved_optimizers(model, True), saved_optimizers(model, False)
+        ({'optimizer': 'RMSprop'}, {})
+    """
+    if not include_optimizer:
+        return {}
+    return {
+        name: type(optimizer).__name__
+        for name, optimizer in model_optimizers(model).items()
+        if name == COMPILED_OPTIMIZER or optimizer.built
+    }
+
+
+def _header(model: keras.Model, optimizers: dict[str, str]) -> str:
+    try:
+        build_config = model.get_build_config()
+        json.dumps(build_config, allow_nan=False)
+    except (TypeError, ValueError, AttributeError, NotImplementedError):
+        build_config = None
+    header = {
+        "format": FORMAT,
+        "version": FORMAT_VERSION,
+        "model": model.name,
+        "optimizers": optimizers,
+        "trains": {
+            name: trained_positions(model, optimizer)
+            for name, optimizer in model_optimizers(model).items()
+            if name != COMPILED_OPTIMIZER and name in optimizers
+        },
+        "build_config": build_config if isinstance(build_config, dict) else None,
+        "keras_version": keras.__version__,
+        "backend": keras.backend.backend(),
+    }
+    return json.dumps(header, allow_nan=False)
+
+
+def write_snapshot(
+    model: keras.Model, directory: Path, name: str, include_optimizer: bool
+) -> Path:
+    """Write `model.save_weights` into a hidden temporary file of `directory`; return its path.
+
+    Run it on the training thread: the file is the state at this moment.
+    Without `include_optimizer` the optimizer groups are deleted from it.
+
+    Raises:
+        CheckpointError: the file cannot be written (the message names it).
+    """
+    import h5py
+
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=SNAPSHOT_SUFFIX, dir=directory)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # mkstemp creates 0600; give what a plain open() would
+    os.close(fd)
+    optimizers = saved_optimizers(model, include_optimizer)
+    try:
+        model.save_weights(temporary)
+        with h5py.File(temporary, "r+") as handle:
+            for attribute in model_optimizers(model):
+                if attribute not in optimizers and attribute in handle:
+                    del handle[attribute]
+            handle.attrs[HEADER] = _header(model, optimizers)
+    except (OSError, TypeError, ValueError) as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise CheckpointError(f"Cannot write checkpoint {directory / name}: {error}") from error
+    return Path(temporary)
+
+
+def place_snapshot(
+    snapshot: Path,
+    target: Path,
+    *,
+    move: bool,
+    includes_optimizer: bool,
+    kind: Kind,
+    epoch: int,
+    step: int,
+    metrics: dict[str, float | None],
+    wall_time: float,
+    before_replace: Callable[[CheckpointInfo], None] | None = None,
+) -> CheckpointInfo:
+    """Put a snapshot (moved, or copied with `move=False`) at `target` atomically; return its record.
+
+    The file is fsynced and hashed, `before_replace` runs (the manifest's
+    pending record goes there), then it is renamed over `target` and the
+    directory is fsynced.
+
+    Raises:
+        CheckpointError: the file cannot be written (the message names it).
+    """
+    try:
+        with atomic_path(target, suffix=".weights.h5") as temporary:
+            if move:
+                os.replace(snapshot, temporary)
+            else:
+                shutil.copyfile(snapshot, temporary)
+            info = synced_record(
+                temporary, target, includes_optimizer=includes_optimizer, kind=kind, epoch=epoch,
+                step=step, metrics=metrics, wall_time=wall_time,
+            )
+            if before_replace is not None:
+                before_replace(info)
+    except OSError as error:
+        raise CheckpointError(f"Cannot write checkpoint {target}: {error}") from error
+    finally:
+        if move:
+            snapshot.unlink(missing_ok=True)
+    return info
+
+
+def _groups(handle: Any, read: bool = True) -> list[VarsGroup]:
+    """Every `vars` group, in file order, reading each dataset (a broken one raises)."""
+    groups: list[VarsGroup] = []
+
+    def visit(name: str, item: Any) -> None:
+        if not name.endswith("vars") or not hasattr(item, "keys"):
+            return
+        if name != "vars" and not name.endswith("/vars"):
+            return
+        keys = sorted(item.keys(), key=lambda key: int(key) if key.isdigit() else -1)
+        shapes = []
+        for key in keys:
+            dataset = item[key]
+            if read:
+                dataset[()]  # read it: a truncated or damaged file fails here
+            shapes.append(tuple(int(n) for n in dataset.shape))
+        groups.append(VarsGroup(name, str(item.attrs.get("name", "")), shapes))
+
+    handle.visititems(visit)
+    return groups
+
+
+def read_keras_file(path: Path) -> KerasWeightsFile:
+    """Read a Keras weights file's structure (every dataset is read once, nothing assigned).
+
+    Raises:
+        DamagedFile: it is not HDF5, or its structure is broken.
+    """
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as handle:
+            plain = HEADER not in handle.attrs  # written by plain `model.save_weights`
+            header = {} if plain else json.loads(handle.attrs[HEADER])
+            groups = _groups(handle)
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as error:
+        raise DamagedFile(f"its HDF5 structure is broken ({error})") from error
+    if not groups:
+        raise DamagedFile("it holds no Keras variables (no `vars` group)")
+    build_config = header.get("build_config")
+    optimizers = header.get("optimizers")
+    if plain:  # its compiled optimizer, of a class the file does not say
+        optimizers = {g.top: "" for g in groups if g.path == f"{COMPILED_OPTIMIZER}/vars"}
+    trains = header.get("trains")
+    return KerasWeightsFile(
+        path=path,
+        model_name=str(header.get("model", "")),
+        optimizer_classes=dict(optimizers) if isinstance(optimizers, dict) else {},
+        build_config=build_config if isinstance(build_config, dict) else None,
+        groups=groups,
+        trains=dict(trains) if isinstance(trains, dict) else {},
+    )
+
+
+def saved_weights(
+    file: KerasWeightsFile, model: keras.Model
+) -> tuple[list[str], list[Any]] | None:
+    """The file's model variables (paths, shape-only arrays) in `model.weights` order.
+
+    Layers are paired by name (a `vars` group's `name` attribute and the
+    owner in a variable's path), so a model of another width or depth is
+    refused with the variable that differs before Keras assigns anything.
+    None when some layer names differ and the counts agree (Keras decides).
+
+    Examples:
+        >>> snapshot = write_snapshot(model, tmp_path, "best.weights.h5", True)
+        >>> paths, _ = saved_weights(read_keras_file(snapshot), model)
+        >>> paths == [variable.path for variable in model.weights]
+        True
+    """
+    import numpy as np
+
+    skip = {COMPILED_OPTIMIZER, *model_optimizers(model), *file.optimizer_classes}
+    by_name: dict[str, list[VarsGroup]] = {}
+    for group in file.groups:
+        if group.top not in skip and group.shapes:
+            by_name.setdefault(group.name, []).append(group)
+    owners: dict[str, list[Any]] = {}
+    for variable in model.weights:
+        owners.setdefault(variable.path.rsplit("/", 1)[0], []).append(variable)
+    matched: dict[int, tuple[str, Any]] = {}
+    extra: list[tuple[str, Any]] = []
+    for owner, variables in owners.items():
+        groups = by_name.get(owner.rsplit("/", 1)[-1])
+        if not groups:
+            continue
+        group = groups.pop(0)
+        for index, shape in enumerate(group.shapes):
+            entry = (f"{owner}/{index}", np.broadcast_to(np.False_, shape))
+            if index < len(variables):
+                matched[id(variables[index])] = (variables[index].path, entry[1])
+            else:
+                extra.append(entry)
+    for groups in by_name.values():
+        extra += [
+            (f"{group.path}/{index}", np.broadcast_to(np.False_, shape))
+            for group in groups
+            for index, shape in enumerate(group.shapes)
+        ]
+    in_order = [matched[id(v)] for v in model.weights if id(v) in matched] + extra
+    if len(in_order) == len(model.weights) and len(matched) < len(model.weights):
+        return _saved_weights_by_path(file, model, skip)
+    return [path for path, _ in in_order], [array for _, array in in_order]
+
+
+def _saved_weights_by_path(
+    file: KerasWeightsFile, model: keras.Model, skip: set[str]
+) -> tuple[list[str], list[Any]] | None:
+    """Pair by Keras' own group paths (attribute names, e.g. `hidden/vars`) of a probe save.
+
+    For layers whose names differ between two instances (auto-named layers
+    of a subclassed model). None when the probe cannot be paired either.
+    """
+    import h5py
+    import numpy as np
+
+    if not can_write(model):
+        return None
+    with tempfile.TemporaryDirectory() as scratch:
+        probe = Path(scratch) / "probe.weights.h5"
+        model.save_weights(probe)
+        with h5py.File(probe, "r") as handle:
+            layout = _groups(handle, read=False)
+    saved = {group.path: group for group in file.groups if group.top not in skip}
+    owners: dict[str, list[Any]] = {}
+    for variable in model.weights:
+        owners.setdefault(variable.path.rsplit("/", 1)[0].rsplit("/", 1)[-1], []).append(variable)
+    shapes: dict[int, Any] = {}
+    for group in layout:
+        if group.top in skip or not group.shapes:
+            continue
+        variables = owners.get(group.name, [])
+        if len(variables) != len(group.shapes) or group.path not in saved:
+            return None
+        owners[group.name] = []  # a name used twice cannot be paired
+        theirs = saved[group.path].shapes
+        if len(theirs) != len(variables):
+            return None
+        for variable, shape in zip(variables, theirs, strict=True):
+            shapes[id(variable)] = np.broadcast_to(np.False_, shape)
+    if len(shapes) != len(model.weights):
+        return None
+    return [v.path for v in model.weights], [shapes[id(v)] for v in model.weights]
+
+
+def saved_optimizer(file: KerasWeightsFile, attribute: str) -> tuple[list[str], list[Any]] | None:
+    """The file's variables of the optimizer kept as `attribute` (shape-only), None if absent."""
+    import numpy as np
+
+    for group in file.groups:
+        if group.path == f"{attribute}/vars":
+            paths = [f"{group.path}/{index}" for index in range(len(group.shapes))]
+            return paths, [np.broadcast_to(np.False_, shape) for shape in group.shapes]
+    return None
