@@ -23,11 +23,12 @@ from kerastools._validation import check_bool, check_choice, check_int, check_na
 from kerastools.callbacks.checkpoint_periods import check_periods
 from kerastools.callbacks.interruption import InterruptionGuard
 from kerastools.callbacks.monitor import Mode, MonitorCallback, infer_mode
+from kerastools.callbacks.state import resumable_callbacks
 from kerastools.checkpoints import BEST_NAME, is_chief
 from kerastools.checkpoints.file_format import optimizer_step
 from kerastools.checkpoints.manifest import Kind
 from kerastools.checkpoints.store import CheckpointStore
-from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
+from kerastools.errors import CheckpointError, ConfigError
 
 __all__ = ["PeriodicCheckpoint"]
 
@@ -204,7 +205,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         self.include_optimizer = check_bool("include_optimizer", include_optimizer)
         self.background = check_bool("background", background)
         self.verbose = check_int("verbose", verbose, low=0)
-        self.callbacks: list[Any] = _check_resumable(callbacks)
+        self.callbacks: list[Any] = resumable_callbacks(callbacks)
         # Per-batch hooks are dispatched asynchronously unless a callback
         # overrides them; saving mid-epoch must be synchronous, epochs need not.
         self.async_safe = self.every_steps is None
@@ -380,21 +381,3 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
                     f"{done} {self.directory / name}"
                 )
 
-
-def _check_resumable(callbacks: Any) -> list[Any]:
-    """`callbacks` as a list of objects with `get_state()` and `set_state()`."""
-    if callbacks is None:
-        return []
-    if not isinstance(callbacks, Sequence) or isinstance(callbacks, str):
-        raise ConfigTypeError(
-            f"Argument `callbacks` must be a list of callbacks. Received: callbacks={callbacks!r}"
-        )
-    for callback in callbacks:
-        if not (callable(getattr(callback, "get_state", None))
-                and callable(getattr(callback, "set_state", None))):
-            raise ConfigTypeError(
-                "Argument `callbacks` must hold callbacks with get_state() and set_state() "
-                "(see kerastools.callbacks.state), e.g. ThresholdEarlyStopping or LivePlot. "
-                f"Received: {callback!r}"
-            )
-    return list(callbacks)

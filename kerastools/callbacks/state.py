@@ -28,7 +28,14 @@ from typing import Any
 
 from kerastools.errors import ConfigError, ConfigTypeError
 
-__all__ = ["ResumableCallbackState", "decode_float", "decode_floats", "encode_float", "encode_floats"]
+__all__ = [
+    "ResumableCallbackState",
+    "decode_float",
+    "decode_floats",
+    "encode_float",
+    "encode_floats",
+    "resumable_callbacks",
+]
 
 _NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
@@ -127,3 +134,32 @@ class ResumableCallbackState:
 
     def _apply_state(self, state: dict[str, Any]) -> None:
         raise NotImplementedError
+
+
+def resumable_callbacks(callbacks: Any) -> list[Any]:
+    """`callbacks` as a list of objects with `get_state()` and `set_state()`.
+
+    Examples:
+        >>> from kerastools.callbacks.state import resumable_callbacks
+        >>> resumable_callbacks(None)
+        []
+        >>> resumable_callbacks([object()])
+        Traceback (most recent call last):
+        ...
+        kerastools.errors.ConfigTypeError: Argument `callbacks` must hold callbacks with get_state() and set_state() (see kerastools.callbacks.state), e.g. ThresholdEarlyStopping or LivePlot. Received: <object object at ...>
+    """
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, Sequence) or isinstance(callbacks, str):
+        raise ConfigTypeError(
+            f"Argument `callbacks` must be a list of callbacks. Received: callbacks={callbacks!r}"
+        )
+    for callback in callbacks:
+        if not (callable(getattr(callback, "get_state", None))
+                and callable(getattr(callback, "set_state", None))):
+            raise ConfigTypeError(
+                "Argument `callbacks` must hold callbacks with get_state() and set_state() "
+                "(see kerastools.callbacks.state), e.g. ThresholdEarlyStopping or LivePlot. "
+                f"Received: {callback!r}"
+            )
+    return list(callbacks)
