@@ -36,8 +36,8 @@ import keras
 import numpy as np
 
 from kerastools._atomic import atomic_path
-from kerastools.checkpoints.integrity import DamagedFile, synced_record
-from kerastools.checkpoints.manifest import CheckpointInfo, Kind
+from kerastools.checkpoints.integrity import DamagedFile, RecordFields, synced_record
+from kerastools.checkpoints.manifest import CheckpointInfo
 from kerastools.checkpoints.optimizer_state import OptimizerState, trained_positions
 from kerastools.errors import CheckpointError
 from kerastools.learning_rates import COMPILED_OPTIMIZER, model_optimizers
@@ -225,22 +225,15 @@ def _write_optimizers(handle: Any, optimizers: dict[str, OptimizerState]) -> Non
             group.create_dataset("trains", data=np.asarray(state.trains, dtype="int64"))
 
 
-def _header(
-    state: CheckpointState,
-    kind: Kind,
-    epoch: int,
-    step: int,
-    metrics: dict[str, float | None],
-    wall_time: float,
-) -> str:
+def _header(state: CheckpointState, fields: RecordFields) -> str:
     header = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
-        "kind": kind,
-        "epoch": epoch,
-        "step": step,
-        "wall_time": wall_time,
-        "metrics": metrics,
+        "kind": fields.kind,
+        "epoch": fields.epoch,
+        "step": fields.step,
+        "wall_time": fields.wall_time,
+        "metrics": fields.metrics,
         "model": state.model_name,
         "optimizer": state.optimizer_name,
         "build_config": state.build_config,
@@ -254,11 +247,7 @@ def write_checkpoint_file(
     state: CheckpointState,
     target: Path,
     *,
-    kind: Kind,
-    epoch: int,
-    step: int,
-    metrics: dict[str, float | None],
-    wall_time: float,
+    fields: RecordFields,
     before_replace: Callable[[CheckpointInfo], None] | None = None,
 ) -> CheckpointInfo:
     """Write `state` to `target` atomically and return its record.
@@ -267,8 +256,9 @@ def write_checkpoint_file(
     replaces `target` (the manifest's pending record goes there).
 
     Examples:
+        >>> fields = RecordFields("best", epoch=3, step=6, metrics={"loss": 0.5}, wall_time=0.0)
         >>> info = write_checkpoint_file(take_state(model, True), tmp_path / "best.weights.h5",
-        ...     kind="best", epoch=3, step=6, metrics={"loss": 0.5}, wall_time=0.0)
+        ...                              fields=fields)
         >>> info.includes_optimizer, info.size > 0, len(info.sha256)
         (True, True, 64)
 
@@ -277,7 +267,7 @@ def write_checkpoint_file(
     """
     import h5py
 
-    header = _header(state, kind, epoch, step, metrics, wall_time)
+    header = _header(state, fields)
     try:
         with atomic_path(target, suffix=".weights.h5") as temporary:
             with h5py.File(temporary, "w") as handle:
@@ -286,8 +276,7 @@ def write_checkpoint_file(
                 _write_group(handle, "model", state.model_paths, state.model_arrays)
                 _write_optimizers(handle, state.optimizers)
             info = synced_record(
-                temporary, target, includes_optimizer=bool(state.optimizers), kind=kind, epoch=epoch,
-                step=step, metrics=metrics, wall_time=wall_time,
+                temporary, target, includes_optimizer=bool(state.optimizers), fields=fields
             )
             if before_replace is not None:
                 before_replace(info)
@@ -307,8 +296,9 @@ def read_checkpoint_file(path: Path) -> CheckpointState:
     """Read the variables a checkpoint file holds.
 
     Examples:
+        >>> fields = RecordFields("best", epoch=1, step=2, metrics={}, wall_time=0.0)
         >>> info = write_checkpoint_file(take_state(model, False), tmp_path / "best.weights.h5",
-        ...     kind="best", epoch=1, step=2, metrics={}, wall_time=0.0)
+        ...                              fields=fields)
         >>> state = read_checkpoint_file(info.path)
         >>> state.model_name == model.name, state.optimizer_arrays
         (True, None)

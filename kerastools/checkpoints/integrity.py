@@ -15,17 +15,48 @@ import hashlib
 import os
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kerastools.checkpoints.manifest import CheckpointInfo, Kind
 
-__all__ = ["DamagedFile", "check_integrity", "file_sha256", "hash_while_syncing", "synced_record"]
+__all__ = [
+    "DamagedFile",
+    "RecordFields",
+    "check_integrity",
+    "file_sha256",
+    "hash_while_syncing",
+    "synced_record",
+]
 
 # Above this size the fsync (disk-bound) runs while the checksum (CPU-bound)
 # is computed: both release the GIL, and together they cost about one of them.
 _OVERLAP_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class RecordFields:
+    """What a save records about each of its files, besides the file's size and checksum.
+
+    Examples:
+        >>> RecordFields("best", epoch=3, step=6, metrics={"loss": 0.5}, wall_time=0.0).kind
+        'best'
+
+    Attributes:
+        kind: `"epoch"`, `"step"` or `"best"`.
+        epoch: epochs completed.
+        step: optimizer steps taken.
+        metrics: the scalar values of `logs` (non-finite ones as None).
+        wall_time: when it was saved (`time.time()`).
+    """
+
+    kind: Kind
+    epoch: int
+    step: int
+    metrics: dict[str, float | None]
+    wall_time: float
 
 
 class DamagedFile(Exception):
@@ -112,22 +143,15 @@ def check_integrity(info: CheckpointInfo, pending: Iterable[CheckpointInfo]) -> 
 
 
 def synced_record(
-    temporary: Path,
-    target: Path,
-    *,
-    includes_optimizer: bool,
-    kind: Kind,
-    epoch: int,
-    step: int,
-    metrics: dict[str, float | None],
-    wall_time: float,
+    temporary: Path, target: Path, *, includes_optimizer: bool, fields: RecordFields
 ) -> CheckpointInfo:
     """The record of a complete temporary file that will become `target`: fsynced, sized, hashed.
 
     Examples:
         >>> _ = (tmp_path / ".x.tmp").write_bytes(b"abc")
+        >>> fields = RecordFields("best", epoch=1, step=2, metrics={}, wall_time=0.0)
         >>> info = synced_record(tmp_path / ".x.tmp", tmp_path / "best.weights.h5",
-        ...     includes_optimizer=False, kind="best", epoch=1, step=2, metrics={}, wall_time=0.0)
+        ...                      includes_optimizer=False, fields=fields)
         >>> info.path.name, info.size
         ('best.weights.h5', 3)
     """
@@ -135,11 +159,11 @@ def synced_record(
 
     return CheckpointInfo(
         path=target,
-        kind=kind,
-        epoch=epoch,
-        step=step,
-        metrics=metrics,
-        wall_time=wall_time,
+        kind=fields.kind,
+        epoch=fields.epoch,
+        step=fields.step,
+        metrics=fields.metrics,
+        wall_time=fields.wall_time,
         size=temporary.stat().st_size,
         sha256=hash_while_syncing(temporary),
         includes_optimizer=includes_optimizer,

@@ -38,8 +38,8 @@ from typing import Any
 import keras
 
 from kerastools._atomic import atomic_path
-from kerastools.checkpoints.integrity import DamagedFile, synced_record
-from kerastools.checkpoints.manifest import CheckpointInfo, Kind
+from kerastools.checkpoints.integrity import DamagedFile, RecordFields, synced_record
+from kerastools.checkpoints.manifest import CheckpointInfo
 from kerastools.checkpoints.optimizer_state import trained_positions
 from kerastools.errors import CheckpointError
 from kerastools.learning_rates import COMPILED_OPTIMIZER, model_optimizers
@@ -189,11 +189,7 @@ def place_snapshot(
     *,
     move: bool,
     includes_optimizer: bool,
-    kind: Kind,
-    epoch: int,
-    step: int,
-    metrics: dict[str, float | None],
-    wall_time: float,
+    fields: RecordFields,
     before_replace: Callable[[CheckpointInfo], None] | None = None,
 ) -> CheckpointInfo:
     """Put a snapshot (moved, or copied with `move=False`) at `target` atomically; return its record.
@@ -212,8 +208,7 @@ def place_snapshot(
             else:
                 shutil.copyfile(snapshot, temporary)
             info = synced_record(
-                temporary, target, includes_optimizer=includes_optimizer, kind=kind, epoch=epoch,
-                step=step, metrics=metrics, wall_time=wall_time,
+                temporary, target, includes_optimizer=includes_optimizer, fields=fields
             )
             if before_replace is not None:
                 before_replace(info)

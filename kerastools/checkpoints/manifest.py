@@ -1,10 +1,30 @@
-"""The manifest: the directory's JSON index of checkpoint files, written atomically.
+"""The manifest: the directory's index of checkpoint files, a snapshot plus a journal.
 
-`manifest.json` lists every periodic file and the best file with the epoch,
-step, metrics, wall time, size and SHA-256 it was saved with. A file being
-replaced in place (`best.weights.h5`) is first recorded as *pending*, so a
-kill between its rename and the next manifest write still leaves a record
-that matches the file on disk.
+The index lists every periodic file and the best file with the epoch, step,
+metrics, wall time, size and SHA-256 it was saved with. It lives in two files:
+
+- `manifest.json`, a snapshot of the whole index, replaced atomically
+  (temporary file, fsync, rename), with the `sequence` number of the last
+  journal entry it includes;
+- `manifest.jsonl`, the journal (`kerastools.checkpoints.journal`): one
+  checksummed entry per line, numbered on from the snapshot's `sequence`,
+  appended and fsynced by each save. An entry `add`s a record, `remove`s a
+  periodic file pruned by `keep_last`, records a `pending` replacement or
+  sets the `rule` (monitor and mode) of the best file.
+
+So a save appends a few hundred bytes, whatever the number of records: its
+cost does not grow with the run. Readers take the snapshot and replay the
+journal entries after its `sequence` (opening the journal first, so a
+compaction in between loses nothing); an incomplete last line (a kill in the
+middle of an append) is ignored. `compact` writes a new snapshot and deletes
+the journal; the store does it at `close()` (the end of `fit`), when it
+opens a directory a kill interrupted during a best-file replacement, and in
+the middle of a run only once the journal holds 10,000 lines more than twice
+the records it describes (`keep_last` pruning), so that cost is amortised.
+
+A file being replaced in place (`best.weights.h5`) is first recorded as
+*pending* (journaled and fsynced before the rename), so a kill between its
+rename and the `add` still leaves a record that matches the file on disk.
 
 Examples:
     >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path, save_best="loss")
@@ -17,26 +37,30 @@ Examples:
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from kerastools._atomic import atomic_path
-from kerastools.checkpoints.integrity import file_sha256
+from kerastools.checkpoints.journal import JOURNAL_NAME, JournalContent, decode_journal
+from kerastools.checkpoints.leftovers import (  # re-exported: the store's clean-up
+    remove_orphans,
+    remove_stale_temporaries,
+    settle_pending,
+)
 from kerastools.errors import CheckpointError
 
 __all__ = [
     "BEST_NAME",
     "MANIFEST_NAME",
     "CheckpointInfo",
+    "JOURNAL_NAME",
     "Kind",
     "Manifest",
     "read_manifest",
+    "read_manifest_and_journal",
     "remove_orphans",
     "remove_stale_temporaries",
     "settle_pending",
@@ -46,12 +70,10 @@ __all__ = [
 MANIFEST_NAME = "manifest.json"
 BEST_NAME = "best.weights.h5"
 MANIFEST_FORMAT = "kerastools-checkpoints"
-MANIFEST_VERSION = 1
-_PERIODIC_NAME = re.compile(r"^(epoch-\d{4,}|step-\d{8,})\.weights\.h5$")
-# Temporary files left by a kill mid-write (see kerastools._atomic.atomic_path).
-# ".tmp" ends atomic writes; ".tmp.weights.h5" ends snapshots (Keras wants ".weights.h5").
-_STALE_TEMPORARY = re.compile(r"^\.(epoch-\d+|step-\d+|best|manifest)\..*\.tmp(\.weights\.h5)?$")
-
+# 2: the snapshot has a `sequence` and may be followed by a journal. Written as 2
+# so that a kerastools that ignores the journal refuses the directory rather than
+# missing records (and deleting their files as orphans).
+MANIFEST_VERSION = 2
 Kind = Literal["epoch", "step", "best"]
 
 
@@ -149,11 +171,12 @@ def _callback_states(name: str, states: Any) -> list[dict[str, Any]]:
 
 @dataclass
 class Manifest:
-    """The directory's index, as read from or written to `manifest.json`.
+    """The directory's index, as read from `manifest.json` and its journal.
 
     `pending` holds the record of a file being replaced in place
-    (best.weights.h5): a kill between the rename and the next manifest
-    write leaves a file that matches the pending record.
+    (best.weights.h5): a kill between the rename and the `add` leaves a file
+    that matches the pending record. `sequence` is the number of the last
+    journal entry applied.
 
     Examples:
         >>> manifest = Manifest(tmp_path)
@@ -170,6 +193,12 @@ class Manifest:
     monitor: str | None = None
     mode: str | None = None
     pending: list[CheckpointInfo] = field(default_factory=list)
+    sequence: int = 0
+    # The names in `checkpoints`, so a save does not scan every record.
+    _names: set[str] = field(default_factory=set, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._names = {info.path.name for info in self.checkpoints}
 
     def names(self) -> set[str]:
         """The file names the manifest lists (pending records excluded)."""
@@ -178,18 +207,54 @@ class Manifest:
             names.add(self.best.path.name)
         return names
 
+    def lists(self, name: str) -> bool:
+        """Whether the manifest lists a file of that name (without building `names()`)."""
+        if len(self._names) != len(self.checkpoints):  # `checkpoints` was replaced
+            self._names = {info.path.name for info in self.checkpoints}
+        return name in self._names or (self.best is not None and self.best.path.name == name)
+
     def add(self, info: CheckpointInfo, keep_last: int | None) -> list[CheckpointInfo]:
         """Record `info`; return the periodic records `keep_last` drops."""
         if info.kind == "best":
             self.best = info
             return []
-        self.checkpoints = [old for old in self.checkpoints if old.path.name != info.path.name]
+        if self.lists(info.path.name):
+            self.remove(info.path.name)
         self.checkpoints.append(info)
+        self._names.add(info.path.name)
         if keep_last is None or len(self.checkpoints) <= keep_last:
             return []
         dropped = self.checkpoints[:-keep_last]
         self.checkpoints = self.checkpoints[-keep_last:]
+        self._names = {info.path.name for info in self.checkpoints}
         return dropped
+
+    def remove(self, name: str) -> None:
+        """Forget the periodic record of `name` (nothing when there is none)."""
+        self.checkpoints = [old for old in self.checkpoints if old.path.name != name]
+        self._names.discard(name)
+
+    def apply(self, entry: Mapping[str, Any]) -> None:
+        """Apply one journal entry (see the module docstring); it must be the next in sequence.
+
+        Raises:
+            ValueError: the entry is out of sequence or not valid.
+        """
+        if int(entry["seq"]) != self.sequence + 1:
+            raise ValueError(f"journal entry {entry['seq']} follows entry {self.sequence}")
+        event = entry["event"]
+        if event == "add":
+            self.pending = []
+            self.add(CheckpointInfo._from_record(self.directory, entry["checkpoint"]), None)
+        elif event == "remove":
+            self.remove(str(entry["file"]))
+        elif event == "pending":
+            self.pending = [CheckpointInfo._from_record(self.directory, entry["checkpoint"])]
+        elif event == "rule":
+            self.monitor, self.mode = entry["monitor"], entry["mode"]
+        else:
+            raise ValueError(f"unknown journal event {event!r}")
+        self.sequence += 1
 
     def to_json(self) -> str:
         """One record per line: readable, and without `indent`, which would
@@ -206,6 +271,7 @@ class Manifest:
         best = "null" if self.best is None else dump(self.best._to_record())
         return (
             f'{{"format": {dump(MANIFEST_FORMAT)}, "version": {MANIFEST_VERSION}, '
+            f'"sequence": {self.sequence}, '
             f'"monitor": {dump(self.monitor)}, "mode": {dump(self.mode)},\n'
             f' "checkpoints": {records(self.checkpoints)},\n'
             f' "best": {best},\n'
@@ -229,11 +295,66 @@ def _parse_manifest(directory: Path, document: Any) -> Manifest:
         monitor=document.get("monitor"),
         mode=document.get("mode"),
         pending=[CheckpointInfo._from_record(directory, r) for r in document.get("pending", [])],
+        sequence=int(document.get("sequence", 0)),
     )
 
 
+def _invalid(path: Path, error: Exception, how: str) -> CheckpointError:
+    return CheckpointError(
+        f"The checkpoint manifest {path} is not valid ({error}). It is written {how}, "
+        "so it was edited or damaged after the fact: restore it, or move it away to start "
+        "a new checkpoint directory."
+    )
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise CheckpointError(f"Cannot read the checkpoint manifest {path}: {error}") from error
+
+
+def read_manifest_and_journal(directory: Path) -> tuple[Manifest, JournalContent]:
+    """The manifest of `directory` (snapshot and journal), and what the journal holds.
+
+    The journal is read before the snapshot: a compaction in between makes
+    the snapshot newer, never older, than the journal read.
+
+    Examples:
+        >>> manifest, journal = read_manifest_and_journal(tmp_path)
+        >>> manifest.checkpoints, journal.entries, journal.torn
+        ([], [], False)
+
+    Raises:
+        CheckpointError: a file cannot be read or is not valid.
+    """
+    directory = Path(directory)
+    journal_path = directory / JOURNAL_NAME
+    journal_raw = _read_bytes(journal_path)
+    path = directory / MANIFEST_NAME
+    raw = _read_bytes(path)
+    try:
+        # Decoding inside this try: a flipped byte can make the file invalid UTF-8.
+        manifest = (
+            Manifest(directory) if raw is None
+            else _parse_manifest(directory, json.loads(raw.decode("utf-8")))
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise _invalid(path, error, "atomically") from error
+    try:
+        journal = decode_journal(journal_raw or b"")
+        for entry in journal.entries:
+            if int(entry["seq"]) > manifest.sequence:  # older ones are in the snapshot
+                manifest.apply(entry)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise _invalid(journal_path, error, "by appending checksummed lines") from error
+    return manifest, journal
+
+
 def read_manifest(directory: Path) -> Manifest:
-    """The manifest of `directory`; an empty one when there is none yet.
+    """The manifest of `directory` (snapshot and journal); an empty one when there is none yet.
 
     Examples:
         >>> read_manifest(tmp_path).checkpoints
@@ -242,27 +363,14 @@ def read_manifest(directory: Path) -> Manifest:
     Raises:
         CheckpointError: the manifest cannot be read or is not valid.
     """
-    directory = Path(directory)
-    path = directory / MANIFEST_NAME
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return Manifest(directory)
-    except OSError as error:
-        raise CheckpointError(f"Cannot read the checkpoint manifest {path}: {error}") from error
-    try:
-        # Decoding inside this try: a flipped byte can make the file invalid UTF-8.
-        return _parse_manifest(directory, json.loads(raw.decode("utf-8")))
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise CheckpointError(
-            f"The checkpoint manifest {path} is not valid ({error}). It is written atomically, "
-            "so it was edited or damaged after the fact: restore it, or move it away to start "
-            "a new checkpoint directory."
-        ) from error
+    return read_manifest_and_journal(directory)[0]
 
 
 def write_manifest(manifest: Manifest) -> None:
-    """Replace `manifest.json` atomically (temporary file, fsync, rename).
+    """Replace `manifest.json` atomically (temporary file, fsync, rename) with a snapshot.
+
+    The snapshot includes the journal entries up to `manifest.sequence`;
+    the journal can be deleted once this returns (see `ManifestWriter`).
 
     Examples:
         >>> write_manifest(Manifest(tmp_path, monitor="loss", mode="min"))
@@ -279,66 +387,3 @@ def write_manifest(manifest: Manifest) -> None:
             temporary.write_text(manifest.to_json(), encoding="utf-8")
     except OSError as error:
         raise CheckpointError(f"Cannot write the checkpoint manifest {target}: {error}") from error
-
-
-def settle_pending(manifest: Manifest, keep_last: int | None) -> list[CheckpointInfo]:
-    """Resolve the records of in-place replacements a kill interrupted.
-
-    A pending record whose file is on disk (the rename happened) becomes the
-    record; otherwise the old file is still there and the record is dropped.
-    Returns the periodic records `keep_last` drops as a result.
-
-    Examples:
-        >>> lost = CheckpointInfo(tmp_path / "best.weights.h5", "best", 1, 2, size=10)
-        >>> manifest = Manifest(tmp_path, pending=[lost])
-        >>> settle_pending(manifest, keep_last=None), manifest.best, manifest.pending
-        ([], None, [])
-    """
-    dropped: list[CheckpointInfo] = []
-    for info in manifest.pending:
-        try:
-            matches = (
-                info.path.stat().st_size == info.size and file_sha256(info.path) == info.sha256
-            )
-        except FileNotFoundError:
-            matches = False
-        if matches:
-            dropped += manifest.add(info, keep_last)
-    manifest.pending = []
-    return dropped
-
-
-def _remove_matching(directory: Path, pattern: re.Pattern[str], keep: set[str]) -> list[str]:
-    removed = []
-    with contextlib.suppress(FileNotFoundError), os.scandir(directory) as entries:
-        for entry in entries:
-            if pattern.match(entry.name) and entry.name not in keep and entry.is_file():
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(entry.path)
-                removed.append(entry.name)
-    return removed
-
-
-def remove_orphans(manifest: Manifest) -> list[str]:
-    """Delete periodic files the manifest does not list; return their names.
-
-    They are left by a kill between a file's rename and the manifest write,
-    or before a dropped file's unlink.
-
-    Examples:
-        >>> _ = (tmp_path / "epoch-0009.weights.h5").write_bytes(b"")
-        >>> remove_orphans(Manifest(tmp_path))
-        ['epoch-0009.weights.h5']
-    """
-    return _remove_matching(manifest.directory, _PERIODIC_NAME, manifest.names())
-
-
-def remove_stale_temporaries(directory: Path) -> list[str]:
-    """Delete temporary files a kill mid-write left behind; return their names.
-
-    Examples:
-        >>> _ = (tmp_path / ".manifest.json.x1y2.tmp").write_bytes(b"")
-        >>> remove_stale_temporaries(tmp_path)
-        ['.manifest.json.x1y2.tmp']
-    """
-    return _remove_matching(directory, _STALE_TEMPORARY, set())

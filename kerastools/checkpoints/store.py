@@ -26,6 +26,7 @@ import keras
 import numpy as np
 
 from kerastools.checkpoints.file_format import take_state, write_checkpoint_file
+from kerastools.checkpoints.integrity import RecordFields
 from kerastools.checkpoints.keras_format import (
     can_write,
     place_snapshot,
@@ -36,18 +37,17 @@ from kerastools.checkpoints.manifest import (
     CheckpointInfo,
     Kind,
     Manifest,
-    read_manifest,
     remove_orphans,
     remove_stale_temporaries,
-    settle_pending,
-    write_manifest,
 )
+from kerastools.checkpoints.manifest_writer import ManifestWriter
 from kerastools.checkpoints.selection import check_directory
 from kerastools.errors import CheckpointError
 
 __all__ = ["CheckpointStore"]
 
-# Writes one file of a save: (target, is the last file of the save, **its record) -> record.
+# Writes one file of a save: (target, is the last file of the save, fields=, before_replace=)
+# -> its record.
 _FileWriter = Callable[..., CheckpointInfo]
 
 logger = logging.getLogger(__name__)
@@ -199,6 +199,7 @@ class CheckpointStore:
         self.include_optimizer = include_optimizer
         self._on_saved = on_saved
         self._manifest: Manifest | None = None
+        self._manifest_writer = ManifestWriter(self.directory)
         self._writer = _BackgroundWriter(self.directory)
 
     @property
@@ -228,17 +229,14 @@ class CheckpointStore:
         stale = remove_stale_temporaries(self.directory)
         if stale:
             logger.info("Removed %d unfinished checkpoint writes: %s", len(stale), stale)
-        manifest = read_manifest(self.directory)
-        interrupted = bool(manifest.pending)
-        dropped = settle_pending(manifest, self.keep_last)
+        # Settles (and compacts) a best-file replacement a kill interrupted.
+        manifest = self._manifest_writer.open(self.keep_last)
         recorded = None
         if monitor is not None:
             if (manifest.monitor, manifest.mode) == (monitor, mode) and manifest.best is not None:
                 recorded = manifest.best.metrics.get(monitor)
             manifest.monitor, manifest.mode = monitor, mode
         self._manifest = manifest
-        if interrupted:
-            self._commit(manifest, dropped)
         if self.keep_last is not None and manifest.checkpoints:
             orphans = remove_orphans(manifest)
             if orphans:
@@ -281,8 +279,14 @@ class CheckpointStore:
             self._writer.wait()
 
     def close(self) -> None:
-        """Wait until every file is on disk; a failed write raises here."""
-        self._writer.close()
+        """Wait until every file is on disk, then compact the manifest; a failed write raises here."""
+        try:
+            self._writer.close()
+        except BaseException:
+            self._manifest_writer.release()  # the next open() reads the journal as it is
+            raise
+        if self._manifest is not None:
+            self._manifest_writer.close()
 
     def _snapshot(self, model: keras.Model, files: list[tuple[str, Kind]]) -> _FileWriter:
         """Take the state now, on the training thread; return what writes each file of it.
@@ -318,38 +322,26 @@ class CheckpointStore:
             return dataclasses.replace(info, callback_states=states) if states else info
 
         def record_pending(info: CheckpointInfo) -> None:
-            # Replacing a file the manifest lists (best.weights.h5): record
+            # Replacing a file the manifest lists (best.weights.h5): journal
             # the new version first, so a kill right after the rename still
             # finds a record that matches the file.
-            manifest.pending = [with_states(info)]
-            write_manifest(manifest)
+            self._manifest_writer.record_pending(with_states(info))
 
+        fields = [RecordFields(kind, epoch, step, metrics, wall_time) for _, kind in files]
         dropped: list[CheckpointInfo] = []
-        for position, (name, kind) in enumerate(files):
+        for position, (name, _) in enumerate(files):
             info = write_file(
                 self.directory / name,
                 position == len(files) - 1,
-                kind=kind,
-                epoch=epoch,
-                step=step,
-                metrics=metrics,
-                wall_time=wall_time,
-                before_replace=record_pending if name in manifest.names() else None,
+                fields=fields[position],
+                before_replace=record_pending if manifest.lists(name) else None,
             )
             info = with_states(info)
-            manifest.pending = []
-            dropped += manifest.add(info, self.keep_last)
+            dropped += self._manifest_writer.add(info, self.keep_last)
             if self._on_saved is not None:
                 self._on_saved(info)
         self._commit(manifest, dropped)
 
     def _commit(self, manifest: Manifest, dropped: list[CheckpointInfo]) -> None:
-        """Write the manifest, then delete the files it no longer lists."""
-        write_manifest(manifest)
-        for info in dropped:
-            try:
-                info.path.unlink(missing_ok=True)
-            except OSError as error:
-                raise CheckpointError(
-                    f"Cannot delete old checkpoint {info.path}: {error}"
-                ) from error
+        """Journal the save's records (one fsync), then delete the files `keep_last` dropped."""
+        self._manifest_writer.commit(dropped)

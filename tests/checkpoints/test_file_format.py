@@ -14,14 +14,14 @@ from kerastools.checkpoints.file_format import (
     take_state,
     write_checkpoint_file,
 )
-from kerastools.checkpoints.integrity import file_sha256
+from kerastools.checkpoints.integrity import RecordFields, file_sha256
 from tests.checkpoints.helpers import assert_same_weights, iterations, make_model
 
 
 def write(model, path, include_optimizer=True):
     return write_checkpoint_file(
-        take_state(model, include_optimizer), path, kind="epoch", epoch=1, step=0, metrics={},
-        wall_time=0.0,
+        take_state(model, include_optimizer), path,
+        fields=RecordFields("epoch", epoch=1, step=0, metrics={}, wall_time=0.0),
     )
 
 

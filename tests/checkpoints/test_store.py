@@ -19,6 +19,8 @@ import pytest
 
 import kerastools as kt
 from kerastools.checkpoints import find_checkpoint, list_checkpoints, load_checkpoint
+from kerastools.checkpoints.manifest import JOURNAL_NAME, read_manifest
+from kerastools.checkpoints.manifest_writer import ManifestWriter
 from kerastools.checkpoints.store import CheckpointStore
 from kerastools.errors import CheckpointError
 from tests.checkpoints.helpers import assert_same_weights, make_model
@@ -73,20 +75,23 @@ def test_replacing_the_best_file_records_it_as_pending_first(tmp_path, monkeypat
     store.save(model, [("best.weights.h5", "best")], epoch=1, step=1, logs={"loss": 0.5})
     store.close()
 
-    def killed(store, manifest, dropped):  # a kill after the rename, before the manifest write
+    def killed(store, manifest, dropped):  # a kill after the rename, before the `add` entry
         raise KeyboardInterrupt
 
     monkeypatch.setattr(CheckpointStore, "_commit", killed)
+    monkeypatch.setattr(ManifestWriter, "close", ManifestWriter.release)  # a killed run never compacts
     with pytest.raises(KeyboardInterrupt):
         store.save(model, [("best.weights.h5", "best")], epoch=2, step=2, logs={"loss": 0.25})
     store.close()
     monkeypatch.undo()
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["best"]["epoch"] == 1 and manifest["pending"][0]["epoch"] == 2
+    assert json.loads((tmp_path / "manifest.json").read_text())["best"]["epoch"] == 1
+    manifest = read_manifest(tmp_path)  # the snapshot and the journal's pending entry
+    assert manifest.best.epoch == 1 and manifest.pending[0].epoch == 2
     assert find_checkpoint(tmp_path, "best").epoch == 2  # the file matches the pending record
     assert CheckpointStore(tmp_path).open("loss", "min") == 0.25  # open() settles it
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "manifest.json").read_text())  # and compacts
     assert manifest["best"]["epoch"] == 2 and manifest["pending"] == []
+    assert not (tmp_path / JOURNAL_NAME).exists()
 
 
 def test_a_failed_write_raises_at_the_save(tmp_path):
