@@ -19,6 +19,7 @@ import pytest
 
 import kerastools as kt
 from kerastools.callbacks import PeriodicCheckpoint
+from kerastools.checkpoints.manifest import read_manifest
 from kerastools.checkpoints.store import CheckpointStore
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 
@@ -282,8 +283,9 @@ def test_kill_between_best_rename_and_manifest_write_is_recovered(tmp_path, squa
     with pytest.raises(KeyboardInterrupt):
         fit(model, squares_data, [callback], epochs=2, initial_epoch=1)
     monkeypatch.undo()
-    assert manifest_of(tmp_path)["best"]["epoch"] == 1  # the old record...
-    assert manifest_of(tmp_path)["pending"][0]["epoch"] == 2  # ...and the new file's
+    journaled = read_manifest(tmp_path)  # the snapshot, and the journal a kill leaves
+    assert journaled.best.epoch == 1  # the old record...
+    assert journaled.pending[0].epoch == 2  # ...and the new file's
     restored = make_model()
     with warnings.catch_warnings():
         # No "damaged" warning: the file matches the pending record.
