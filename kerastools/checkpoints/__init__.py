@@ -7,18 +7,22 @@
         epoch-0006.weights.h5
         best.weights.h5           # with save_best="val_loss"
         manifest.json             # epoch, step, metrics, wall time, size, sha256
+        manifest.jsonl            # while training: the records since manifest.json
 
 Each file is HDF5 written with h5py: the model's variables and, unless
 `include_optimizer=False`, the optimizer's (step counter and slots), stored by
 position with their paths, so a model of another architecture is refused with
-the variable and the shapes that differ. Every file, the manifest included, is
-written to a temporary file, fsynced and renamed: a kill at any moment leaves
-the previous checkpoints intact. A file that was damaged afterwards
+the variable and the shapes that differ. Every file, `manifest.json` included,
+is written to a temporary file, fsynced and renamed, and each save appends its
+record to the journal `manifest.jsonl` (fsynced, checksummed lines; it is
+folded into `manifest.json` when `fit` ends): a kill at any moment leaves the
+previous checkpoints intact. A file that was damaged afterwards
 (truncated, a flipped byte) fails its checksum and is skipped with a warning.
 
 This package reads that directory: `list_checkpoints`, `find_checkpoint`,
 `load_checkpoint` and `resume`. Its modules: `file_format` (one HDF5 file),
-`manifest` (the JSON index), `integrity` (checksums), `selection` (which
+`manifest` (the JSON index), `journal` and `manifest_writer` (its append-only
+log and how saves write it), `leftovers` (what a kill leaves), `integrity` (checksums), `selection` (which
 file `which` means), `loading` (into a model) and `store` (the writer
 `PeriodicCheckpoint` uses).
 """

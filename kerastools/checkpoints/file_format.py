@@ -18,8 +18,8 @@ fsynced and renamed over its target.
 
 Examples:
     >>> state = take_state(model, include_optimizer=False)
-    >>> info = write_checkpoint_file(state, tmp_path / "epoch-0001.weights.h5",
-    ...     kind="epoch", epoch=1, step=0, metrics={}, wall_time=0.0)
+    >>> fields = RecordFields("epoch", epoch=1, step=0, metrics={}, wall_time=0.0)
+    >>> info = write_checkpoint_file(state, tmp_path / "epoch-0001.weights.h5", fields=fields)
     >>> read_checkpoint_file(info.path).model_paths == state.model_paths
     True
 """

@@ -44,7 +44,7 @@ def encode_entry(entry: Mapping[str, Any]) -> bytes:
 
     Examples:
         >>> encode_entry({"seq": 3, "event": "remove", "file": "a"})
-        b'{"crc32": "9b0c61d0", "seq": 3, "event": "remove", "file": "a"}\\n'
+        b'{"crc32": "d6120fcc", "seq": 3, "event": "remove", "file": "a"}\\n'
     """
     body = json.dumps(dict(entry), allow_nan=False).encode("utf-8")
     if not body.startswith(b"{") or body == b"{}":
@@ -77,7 +77,7 @@ class JournalContent:
     Examples:
         >>> content = decode_journal(encode_entry({"seq": 1, "event": "x"}) + b'{"crc3')
         >>> len(content.entries), content.size, content.torn
-        (1, 42, True)
+        (1, 46, True)
 
     Attributes:
         entries: the entries of the intact lines, in order.

@@ -16,8 +16,9 @@ thread when the store writes in the background.
 
 Examples:
     >>> snapshot = write_snapshot(model, tmp_path, "epoch-0001.weights.h5", True)
+    >>> fields = RecordFields("epoch", epoch=1, step=0, metrics={}, wall_time=0.0)
     >>> info = place_snapshot(snapshot, tmp_path / "epoch-0001.weights.h5", move=True,
-    ...     includes_optimizer=True, kind="epoch", epoch=1, step=0, metrics={}, wall_time=0.0)
+    ...                       includes_optimizer=True, fields=fields)
     >>> fresh = kt.compile(kt.build_mlp(2, [8]), optimizer="rmsprop")
     >>> fresh.load_weights(info.path)
     >>> read_keras_file(info.path).optimizer_classes
