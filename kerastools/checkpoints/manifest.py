@@ -47,12 +47,17 @@ MANIFEST_NAME = "manifest.json"
 BEST_NAME = "best.weights.h5"
 MANIFEST_FORMAT = "kerastools-checkpoints"
 MANIFEST_VERSION = 1
-_PERIODIC_NAME = re.compile(r"^(epoch-\d{4,}|step-\d{8,})\.weights\.h5$")
+_PERIODIC_NAME = re.compile(r"^(epoch-\d{4,}|step-\d{8,})\.(weights\.h5|keras)$")
 # Temporary files left by a kill mid-write (see kerastools._atomic.atomic_path).
-# ".tmp" ends atomic writes; ".tmp.weights.h5" ends snapshots (Keras wants ".weights.h5").
-_STALE_TEMPORARY = re.compile(r"^\.(epoch-\d+|step-\d+|best|manifest)\..*\.tmp(\.weights\.h5)?$")
+# ".tmp" ends atomic writes; ".tmp.weights.h5" and ".tmp.keras" end snapshots (Keras wants
+# ".weights.h5" or ".keras", see checkpoints.archive).
+_STALE_TEMPORARY = re.compile(
+    r"^\.(epoch-\d+|step-\d+|best|manifest)\..*\.tmp(\.weights\.h5|\.keras)?$"
+)
 
-Kind = Literal["epoch", "step", "best"]
+# "keras-file" and "keras-backup": records of Keras' own files (checkpoints.keras_sources),
+# made when loading them, never written to a manifest.
+Kind = Literal["epoch", "step", "best", "keras-file", "keras-backup"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,10 @@ class CheckpointInfo:
 
     Attributes:
         path: the file.
-        kind: `"epoch"`, `"step"` (periodic files) or `"best"`.
+        kind: `"epoch"`, `"step"` (periodic files) or `"best"`; for a Keras
+            file `load_checkpoint` read directly, `"keras-file"` (a single
+            `.weights.h5` or `.keras` file) or `"keras-backup"` (a
+            `BackupAndRestore` directory).
         epoch: epochs whose training batches are all in these weights: the
             `initial_epoch` to resume from.
         step: optimizer steps taken (batches, unless gradient accumulation).
