@@ -41,6 +41,7 @@ __all__ = [
     "ARCHIVE_SUFFIX",
     "SAVE_FORMATS",
     "WEIGHTS_IN_ARCHIVE",
+    "WEIGHTS_SUFFIX",
     "check_save_format",
     "file_suffix",
     "read_archive",

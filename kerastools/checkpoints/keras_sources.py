@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+
 import keras
 
 from kerastools.checkpoints.archive import ARCHIVE_SUFFIX, WEIGHTS_SUFFIX

@@ -12,7 +12,6 @@ import zipfile
 from pathlib import Path
 
 import keras
-import numpy as np
 import pytest
 
 import kerastools as kt
