@@ -179,3 +179,14 @@ def test_bad_sources_name_the_path_and_what_is_accepted(tmp_path):
     (broken / "training_metadata.json").write_text('{"batch": 3}')
     with pytest.raises(CheckpointError, match="latest.weights.h5"):
         resume(model, broken)
+
+
+def test_step_archives_mid_epoch_hold_the_step_they_name(tmp_path, squares_data):
+    x, y = squares_data
+    model = make_model()
+    checkpoint = kt.callbacks.PeriodicCheckpoint(
+        tmp_path, every_epochs=None, every_steps=3, keep_last=1, save_format="keras"
+    )
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[checkpoint])  # 8 steps
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "step-00000006.keras"]
+    assert iterations(keras.models.load_model(tmp_path / "step-00000006.keras")) == 6
