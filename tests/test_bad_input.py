@@ -480,6 +480,7 @@ CHECKPOINT_BAD = {
     "mode": st.one_of(bad_choice(["auto", "min", "max"]), st.sampled_from(["min", "max"])),  # no save_best
     "include_optimizer": bad_bool(),
     "verbose": bad_int(low=0),
+    "save_format": bad_choice(["weights", "keras"]),
 }
 
 
@@ -496,6 +497,7 @@ def test_periodic_checkpoint_rejects_bad_arguments(tmp_path_factory, data):
         "mode": "auto",
         "include_optimizer": True,
         "verbose": 0,
+        "save_format": "weights",
     }
     expect_rejected("PeriodicCheckpoint", kt.callbacks.PeriodicCheckpoint, data.draw(corrupted(valid, CHECKPOINT_BAD)))
     assert not directory.exists(), "a rejected PeriodicCheckpoint created its directory"
@@ -561,6 +563,7 @@ STANDARD_BAD = {
     "keep_last": bad_int(low=1, none_ok=True),
     "plot": bad_bool(),
     "verbose": bad_int(low=0),
+    "save_format": bad_choice(["weights", "keras"]),
 }
 
 
@@ -580,6 +583,7 @@ def test_standard_callbacks_reject_bad_arguments(tmp_path_factory, data):
         "plot_path": None,
         "mode": "auto",
         "verbose": 0,
+        "save_format": "weights",
     }
     expect_rejected("callbacks.standard", kt.callbacks.standard, data.draw(corrupted(valid, STANDARD_BAD)))
     assert not directory.exists()

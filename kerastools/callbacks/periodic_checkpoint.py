@@ -24,7 +24,8 @@ from kerastools.callbacks.checkpoint_periods import check_periods
 from kerastools.callbacks.interruption import InterruptionGuard
 from kerastools.callbacks.monitor import Mode, MonitorCallback, infer_mode
 from kerastools.callbacks.state import resumable_callbacks
-from kerastools.checkpoints import BEST_NAME, is_chief
+from kerastools.checkpoints import is_chief
+from kerastools.checkpoints.archive import check_save_format, file_suffix
 from kerastools.checkpoints.file_format import optimizer_step
 from kerastools.checkpoints.manifest import Kind
 from kerastools.checkpoints.store import CheckpointStore
@@ -110,6 +111,14 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         >>> checkpoint = kt.callbacks.PeriodicCheckpoint(
         ...     tmp_path / "timed", every_epochs=None, every_seconds=600)
 
+        Full `.keras` archives, which `keras.models.load_model` opens:
+
+        >>> checkpoint = kt.callbacks.PeriodicCheckpoint(tmp_path / "keras", save_format="keras")
+        >>> _ = model.fit(x, y, epochs=1, verbose=0, callbacks=[checkpoint])
+        >>> loaded = keras.models.load_model(tmp_path / "keras" / "epoch-0001.keras")
+        >>> int(loaded.optimizer.iterations) == int(model.optimizer.iterations)
+        True
+
         With the stopper's state in every checkpoint, for `resume`:
 
         >>> stopper = kt.callbacks.ThresholdEarlyStopping("loss", threshold=0.01)
@@ -150,6 +159,9 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         callbacks: the callbacks (with `get_state()` and `set_state()`)
             whose state goes into every checkpoint's record; None records
             none. Defaults to None.
+        save_format: `"weights"` (`.weights.h5`) or `"keras"`: archives for
+            `keras.models.load_model` (`epoch-0003.keras`, `best.keras`), always
+            with the optimizer (not with `include_optimizer=False`). Defaults to `"weights"`.
 
     Raises:
         ConfigError: both `every_epochs` and `every_steps`, no period at all,
@@ -174,6 +186,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         background: bool = False,
         verbose: int = 0,
         callbacks: Sequence[Any] | None = None,
+        save_format: str = "weights",
     ):
         super().__init__()
         self.directory: Path = check_path("directory", directory)
@@ -206,6 +219,8 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         self.background = check_bool("background", background)
         self.verbose = check_int("verbose", verbose, low=0)
         self.callbacks: list[Any] = resumable_callbacks(callbacks)
+        self.save_format = check_save_format(save_format, self.include_optimizer)
+        self._suffix = file_suffix(self.save_format)  # ".weights.h5" or ".keras"
         # Per-batch hooks are dispatched asynchronously unless a callback
         # overrides them; saving mid-epoch must be synchronous, epochs need not.
         self.async_safe = self.every_steps is None
@@ -215,6 +230,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             keep_last=self.keep_last,
             include_optimizer=self.include_optimizer,
             background=self.background,
+            save_format=self.save_format,
         )
         self._step = 0
         self._epoch = 0
@@ -290,7 +306,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         # message names the running epoch, counted from 1 like Keras' bar.
         epoch = self._epoch + 1 if finished_epoch else self._epoch
         self._save(
-            [(f"step-{step:08d}.weights.h5", "step")], epoch, step, logs, shown_epoch=self._epoch + 1
+            [(f"step-{step:08d}{self._suffix}", "step")], epoch, step, logs, shown_epoch=self._epoch + 1
         )
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
@@ -299,12 +315,12 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         completed = epoch + 1
         files: list[tuple[str, Kind]] = []
         if self.every_epochs is not None and completed % self.every_epochs == 0:
-            files.append((f"epoch-{completed:04d}.weights.h5", "epoch"))
+            files.append((f"epoch-{completed:04d}{self._suffix}", "epoch"))
         if self._monitor is not None:
             value = self._monitor.monitored_value(logs)  # None: no validation this epoch
             if value is not None and self._monitor.is_improvement(value, self._monitor.best):
                 self._monitor.best = value
-                files.append((BEST_NAME, "best"))
+                files.append((f"best{self._suffix}", "best"))
         if files:
             if self.every_epochs is not None:
                 self._step = optimizer_step(self.model)
@@ -339,7 +355,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         if step == self._last_saved_step:
             self._last_save_time = self._clock()  # nothing new to save: wait a period
         else:
-            name = f"step-{step:08d}.weights.h5"
+            name = f"step-{step:08d}{self._suffix}"
             self._save([(name, "step")], epoch, step, logs, shown_epoch=self._epoch + 1)
 
     def _stop_for_signal(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:

@@ -17,6 +17,7 @@ from kerastools.callbacks.monitor import Mode, infer_mode
 from kerastools.callbacks.periodic_checkpoint import PeriodicCheckpoint
 from kerastools.callbacks.progress_bar import ProgressBar
 from kerastools.callbacks.threshold_stopping import ThresholdEarlyStopping
+from kerastools.checkpoints.archive import check_save_format
 from kerastools.errors import ConfigError, ConfigTypeError
 
 __all__ = ["standard"]
@@ -34,6 +35,7 @@ def standard(
     plot_path: str | os.PathLike[str] | None = None,
     mode: Mode = "auto",
     verbose: int = 0,
+    save_format: str = "weights",
 ) -> list[keras.callbacks.Callback]:
     """The usual bundle of callbacks: learning rate, timing, live plot, checkpoints, target stop.
 
@@ -67,6 +69,10 @@ def standard(
         >>> sorted(history.history)
         ['epoch_time_s', 'iterations', 'learning_rate', 'loss', 'samples_per_s', 'val_loss']
 
+        Checkpoints as `.keras` archives (`keras.models.load_model` opens them):
+
+        >>> callbacks = kt.callbacks.standard(checkpoint_dir=tmp_path / "k", save_format="keras")
+
         In a notebook, one line: `model.fit(..., callbacks=kt.callbacks.standard(
         checkpoint_dir="ckpt", stop_at={"val_accuracy": 0.98}))`.
 
@@ -90,6 +96,9 @@ def standard(
             `"auto"` infers it from the name. Defaults to `"auto"`.
         verbose: passed to the logger, the stopper and the checkpoints.
             Defaults to 0.
+        save_format: `PeriodicCheckpoint`'s `save_format`: `"weights"`
+            (`.weights.h5`) or `"keras"` (`.keras` archives). Defaults to
+            `"weights"`.
 
     Returns:
         A new list of callbacks for `model.fit(callbacks=...)`.
@@ -114,6 +123,7 @@ def standard(
     if checkpoint_dir is not None:
         checkpoint_dir = check_path("checkpoint_dir", checkpoint_dir)
     verbose = check_int("verbose", verbose, low=0)
+    save_format = check_save_format(save_format, include_optimizer=True)
     mode = check_choice("mode", mode, ["auto", "min", "max"])  # type: ignore[assignment]
     if monitor is not None and mode == "auto":
         try:
@@ -153,6 +163,7 @@ def standard(
                 mode=mode if monitor is not None else "auto",
                 verbose=verbose,
                 callbacks=resumable,
+                save_format=save_format,
             )
         )
     callbacks.append(ProgressBar())

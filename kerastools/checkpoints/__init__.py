@@ -20,9 +20,13 @@ previous checkpoints intact. A file that was damaged afterwards
 (truncated, a flipped byte) fails its checksum and is skipped with a warning.
 
 This package reads that directory: `list_checkpoints`, `find_checkpoint`,
-`load_checkpoint` and `resume`. Its modules: `file_format` (one HDF5 file),
+`load_checkpoint` and `resume`, which also read Keras' own checkpoints: a
+`.weights.h5` or `.keras` file and a `BackupAndRestore` directory
+(`keras_sources`). With `save_format="keras"` the files are `.keras`
+archives (`archive`). Its modules: `file_format` (one HDF5 file),
 `manifest` (the JSON index), `journal` and `manifest_writer` (its append-only
-log and how saves write it), `leftovers` (what a kill leaves), `integrity` (checksums), `selection` (which
+log and how saves write it), `leftovers` (what a kill leaves), `integrity`
+(checksums), `selection` (which
 file `which` means), `loading` (into a model) and `store` (the writer
 `PeriodicCheckpoint` uses).
 """

@@ -26,10 +26,13 @@ if TYPE_CHECKING:
 
 __all__ = ["remove_orphans", "remove_stale_temporaries", "settle_pending"]
 
-_PERIODIC_NAME = re.compile(r"^(epoch-\d{4,}|step-\d{8,})\.weights\.h5$")
+_PERIODIC_NAME = re.compile(r"^(epoch-\d{4,}|step-\d{8,})\.(weights\.h5|keras)$")
 # Temporary files left by a kill mid-write (see kerastools._atomic.atomic_path).
-# ".tmp" ends atomic writes; ".tmp.weights.h5" ends snapshots (Keras wants ".weights.h5").
-_STALE_TEMPORARY = re.compile(r"^\.(epoch-\d+|step-\d+|best|manifest)\..*\.tmp(\.weights\.h5)?$")
+# ".tmp" ends atomic writes; ".tmp.weights.h5" and ".tmp.keras" end snapshots (Keras wants
+# ".weights.h5" or ".keras", see checkpoints.archive).
+_STALE_TEMPORARY = re.compile(
+    r"^\.(epoch-\d+|step-\d+|best|manifest)\..*\.tmp(\.weights\.h5|\.keras)?$"
+)
 
 
 def settle_pending(manifest: Manifest, keep_last: int | None) -> list[CheckpointInfo]:

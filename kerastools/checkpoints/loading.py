@@ -22,6 +22,7 @@ import numpy as np
 from kerastools._validation import check_bool
 from kerastools.checkpoints.file_format import CheckpointState
 from kerastools.checkpoints.keras_format import KerasWeightsFile, saved_optimizer, saved_weights
+from kerastools.checkpoints.keras_sources import is_keras_source, keras_candidates, loaded_record
 from kerastools.checkpoints.manifest import CheckpointInfo, read_manifest
 from kerastools.checkpoints.optimizer_state import OptimizerState, optimizers_to_restore
 from kerastools.checkpoints.selection import (
@@ -224,6 +225,12 @@ def load_checkpoint(
     that was never called) is built first for the input shape the
     checkpoint records, as `model(x[:1])` would.
 
+    `directory` may also be one of Keras' own checkpoints
+    (`checkpoints.keras_sources`): a `.weights.h5` or `.keras` file
+    (`which` must be `"latest"`; the record has kind `"keras-file"` and
+    epoch 0) or a `BackupAndRestore` directory (kind `"keras-backup"`, the
+    epochs its metadata records).
+
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
         >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
@@ -231,11 +238,15 @@ def load_checkpoint(
         >>> info = kt.checkpoints.load_checkpoint(fresh, tmp_path, which=1)
         >>> info.epoch, int(fresh.optimizer.iterations.numpy())
         (1, 2)
+        >>> model.save(tmp_path / "keras.keras")  # or ModelCheckpoint's files
+        >>> kt.checkpoints.load_checkpoint(fresh, tmp_path / "keras.keras").kind
+        'keras-file'
 
     Args:
         model: a model of the saved architecture (built, or buildable from
             the recorded input shape).
-        directory: the `PeriodicCheckpoint` directory.
+        directory: the `PeriodicCheckpoint` directory, a Keras
+            `.weights.h5` or `.keras` file, or a `BackupAndRestore` directory.
         which: `"latest"`, `"best"`, an epoch number, or `("min" | "max",
             metric)`. Defaults to `"latest"`.
         include_optimizer: also restore the optimizer state when the model
@@ -246,19 +257,23 @@ def load_checkpoint(
 
     Raises:
         CheckpointError: no checkpoint matches `which`, all candidates are
-            damaged, or the checkpoint's architecture differs (the message
-            names the variable, its layer and both shapes).
-        ConfigError: `which` is not an accepted form, or `model` has no
+            damaged, `directory` is none of the accepted sources or a Keras
+            file that cannot be read (the message names it), or the
+            checkpoint's architecture differs (the message names the
+            variable, its layer and both shapes).
+        ConfigError: `which` is not an accepted form (only `"latest"` for a
+            Keras file or BackupAndRestore directory), or `model` has no
             weights and cannot be built for the recorded input shape.
     """
     model = _check_model(model)
     path = check_directory(directory)
     which = check_which(which)
     include_optimizer = check_bool("include_optimizer", include_optimizer)
-    for info, contents in pick(path, which):
+    candidates = keras_candidates(path, which)
+    for info, contents in pick(path, which) if candidates is None else candidates:
         _ensure_built(model, info, contents)
         _apply(model, info, contents, include_optimizer)
-        return info
+        return loaded_record(info, model, include_optimizer)
     raise AssertionError("unreachable: pick raises when nothing is intact")
 
 
@@ -287,6 +302,11 @@ def resume(
     callbacks whose kind the record has no state for (an older checkpoint),
     start afresh as before.
 
+    From Keras' own checkpoints (see `load_checkpoint`): a `BackupAndRestore`
+    directory returns the epochs its metadata records, the `initial_epoch`
+    Keras itself would resume at; a single `.weights.h5` or `.keras` file
+    records no epoch and returns 0. Their damage is an error, not a fresh start.
+
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
         >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
@@ -299,7 +319,8 @@ def resume(
     Args:
         model: a compiled model of the saved architecture, built or
             buildable from the recorded input shape (see `load_checkpoint`).
-        directory: the `PeriodicCheckpoint` directory (it need not exist yet).
+        directory: the `PeriodicCheckpoint` directory (it need not exist
+            yet), a Keras file or a `BackupAndRestore` directory.
         callbacks: the callbacks of the resumed `fit` that get their state
             back; None for none. Defaults to None.
 
@@ -307,7 +328,8 @@ def resume(
         The number of epochs already done, 0 for a fresh start.
 
     Raises:
-        CheckpointError: the checkpoint's architecture or optimizer differs.
+        CheckpointError: the checkpoint's architecture or optimizer differs,
+            or a Keras file or `BackupAndRestore` directory cannot be read.
         ConfigError: `model` is not compiled, or has no weights and cannot
             be built for the recorded input shape.
     """
@@ -319,8 +341,9 @@ def resume(
             "Argument `model` must be compiled before resume, so its optimizer state can be "
             f"restored. Received: model={model.name!r} (not compiled)"
         )
-    manifest = read_manifest(path)
-    if not manifest.checkpoints and manifest.best is None:
+    keras_source = is_keras_source(path)
+    manifest = None if keras_source else read_manifest(path)
+    if manifest is not None and not manifest.checkpoints and manifest.best is None:
         logger.info("No checkpoint in %s: starting from epoch 0.", path)
         return 0
     try:

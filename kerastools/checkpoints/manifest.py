@@ -74,7 +74,9 @@ MANIFEST_FORMAT = "kerastools-checkpoints"
 # so that a kerastools that ignores the journal refuses the directory rather than
 # missing records (and deleting their files as orphans).
 MANIFEST_VERSION = 2
-Kind = Literal["epoch", "step", "best"]
+# "keras-file" and "keras-backup": records of Keras' own files (checkpoints.keras_sources),
+# made when loading them, never written to a manifest.
+Kind = Literal["epoch", "step", "best", "keras-file", "keras-backup"]
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,10 @@ class CheckpointInfo:
 
     Attributes:
         path: the file.
-        kind: `"epoch"`, `"step"` (periodic files) or `"best"`.
+        kind: `"epoch"`, `"step"` (periodic files) or `"best"`; for a Keras
+            file `load_checkpoint` read directly, `"keras-file"` (a single
+            `.weights.h5` or `.keras` file) or `"keras-backup"` (a
+            `BackupAndRestore` directory).
         epoch: epochs whose training batches are all in these weights: the
             `initial_epoch` to resume from.
         step: optimizer steps taken (batches, unless gradient accumulation).

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kerastools._validation import check_bool, check_choice, check_int, check_name, check_path
+from kerastools.checkpoints.archive import ARCHIVE_SUFFIX, read_archive
 from kerastools.checkpoints.file_format import FORMAT, CheckpointState, read_checkpoint_file
 from kerastools.checkpoints.integrity import DamagedFile, check_integrity
 from kerastools.checkpoints.keras_format import KerasWeightsFile, read_keras_file
@@ -163,7 +164,7 @@ Contents = CheckpointState | KerasWeightsFile
 
 
 def read_contents(path: Path) -> Contents:
-    """Read a checkpoint file: Keras' `.weights.h5`, or the 0.1 format (its JSON header attribute).
+    """Read a checkpoint file: Keras' `.weights.h5` or `.keras`, or the 0.1 format (its JSON header).
 
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
@@ -172,10 +173,13 @@ def read_contents(path: Path) -> Contents:
         'KerasWeightsFile'
 
     Raises:
-        DamagedFile: it is not HDF5, or its structure is broken.
+        DamagedFile: it is not HDF5 (nor a Keras archive, for `.keras`), or
+            its structure is broken.
     """
     import h5py
 
+    if path.name.endswith(ARCHIVE_SUFFIX):
+        return read_archive(path)
     try:
         with h5py.File(path, "r") as handle:
             legacy = FORMAT in handle.attrs

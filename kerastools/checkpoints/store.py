@@ -25,6 +25,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from kerastools.checkpoints.archive import check_save_format, write_archive
 from kerastools.checkpoints.file_format import take_state, write_checkpoint_file
 from kerastools.checkpoints.integrity import RecordFields
 from kerastools.checkpoints.keras_format import (
@@ -182,6 +183,9 @@ class CheckpointStore:
             writer thread. Defaults to None.
         background: return from `save()` before the files are on disk (the
             next `save()` or `close()` waits for them). Defaults to False.
+        save_format: `"weights"` (`model.save_weights`) or `"keras"` (full
+            `.keras` archives through `model.save`; name the files
+            `*.keras`; it needs `include_optimizer=True`). Defaults to `"weights"`.
     """
 
     def __init__(
@@ -192,8 +196,10 @@ class CheckpointStore:
         include_optimizer: bool = True,
         on_saved: Callable[[CheckpointInfo], None] | None = None,
         background: bool = False,
+        save_format: str = "weights",
     ) -> None:
         self.directory: Path = check_directory(directory)
+        self.save_format = check_save_format(save_format, include_optimizer)
         self.background = background
         self.keep_last = keep_last
         self.include_optimizer = include_optimizer
@@ -292,12 +298,16 @@ class CheckpointStore:
         """Take the state now, on the training thread; return what writes each file of it.
 
         Keras' own `.weights.h5` through `model.save_weights`; a model Keras
-        refuses to save (never marked built) gets the 0.1 format.
+        refuses to save (never marked built) gets the 0.1 format. With
+        `save_format="keras"`, Keras' `.keras` archive through `model.save`.
         """
-        if not can_write(model):
+        if self.save_format == "keras":
+            snapshot = write_archive(model, self.directory, files[0][0])
+        elif not can_write(model):
             state = take_state(model, self.include_optimizer)
             return lambda target, last, **record: write_checkpoint_file(state, target, **record)
-        snapshot = write_snapshot(model, self.directory, files[0][0], self.include_optimizer)
+        else:
+            snapshot = write_snapshot(model, self.directory, files[0][0], self.include_optimizer)
         includes_optimizer = bool(saved_optimizers(model, self.include_optimizer))
 
         def place(target: Path, last: bool, **record: Any) -> CheckpointInfo:

@@ -1,0 +1,167 @@
+"""The checkpoint file as a full `.keras` archive (`save_format="keras"`): written by `model.save`.
+
+A `.keras` file is a zip that `keras.models.load_model` opens: `config.json`
+(the architecture, its build and compile configuration), `metadata.json`
+and `model.weights.h5`, the same HDF5 layout `model.save_weights` writes,
+optimizer included (Keras always stores the optimizer in an archive, so
+`include_optimizer=False` cannot be honoured and is refused).
+
+kerastools loads one by reading `model.weights.h5` from the zip with the
+`.weights.h5` reader (shapes are checked before anything is assigned) and
+then `model.load_weights(path)`, Keras' own loader of the archive's
+weights: the given model keeps its Python object, its compile settings
+and its callbacks, and gets exactly the saved values.
+
+Examples:
+    >>> snapshot = write_archive(model, tmp_path, "epoch-0001.keras")
+    >>> snapshot.name.startswith(".epoch-0001.keras."), snapshot.name.endswith(".tmp.keras")
+    (True, True)
+    >>> read_archive(snapshot).optimizer_classes
+    {'optimizer': 'RMSprop'}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from kerastools._validation import check_choice
+from kerastools.checkpoints.integrity import DamagedFile
+from kerastools.checkpoints.keras_format import KerasWeightsFile, read_keras_file
+from kerastools.errors import CheckpointError, ConfigError
+
+__all__ = [
+    "ARCHIVE_SUFFIX",
+    "SAVE_FORMATS",
+    "WEIGHTS_IN_ARCHIVE",
+    "WEIGHTS_SUFFIX",
+    "check_save_format",
+    "file_suffix",
+    "read_archive",
+    "write_archive",
+]
+
+SAVE_FORMATS = ("weights", "keras")
+ARCHIVE_SUFFIX = ".keras"
+WEIGHTS_SUFFIX = ".weights.h5"
+WEIGHTS_IN_ARCHIVE = "model.weights.h5"  # where Keras puts the variables in the zip
+_SNAPSHOT_SUFFIX = ".tmp.keras"  # Keras wants ".keras"; the clean-up of a kill wants ".tmp"
+
+
+def check_save_format(save_format: Any, include_optimizer: bool) -> str:
+    """`save_format` checked (`"weights"` or `"keras"`), lower-cased.
+
+    Examples:
+        >>> check_save_format("Keras", include_optimizer=True)
+        'keras'
+
+    Raises:
+        ConfigError: another value, or `"keras"` with `include_optimizer=False`
+            (a `.keras` archive always holds the optimizer).
+        ConfigTypeError: `save_format` is not a string.
+    """
+    save_format = check_choice("save_format", save_format, SAVE_FORMATS)
+    if save_format == "keras" and not include_optimizer:
+        raise ConfigError(
+            "Argument `save_format='keras'` writes Keras archives, which always hold the "
+            "optimizer: pass include_optimizer=True, or save_format='weights' to leave the "
+            "optimizer out. Received: save_format='keras', include_optimizer=False"
+        )
+    return save_format
+
+
+def file_suffix(save_format: str) -> str:
+    """The file name ending of `save_format`: `.weights.h5` or `.keras`.
+
+    Examples:
+        >>> file_suffix("weights"), file_suffix("keras")
+        ('.weights.h5', '.keras')
+    """
+    return ARCHIVE_SUFFIX if save_format == "keras" else WEIGHTS_SUFFIX
+
+
+def write_archive(model: keras.Model, directory: Path, name: str) -> Path:
+    """Write `model.save` into a hidden temporary `.keras` file of `directory`; return its path.
+
+    Run it on the training thread: the file is the state at this moment.
+    The name (`.<name>.<random>.tmp.keras`) is one the clean-up after a kill
+    removes.
+
+    Raises:
+        CheckpointError: Keras cannot save the model (the message names the
+            file and says why).
+    """
+    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=_SNAPSHOT_SUFFIX, dir=directory)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)  # mkstemp creates 0600; give what a plain open() would
+    os.close(fd)
+    try:
+        model.save(temporary)
+    except Exception as error:  # noqa: BLE001 - Keras raises many kinds; all mean "cannot"
+        Path(temporary).unlink(missing_ok=True)
+        raise CheckpointError(
+            f"Cannot write checkpoint {directory / name} as a Keras archive: {error}. "
+            "save_format='weights' needs no serialisable model config."
+        ) from error
+    return Path(temporary)
+
+
+def _config(archive: zipfile.ZipFile) -> dict[str, Any]:
+    """The archive's `config.json` (empty when it has none)."""
+    if "config.json" not in archive.namelist():
+        return {}
+    document = json.loads(archive.read("config.json").decode("utf-8"))
+    return document if isinstance(document, dict) else {}
+
+
+def _optimizer_class(config: dict[str, Any]) -> str:
+    compile_config = config.get("compile_config")
+    optimizer = compile_config.get("optimizer") if isinstance(compile_config, dict) else None
+    return str(optimizer.get("class_name", "")) if isinstance(optimizer, dict) else ""
+
+
+def read_archive(path: Path) -> KerasWeightsFile:
+    """Read a `.keras` archive's weights structure (nothing assigned) and its build config.
+
+    Examples:
+        >>> model.save(tmp_path / "model.keras")
+        >>> contents = read_archive(tmp_path / "model.keras")
+        >>> contents.build_config == model.get_build_config(), contents.model_name == model.name
+        (True, True)
+
+    Raises:
+        DamagedFile: it is not a zip, has no `model.weights.h5`, or that file
+            is broken.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if WEIGHTS_IN_ARCHIVE not in archive.namelist():
+                raise DamagedFile(
+                    f"it is a zip without {WEIGHTS_IN_ARCHIVE}, not a Keras archive with weights"
+                )
+            config = _config(archive)
+            with tempfile.TemporaryDirectory() as scratch:
+                archive.extract(WEIGHTS_IN_ARCHIVE, scratch)
+                contents = read_keras_file(Path(scratch) / WEIGHTS_IN_ARCHIVE)
+    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as error:
+        raise DamagedFile(f"it is not a readable .keras archive ({error})") from error
+    inner = config.get("config")
+    build_config = config.get("build_config")
+    optimizers = dict(contents.optimizer_classes)
+    if "optimizer" in optimizers:
+        optimizers["optimizer"] = _optimizer_class(config)
+    return dataclasses.replace(
+        contents,
+        path=path,
+        model_name=str(inner.get("name", "")) if isinstance(inner, dict) else "",
+        optimizer_classes=optimizers,
+        build_config=build_config if isinstance(build_config, dict) else contents.build_config,
+    )

@@ -1,0 +1,203 @@
+"""Keras' own checkpoints as sources for `load_checkpoint` and `resume`.
+
+Besides a kerastools directory (with `manifest.json`), `load_checkpoint`
+and `resume` read what Keras itself writes, so a project can switch to
+kerastools mid-way:
+
+- a single `.weights.h5` file (`model.save_weights`,
+  `keras.callbacks.ModelCheckpoint(save_weights_only=True)`): the weights
+  and, when the saving model was compiled, the optimizer (Keras stores it
+  under `optimizer/vars`);
+- a single `.keras` file (`model.save`, `ModelCheckpoint`'s default): the
+  weights and the optimizer of its `model.weights.h5`;
+- a `keras.callbacks.BackupAndRestore` directory: `latest.weights.h5` and
+  `training_metadata.json`, whose `"epoch"` is the number of epochs done
+  (what Keras itself resumes at; the `"batch"` it records Keras ignores, and
+  so does kerastools).
+
+A single file records no epoch: its record has `epoch=0`, and `resume`
+returns 0 (pass your own `initial_epoch` when you know it). Records of these
+sources have kind `"keras-file"` or `"keras-backup"` and the optimizer step
+they loaded; they are never written to a manifest.
+
+Examples:
+    >>> model.save_weights(tmp_path / "mine.weights.h5")
+    >>> [(info.kind, info.epoch) for info, _ in keras_candidates(tmp_path / "mine.weights.h5", "latest")]
+    [('keras-file', 0)]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import keras
+
+from kerastools.checkpoints.archive import ARCHIVE_SUFFIX, WEIGHTS_SUFFIX
+from kerastools.checkpoints.file_format import CheckpointState, optimizer_step
+from kerastools.checkpoints.integrity import DamagedFile, file_sha256
+from kerastools.checkpoints.manifest import MANIFEST_NAME, CheckpointInfo, Kind
+from kerastools.checkpoints.selection import Contents, Which, read_contents
+from kerastools.errors import CheckpointError, ConfigError
+
+__all__ = [
+    "ACCEPTED",
+    "BACKUP_METADATA",
+    "BACKUP_WEIGHTS",
+    "is_keras_source",
+    "keras_candidates",
+    "loaded_record",
+]
+
+BACKUP_WEIGHTS = "latest.weights.h5"  # keras.callbacks.BackupAndRestore's file names
+BACKUP_METADATA = "training_metadata.json"
+KERAS_KINDS = ("keras-file", "keras-backup")
+ACCEPTED = (
+    "a kerastools checkpoint directory (with manifest.json), a Keras `.weights.h5` file "
+    "(model.save_weights, ModelCheckpoint(save_weights_only=True)), a `.keras` file "
+    "(model.save, ModelCheckpoint) or a keras.callbacks.BackupAndRestore directory "
+    f"({BACKUP_WEIGHTS} and {BACKUP_METADATA})"
+)
+
+
+def _is_backup(path: Path) -> bool:
+    """A directory without a manifest that has one of BackupAndRestore's files."""
+    return not (path / MANIFEST_NAME).exists() and any(
+        (path / name).exists() for name in (BACKUP_WEIGHTS, BACKUP_METADATA)
+    )
+
+
+def is_keras_source(path: Path) -> bool:
+    """Whether `path` is one of Keras' own checkpoints: a file, or a BackupAndRestore directory.
+
+    Examples:
+        >>> is_keras_source(tmp_path)
+        False
+        >>> model.save(tmp_path / "model.keras")
+        >>> is_keras_source(tmp_path / "model.keras")
+        True
+    """
+    if path.is_dir():
+        return _is_backup(path)
+    return path.exists()
+
+
+def _only_latest(what: str, path: Path, which: Which) -> None:
+    if which != "latest":
+        raise ConfigError(
+            f"Argument `which` must be 'latest' for {what} {path}: it holds one checkpoint "
+            f"(epochs, 'best' and metrics need a kerastools directory). Received: which={which!r}"
+        )
+
+
+def _read(path: Path) -> Contents:
+    """The contents of a Keras file, or a CheckpointError naming it and what is accepted."""
+    if not path.name.endswith((WEIGHTS_SUFFIX, ARCHIVE_SUFFIX)):
+        raise CheckpointError(
+            f"Cannot load {path}: it is neither a directory nor a file ending in "
+            f"{WEIGHTS_SUFFIX!r} or {ARCHIVE_SUFFIX!r}. Accepted: {ACCEPTED}."
+        )
+    try:
+        return read_contents(path)
+    except DamagedFile as damage:
+        raise CheckpointError(f"Cannot load {path}: {damage}. Accepted: {ACCEPTED}.") from None
+
+
+def _record(path: Path, contents: Contents, kind: Kind, epoch: int) -> CheckpointInfo:
+    if isinstance(contents, CheckpointState):
+        includes_optimizer = bool(contents.optimizers)
+    else:
+        includes_optimizer = bool(contents.optimizer_classes)
+    return CheckpointInfo(
+        path=path, kind=kind, epoch=epoch, step=0, wall_time=path.stat().st_mtime,
+        size=path.stat().st_size, sha256=file_sha256(path), includes_optimizer=includes_optimizer,
+    )
+
+
+def _backup_epoch(directory: Path) -> int:
+    """The epochs done that `training_metadata.json` records; 0 without it, as in Keras."""
+    metadata = directory / BACKUP_METADATA
+    if not metadata.exists():
+        return 0
+    try:
+        epoch = json.loads(metadata.read_text(encoding="utf-8"))["epoch"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(
+            f"Cannot read the BackupAndRestore metadata {metadata}: {error!r}. It must be JSON "
+            'with an integer "epoch", as keras.callbacks.BackupAndRestore writes it.'
+        ) from None
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
+        raise CheckpointError(
+            f'The BackupAndRestore metadata {metadata} has "epoch": {epoch!r}; it must be an '
+            "integer >= 0."
+        )
+    return epoch
+
+
+def _backup(directory: Path) -> tuple[CheckpointInfo, Contents]:
+    weights = directory / BACKUP_WEIGHTS
+    if not weights.is_file():
+        raise CheckpointError(
+            f"The BackupAndRestore directory {directory} has {BACKUP_METADATA} but no "
+            f"{BACKUP_WEIGHTS}: there are no weights to load."
+        )
+    epoch = _backup_epoch(directory)
+    contents = _read(weights)
+    return _record(weights, contents, "keras-backup", epoch), contents
+
+
+def keras_candidates(path: Path, which: Which) -> list[tuple[CheckpointInfo, Contents]] | None:
+    """What `load_checkpoint` loads from one of Keras' own checkpoints at `path`.
+
+    None for a kerastools directory (one with `manifest.json`): the manifest
+    decides there. `which` is checked (`check_which`'s normal form).
+
+    Examples:
+        >>> model.save(tmp_path / "model.keras")
+        >>> [(info.path.name, info.kind) for info, _ in keras_candidates(tmp_path / "model.keras", "latest")]
+        [('model.keras', 'keras-file')]
+        >>> keras_candidates(tmp_path / "model.keras", "best")
+        Traceback (most recent call last):
+        ...
+        kerastools.errors.ConfigError: Argument `which` must be 'latest' for the file ...
+
+    Raises:
+        CheckpointError: the path is none of the accepted sources, a file
+            that cannot be read, or a BackupAndRestore directory without
+            weights or with broken metadata (each message names the path).
+        ConfigError: `which` is not `"latest"` for a single file or a
+            BackupAndRestore directory.
+    """
+    if path.is_dir():
+        if (path / MANIFEST_NAME).exists():
+            return None
+        if not _is_backup(path):
+            raise CheckpointError(
+                f"No checkpoints in {path}: it has no {MANIFEST_NAME} and none of Keras' own "
+                f"checkpoint files. Accepted: {ACCEPTED}."
+            )
+        _only_latest("the BackupAndRestore directory", path, which)
+        return [_backup(path)]
+    if not path.exists():
+        raise CheckpointError(f"No checkpoints in {path}: it does not exist. Accepted: {ACCEPTED}.")
+    _only_latest("the file", path, which)
+    contents = _read(path)
+    return [(_record(path, contents, "keras-file", 0), contents)]
+
+
+def loaded_record(info: CheckpointInfo, model: keras.Model, include_optimizer: bool) -> CheckpointInfo:
+    """`info` with the optimizer step it loaded, for the records of Keras' own files.
+
+    A kerastools record (its step is in the manifest) comes back unchanged;
+    one loaded without the optimizer keeps step 0.
+
+    Examples:
+        >>> info = CheckpointInfo(tmp_path / "model.keras", "keras-file", 0, 0)
+        >>> loaded_record(info, model, include_optimizer=True).step
+        0
+    """
+    if info.kind not in KERAS_KINDS or not (include_optimizer and info.includes_optimizer):
+        return info
+    return dataclasses.replace(info, step=optimizer_step(model))
+
