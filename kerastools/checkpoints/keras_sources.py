@@ -37,6 +37,7 @@ import keras
 from kerastools.checkpoints.archive import ARCHIVE_SUFFIX, WEIGHTS_SUFFIX
 from kerastools.checkpoints.file_format import CheckpointState, optimizer_step
 from kerastools.checkpoints.integrity import DamagedFile, file_sha256
+from kerastools.checkpoints.journal import JOURNAL_NAME
 from kerastools.checkpoints.manifest import MANIFEST_NAME, CheckpointInfo, Kind
 from kerastools.checkpoints.selection import Contents, Which, read_contents
 from kerastools.errors import CheckpointError, ConfigError
@@ -63,7 +64,8 @@ ACCEPTED = (
 
 def _is_backup(path: Path) -> bool:
     """A directory without a manifest that has one of BackupAndRestore's files."""
-    return not (path / MANIFEST_NAME).exists() and any(
+    kerastools = (path / MANIFEST_NAME).exists() or (path / JOURNAL_NAME).exists()
+    return not kerastools and any(
         (path / name).exists() for name in (BACKUP_WEIGHTS, BACKUP_METADATA)
     )
 
@@ -150,8 +152,8 @@ def _backup(directory: Path) -> tuple[CheckpointInfo, Contents]:
 def keras_candidates(path: Path, which: Which) -> list[tuple[CheckpointInfo, Contents]] | None:
     """What `load_checkpoint` loads from one of Keras' own checkpoints at `path`.
 
-    None for a kerastools directory (one with `manifest.json`): the manifest
-    decides there. `which` is checked (`check_which`'s normal form).
+    None for a kerastools directory (any directory that is not a
+    BackupAndRestore one): the manifest and its journal decide there. `which` is checked (`check_which`'s normal form).
 
     Examples:
         >>> model.save(tmp_path / "model.keras")
@@ -170,13 +172,8 @@ def keras_candidates(path: Path, which: Which) -> list[tuple[CheckpointInfo, Con
             BackupAndRestore directory.
     """
     if path.is_dir():
-        if (path / MANIFEST_NAME).exists():
-            return None
         if not _is_backup(path):
-            raise CheckpointError(
-                f"No checkpoints in {path}: it has no {MANIFEST_NAME} and none of Keras' own "
-                f"checkpoint files. Accepted: {ACCEPTED}."
-            )
+            return None  # a kerastools directory, maybe new or with only a journal
         _only_latest("the BackupAndRestore directory", path, which)
         return [_backup(path)]
     if not path.exists():

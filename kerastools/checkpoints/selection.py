@@ -134,7 +134,11 @@ def _candidates(manifest: Manifest, which: Which) -> list[CheckpointInfo]:
     directory = manifest.directory
     everything = manifest.checkpoints + ([manifest.best] if manifest.best is not None else [])
     if not everything:
-        raise CheckpointError(f"No checkpoints in {directory} (no {MANIFEST_NAME} or it is empty).")
+        raise CheckpointError(
+            f"No checkpoints in {directory} (no {MANIFEST_NAME} or it is empty). Accepted: a "
+            "kerastools checkpoint directory, a Keras `.weights.h5` or `.keras` file, or a "
+            "keras.callbacks.BackupAndRestore directory."
+        )
     if which == "latest":
         return _latest_first(manifest)
     if which == "best":
