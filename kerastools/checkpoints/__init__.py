@@ -18,7 +18,8 @@ the previous checkpoints intact. A file that was damaged afterwards
 
 This package reads that directory: `list_checkpoints`, `find_checkpoint`,
 `load_checkpoint` and `resume`. Its modules: `file_format` (one HDF5 file),
-`manifest` (the JSON index), `integrity` (checksums), `selection` (which
+`manifest` (the JSON index), `training_state` (RNG, metrics and data
+position for an exact resume), `integrity` (checksums), `selection` (which
 file `which` means), `loading` (into a model) and `store` (the writer
 `PeriodicCheckpoint` uses).
 """
