@@ -209,8 +209,11 @@ def fit_resumable(
             each epoch. Defaults to True.
         callbacks: your callbacks; those with `get_state()`/`set_state()`
             get their state recorded and restored. Defaults to None.
-        every_epochs, every_steps, every_seconds, keep_last, save_best: as
-            in `PeriodicCheckpoint`. Default to 1, None, None, None, None.
+        every_epochs: as in `PeriodicCheckpoint`. Defaults to 1.
+        every_steps: as in `PeriodicCheckpoint`. Defaults to None.
+        every_seconds: as in `PeriodicCheckpoint`. Defaults to None.
+        keep_last: as in `PeriodicCheckpoint`. Defaults to None.
+        save_best: as in `PeriodicCheckpoint`. Defaults to None.
         verbose: as in `fit`. Defaults to `"auto"`.
         **fit_kwargs: other `fit` arguments (`validation_data`,
             `validation_freq`, ...).
