@@ -199,3 +199,42 @@ def test_fit_resumable_refuses_what_it_sets_and_another_seed(tmp_path):
         kt.fit_resumable(model, x, x[:, :1], directory=tmp_path, seed=2, epochs=2, verbose=0)
     history = kt.fit_resumable(model, x, x[:, :1], directory=tmp_path, epochs=2, verbose=0)
     assert history.epoch == [1] and kt.checkpoints.list_checkpoints(tmp_path)[-1].training_state["data_seed"] == 1
+
+
+class _Rows(keras.utils.PyDataset):
+    """Six batches of 8 rows; batch i is a pure function of i."""
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, index):
+        x = np.random.default_rng(index).uniform(-1, 1, (8, 2)).astype("float32")
+        return x, x[:, :1] * x[:, 1:]
+
+
+class _CrashAt(keras.callbacks.Callback):
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)) == self.step:
+            raise RuntimeError("crash")
+
+
+def test_fit_resumable_on_a_py_dataset_continues_mid_epoch(tmp_path):
+    def train(directory, crash_at=None):
+        model = _model("adam")
+        callbacks = [_CrashAt(crash_at)] if crash_at else []
+        history = kt.fit_resumable(model, _Rows(), directory=directory, epochs=3, seed=2,
+                                   every_steps=2, callbacks=callbacks, verbose=0)
+        return model, history
+
+    with pytest.raises(RuntimeError, match="crash"):
+        train(tmp_path / "run", crash_at=9)  # the 3rd batch of epoch 2 (1-based); step 8 is saved
+    resumed, history = train(tmp_path / "run")
+    uninterrupted, full = train(tmp_path / "once")
+    assert history.epoch == [1, 2] and full.epoch == [0, 1, 2]
+    assert history.history["loss"] == full.history["loss"][1:]  # epoch 2's metrics restored
+    for got, want in zip(resumed.get_weights(), uninterrupted.get_weights(), strict=True):
+        assert np.array_equal(got, want)
