@@ -5,9 +5,10 @@ Examples:
     >>> model = kt.compile(kt.build_mlp(2, [16, 16]), optimizer="adam", learning_rate=0.01)
 """
 
-from kerastools import callbacks, checkpoints, datasets, device, errors, plots, sweep
+from kerastools import callbacks, checkpoints, datasets, device, errors, plots, resumable, sweep
 from kerastools.builders import build_cnn, build_mlp, suggest_hidden_units
 from kerastools.optimization import compile, current_learning_rate, reset_training
+from kerastools.resumable import fit_resumable
 
 __version__ = "0.1.0"
 
@@ -22,8 +23,10 @@ __all__ = [
     "datasets",
     "device",
     "errors",
+    "fit_resumable",
     "plots",
     "reset_training",
+    "resumable",
     "suggest_hidden_units",
     "sweep",
 ]

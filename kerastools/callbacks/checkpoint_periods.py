@@ -1,13 +1,46 @@
-"""The save periods of `PeriodicCheckpoint` (epochs, optimizer steps, seconds) and their checks."""
+"""The save periods of `PeriodicCheckpoint` (epochs, steps, seconds), its `save_best` monitor, their checks."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kerastools._validation import check_float, check_int
+from kerastools._validation import check_choice, check_float, check_int, check_name
+from kerastools.callbacks.monitor import MonitorCallback, infer_mode
 from kerastools.errors import ConfigError
 
-__all__ = ["check_periods"]
+__all__ = ["best_monitor", "check_periods"]
+
+
+def best_monitor(save_best: Any, mode: Any) -> MonitorCallback | None:
+    """The monitor of `save_best` (its `mode` resolved), or None without `save_best`.
+
+    Examples:
+        >>> best_monitor("val_accuracy", "auto").mode
+        'max'
+
+    Raises:
+        ConfigError: `mode` without `save_best`, or a `mode` that cannot be inferred.
+        ConfigTypeError: an argument of the wrong type.
+    """
+    mode = check_choice("mode", mode, ["auto", "min", "max"])
+    if save_best is None:
+        if mode != "auto":
+            raise ConfigError(
+                "Argument `mode` only applies together with `save_best`. "
+                f"Received: mode={mode!r}, save_best=None"
+            )
+        return None
+    monitor = str(check_name("save_best", save_best, allow_none=False))
+    if mode == "auto":
+        try:
+            mode = infer_mode(monitor)
+        except ConfigError:
+            raise ConfigError(
+                f"Cannot infer whether {monitor!r} should be minimised or maximised; "
+                f"pass mode='min' or mode='max'. Received: save_best={monitor!r}, "
+                "mode='auto'"
+            ) from None
+    return MonitorCallback(monitor, mode)  # type: ignore[arg-type]
 
 
 def check_periods(

@@ -19,19 +19,23 @@ from typing import Any, Literal
 import keras
 
 from kerastools._console import print_msg
-from kerastools._validation import check_bool, check_choice, check_int, check_name, check_path
-from kerastools.callbacks.checkpoint_periods import check_periods
+from kerastools._validation import check_bool, check_int, check_path
+from kerastools.callbacks.checkpoint_periods import best_monitor, check_periods
 from kerastools.callbacks.interruption import InterruptionGuard
-from kerastools.callbacks.monitor import Mode, MonitorCallback, infer_mode
+from kerastools.callbacks.monitor import Mode, MonitorCallback
 from kerastools.callbacks.state import resumable_callbacks
+from kerastools.callbacks.step_counting import StepCounter
 from kerastools.checkpoints import is_chief
 from kerastools.checkpoints.archive import check_save_format, file_suffix
 from kerastools.checkpoints.file_format import optimizer_step
 from kerastools.checkpoints.manifest import Kind
 from kerastools.checkpoints.store import CheckpointStore
-from kerastools.errors import CheckpointError, ConfigError
+from kerastools.checkpoints.training_state import capture, check_resumable_data
+from kerastools.errors import CheckpointError
 
 __all__ = ["PeriodicCheckpoint"]
+
+_STEP_FILE = "step-{step:08d}"  # + suffix; the optimizer step read at the save fills it in
 
 
 class PeriodicCheckpoint(keras.callbacks.Callback):
@@ -59,13 +63,14 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     and returns; a writer thread writes the file while training goes on (one
     write at a time, the next save waits for it) and everything is on disk
     when `fit` returns. A kill while that write runs then falls back to the
-    save before it: at most two periods are lost. Steps are
-    counted on the host from the optimizer's step counter at the start of
-    `fit`, so a resumed run continues the numbering and per-batch work is
-    one addition, except at the steps that save. `save_best` is
+    save before it: at most two periods are lost. File names and the
+    manifest `step` are the optimizer's step counter read at the save; the
+    `every_steps` period is counted in batches on the host
+    (`kerastools.callbacks.step_counting`), and a step save due at an
+    epoch's last batch is recorded as the finished epoch. `save_best` is
     judged at epoch ends, where validation metrics exist. The callback is
     reusable across `fit` calls: its state (best value, files) comes from the
-    manifest at each `on_train_begin`. One writer per directory.
+manifest at each `on_train_begin`. One writer per directory.
 
     Keras gives a callback no access to the others of its `fit`, so the
     callbacks whose state each checkpoint records are named: with
@@ -74,8 +79,10 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     `kerastools.checkpoints.resume(model, directory, callbacks=...)` gives
     it back to the callbacks of the resumed run. List the checkpoint after
     them in `fit(callbacks=...)`, so they have seen the epoch it saves
-    (`kerastools.callbacks.standard` does). A step checkpoint taken
-    mid-epoch records their state at the last epoch end.
+    (`kerastools.callbacks.standard` does). Each record also holds the
+    training state (`kerastools.checkpoints.training_state`): the batches
+    done in the running epoch, the seed generators' states and, mid-epoch,
+    the metrics' totals, which `kerastools.fit_resumable` puts back.
 
     `every_seconds=600` adds a save whenever 600 s of wall time have passed
     since the last save (or the start of `fit`), read between batches (when
@@ -132,9 +139,9 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             start of training.
         every_epochs: save after every this many epochs. Ignored (and must
             stay at its default) when `every_steps` is given. Defaults to 1.
-        every_steps: save after every this many optimizer steps (training
-            batches, counted on from the optimizer's step counter) instead
-            of epochs. Defaults to None.
+        every_steps: save after every this many training batches (counted
+            on the host from the optimizer's step counter at the start of
+            `fit`) instead of epochs. Defaults to None.
         every_seconds: also save once this many seconds of wall time have
             passed since the last save (with `every_epochs` or
             `every_steps`, or alone). Defaults to None.
@@ -159,9 +166,11 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         callbacks: the callbacks (with `get_state()` and `set_state()`)
             whose state goes into every checkpoint's record; None records
             none. Defaults to None.
-        save_format: `"weights"` (`.weights.h5`) or `"keras"`: archives for
-            `keras.models.load_model` (`epoch-0003.keras`, `best.keras`), always
-            with the optimizer (not with `include_optimizer=False`). Defaults to `"weights"`.
+        data: the batches of `kerastools.resumable` this `fit` trains on
+            (their seed and the batches skipped are recorded); set by
+            `kerastools.fit_resumable`. Defaults to None.
+        save_format: `"weights"` (`.weights.h5`) or `"keras"` (`.keras` archives, which
+            always hold the optimizer, for `keras.models.load_model`). Defaults to `"weights"`.
 
     Raises:
         ConfigError: both `every_epochs` and `every_steps`, no period at all,
@@ -186,6 +195,7 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         background: bool = False,
         verbose: int = 0,
         callbacks: Sequence[Any] | None = None,
+        data: Any = None,
         save_format: str = "weights",
     ):
         super().__init__()
@@ -194,27 +204,8 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             every_epochs, every_steps, every_seconds
         )
         self.keep_last = None if keep_last is None else check_int("keep_last", keep_last, low=1)
-        mode = check_choice("mode", mode, ["auto", "min", "max"])  # type: ignore[assignment]
-        # The monitor/mode/"is it better" logic is MonitorCallback's; we hold
-        # one instead of inheriting because save_best is optional.
-        self._monitor: MonitorCallback | None = None
-        if save_best is not None:
-            monitor = str(check_name("save_best", save_best, allow_none=False))
-            if mode == "auto":
-                try:
-                    mode = infer_mode(monitor)
-                except ConfigError:
-                    raise ConfigError(
-                        f"Cannot infer whether {monitor!r} should be minimised or maximised; "
-                        f"pass mode='min' or mode='max'. Received: save_best={monitor!r}, "
-                        "mode='auto'"
-                    ) from None
-            self._monitor = MonitorCallback(monitor, mode)
-        elif mode != "auto":
-            raise ConfigError(
-                "Argument `mode` only applies together with `save_best`. "
-                f"Received: mode={mode!r}, save_best=None"
-            )
+        # MonitorCallback's logic, held rather than inherited: save_best is optional.
+        self._monitor: MonitorCallback | None = best_monitor(save_best, mode)
         self.include_optimizer = check_bool("include_optimizer", include_optimizer)
         self.background = check_bool("background", background)
         self.verbose = check_int("verbose", verbose, low=0)
@@ -222,8 +213,8 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         self.save_format = check_save_format(save_format, self.include_optimizer)
         self._suffix = file_suffix(self.save_format)  # ".weights.h5" or ".keras"
         # Per-batch hooks are dispatched asynchronously unless a callback
-        # overrides them; saving mid-epoch must be synchronous, epochs need not.
-        self.async_safe = self.every_steps is None
+        # overrides them; counting batches must be synchronous, epoch saves need not.
+        self.async_safe = self.every_steps is None and self.every_seconds is None
         self._chief = True
         self._store = CheckpointStore(
             self.directory,
@@ -232,13 +223,14 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             background=self.background,
             save_format=self.save_format,
         )
-        self._step = 0
+        self.data = check_resumable_data(data)
+        self._counter = StepCounter(self.every_steps)
         self._epoch = 0
-        self._epoch_start_step = 0
         self._guard = InterruptionGuard()
         self._clock: Callable[[], float] = time.monotonic
         self._last_save_time = 0.0
-        self._last_saved_step: int | None = None
+        self._last_saved_at: tuple[int, int] | None = None
+        self._last_mid_epoch: tuple[int, int] | None = None
 
     @property
     def save_best(self) -> str | None:
@@ -255,8 +247,6 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         """The best monitored value so far (from the manifest when resuming), or None."""
         return None if self._monitor is None else self._monitor.best
 
-    # -- hooks ---------------------------------------------------------------
-
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         self._chief = is_chief()
         if not self._chief:
@@ -269,45 +259,35 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
             recorded = self._store.open(self._monitor.monitor, self._monitor.mode)
             self._monitor.best = self._monitor.worst_value() if recorded is None else recorded
             self._monitor.reset_monitor()
-        self._step = optimizer_step(self.model)
-        self._epoch_start_step = self._step
+        self._counter.start(optimizer_step(self.model))
         self._last_save_time = self._clock()
-        self._last_saved_step = None
+        self._last_saved_at = self._last_mid_epoch = None
         self._guard.install()
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._epoch = epoch
-        self._epoch_start_step = self._step
+        self._counter.epoch_begin()
 
     def on_train_batch_begin(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         # The last batch is done; unlike batch ends, this runs in the training thread.
         if not self._chief:
             return
         if self._guard.received is not None:
-            self._stop_for_signal(self._epoch)
+            self._stop_for_signal(self._epoch, batch)
+        elif self._counter.due:  # due at the last batch end, the epoch went on
+            self._save_step(self._epoch, batch, logs)
         elif self._time_is_up():
-            self._save_now(self._epoch, logs)
+            self._save_now(self._epoch, batch, logs)
 
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
-        if self.every_steps is None or not self._chief:
+        if not self._chief or self.async_safe:
             return
-        # `batch` is the last batch run (several with steps_per_execution).
-        step = self._epoch_start_step + batch + 1
-        previous, self._step = self._step, step
-        if step // self.every_steps <= previous // self.every_steps:
+        if not self._counter.batch_end(batch):
             return
         steps_per_epoch = (self.params or {}).get("steps")
-        finished_epoch = steps_per_epoch is not None and batch + 1 >= steps_per_epoch
-        # On JAX the trained values live outside the variables during an epoch.
-        sync = getattr(self.model, "jax_state_sync", None)
-        if callable(sync):
-            sync()
-        # The record holds the epochs completed (what resume returns); the
-        # message names the running epoch, counted from 1 like Keras' bar.
-        epoch = self._epoch + 1 if finished_epoch else self._epoch
-        self._save(
-            [(f"step-{step:08d}{self._suffix}", "step")], epoch, step, logs, shown_epoch=self._epoch + 1
-        )
+        if steps_per_epoch is not None and batch + 1 < steps_per_epoch:
+            self._save_step(self._epoch, batch + 1, logs)  # mid-epoch for sure: save now
+        # Otherwise the epoch may have ended: on_epoch_end or the next batch decides.
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         if not self._chief:
@@ -316,52 +296,52 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         files: list[tuple[str, Kind]] = []
         if self.every_epochs is not None and completed % self.every_epochs == 0:
             files.append((f"epoch-{completed:04d}{self._suffix}", "epoch"))
+        # The step save due at the epoch's last batch; or one made when a batch of unknown
+        # existence began (TF calls on_train_batch_begin for the batch that finds no data).
+        if self._counter.due or self._last_mid_epoch == (epoch, self._counter.batches):
+            files.append((_STEP_FILE + self._suffix, "step"))
         if self._monitor is not None:
             value = self._monitor.monitored_value(logs)  # None: no validation this epoch
             if value is not None and self._monitor.is_improvement(value, self._monitor.best):
                 self._monitor.best = value
                 files.append((f"best{self._suffix}", "best"))
         if files:
-            if self.every_epochs is not None:
-                self._step = optimizer_step(self.model)
-            self._save(files, completed, self._step, logs, shown_epoch=completed)
+            self._save(files, completed, 0, logs, shown_epoch=completed)
         if self._guard.received is not None:
-            self._stop_for_signal(completed, logs)
+            self._stop_for_signal(completed, 0, logs)
         elif self._time_is_up():
-            self._save_now(completed, logs)
+            self._save_now(completed, 0, logs)
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         if self._chief and self._guard.received is not None:
-            self._stop_for_signal(self._epoch + 1, logs)  # after the last epoch's end
+            self._stop_for_signal(self._epoch + 1, 0, logs)  # after the last epoch's end
         self._guard.restore()
         # Every file is on disk when fit() returns; a failed write raises here.
         self._store.close()
         if self._chief and self._monitor is not None:
             self._monitor.check_validated()
 
-    # -- writing -------------------------------------------------------------
-
     def _time_is_up(self) -> bool:
         period = self.every_seconds
         return period is not None and self._clock() - self._last_save_time >= period
 
-    def _save_now(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
-        """Save a step file at the current optimizer step, unless the latest save is at it."""
-        # On JAX the trained values live outside the variables during an epoch.
-        sync = getattr(self.model, "jax_state_sync", None)
-        if callable(sync):
-            sync()
-        step = optimizer_step(self.model)
-        if step == self._last_saved_step:
+    def _save_step(self, epoch: int, batches: int, logs: Mapping[str, Any] | None) -> None:
+        """The due `every_steps` save, `batches` into the running epoch `epoch`."""
+        self._save([(_STEP_FILE + self._suffix, "step")], epoch, batches, logs, shown_epoch=self._epoch + 1)
+
+    def _save_now(self, epoch: int, batches: int, logs: Mapping[str, Any] | None = None) -> None:
+        """Save a step file now, unless the latest save is at this very batch."""
+        if (epoch, batches) == self._last_saved_at:
             self._last_save_time = self._clock()  # nothing new to save: wait a period
         else:
-            name = f"step-{step:08d}{self._suffix}"
-            self._save([(name, "step")], epoch, step, logs, shown_epoch=self._epoch + 1)
+            self._save_step(epoch, batches, logs)
 
-    def _stop_for_signal(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+    def _stop_for_signal(
+        self, epoch: int, batches: int, logs: Mapping[str, Any] | None = None
+    ) -> None:
         """Write the last checkpoint, flush the writer, then deliver the held-back signal."""
         try:
-            self._save_now(epoch, logs)
+            self._save_now(epoch, batches, logs)
             self._store.close()
             if self.verbose:
                 print_msg(f"PeriodicCheckpoint: {self._guard.received_name}: flushed, stopping")
@@ -373,21 +353,43 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
         self,
         files: list[tuple[str, Kind]],
         epoch: int,
-        step: int,
+        batches: int,
         logs: Mapping[str, Any] | None,
         shown_epoch: int,
     ) -> None:
-        """Copy the state and write the files (in the background with `background=True`)."""
+        """Copy the state and write the files (in the background with `background=True`).
+
+        `epoch` is the number of epochs completed, `batches` the batches of
+        the running one (0-based `epoch`) done by this run; the step is the
+        optimizer's, read now (`_STEP_FILE` in a name becomes it).
+        """
         if not self._store.is_open:
             raise CheckpointError(
                 "PeriodicCheckpoint saved before on_train_begin; pass it to fit(callbacks=[...])."
             )
+        sync = getattr(self.model, "jax_state_sync", None)  # JAX: the values of this batch
+        if callable(sync):
+            sync()
+        step = optimizer_step(self.model)
+        files = [(name.format(step=step), kind) for name, kind in files]
+        skipped = 0 if self.data is None or batches == 0 else self.data.skipped_batches(epoch)
+        training_state = capture(
+            self.model,
+            epoch=epoch,
+            batches=batches + skipped,
+            data_seed=None if self.data is None else self.data.seed,
+            stopped=bool(getattr(self.model, "stop_training", False)),
+            metrics=batches > 0,
+        )
         states = [callback.get_state() for callback in self.callbacks]
         self._store.save(
-            self.model, files, epoch=epoch, step=step, logs=logs, callback_states=states
+            self.model, files, epoch=epoch, step=step, logs=logs, callback_states=states,
+            training_state=training_state,
         )
+        self._counter.saved()
         self._last_save_time = self._clock()
-        self._last_saved_step = step
+        self._last_saved_at = (epoch, batches)
+        self._last_mid_epoch = self._last_saved_at if batches else None
         if self.verbose:
             # From the training thread, at the save: before the next epoch's output.
             done = "writing in the background" if self.background else "saved"
@@ -396,4 +398,3 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
                     f"PeriodicCheckpoint: epoch {shown_epoch} (step {step}): "
                     f"{done} {self.directory / name}"
                 )
-

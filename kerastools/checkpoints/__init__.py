@@ -25,8 +25,8 @@ This package reads that directory: `list_checkpoints`, `find_checkpoint`,
 (`keras_sources`). With `save_format="keras"` the files are `.keras`
 archives (`archive`). Its modules: `file_format` (one HDF5 file),
 `manifest` (the JSON index), `journal` and `manifest_writer` (its append-only
-log and how saves write it), `leftovers` (what a kill leaves), `integrity`
-(checksums), `selection` (which
+log and how saves write it), `leftovers` (what a kill leaves), `training_state` (RNG,
+metrics and data position for an exact resume), `integrity` (checksums), `selection` (which
 file `which` means), `loading` (into a model) and `store` (the writer
 `PeriodicCheckpoint` uses).
 """

@@ -50,6 +50,7 @@ from kerastools.checkpoints.leftovers import (  # re-exported: the store's clean
     remove_stale_temporaries,
     settle_pending,
 )
+from kerastools.checkpoints.training_state import check_training_state
 from kerastools.errors import CheckpointError
 
 __all__ = [
@@ -109,6 +110,11 @@ class CheckpointInfo:
             `PeriodicCheckpoint(callbacks=...)` records, taken at the save;
             `resume(..., callbacks=...)` gives them back. Empty for records
             without it (older checkpoints, or no callbacks given).
+        training_state: what an exact resume needs besides the file (see
+            `kerastools.checkpoints.training_state`): the epoch and the
+            batches done in the running epoch, the data seed, the seed
+            generators' states and, mid-epoch, the metrics' totals. None
+            for records without it (older checkpoints).
     """
 
     path: Path
@@ -121,6 +127,7 @@ class CheckpointInfo:
     sha256: str = ""
     includes_optimizer: bool = True
     callback_states: list[dict[str, Any]] = field(default_factory=list)
+    training_state: dict[str, Any] | None = None
 
     def _to_record(self) -> dict[str, Any]:
         record: dict[str, Any] = {
@@ -136,6 +143,8 @@ class CheckpointInfo:
         }
         if self.callback_states:  # left out when empty: records stay as they were
             record["callback_states"] = self.callback_states
+        if self.training_state is not None:  # likewise
+            record["training_state"] = self.training_state
         return record
 
     @classmethod
@@ -159,6 +168,11 @@ class CheckpointInfo:
             sha256=str(record["sha256"]),
             includes_optimizer=bool(record["includes_optimizer"]),
             callback_states=_callback_states(name, record.get("callback_states", [])),
+            training_state=(
+                None
+                if record.get("training_state") is None
+                else check_training_state(name, record["training_state"])
+            ),
         )
 
 

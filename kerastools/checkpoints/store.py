@@ -258,11 +258,13 @@ class CheckpointStore:
         step: int,
         logs: Mapping[str, Any] | None,
         callback_states: Sequence[Mapping[str, Any]] = (),
+        training_state: Mapping[str, Any] | None = None,
     ) -> None:
         """Copy the state of `model` now and write `files` and the manifest.
 
         `files` are (name, kind) pairs; all get the same state and record.
-        `callback_states` (callbacks' `get_state()` dicts) go into the record.
+        `callback_states` (callbacks' `get_state()` dicts) and
+        `training_state` (`checkpoints.training_state.capture`) go into the record.
         Returns once they are on disk, or at once with `background=True`.
 
         Raises:
@@ -274,11 +276,14 @@ class CheckpointStore:
         if manifest is None:
             raise CheckpointError("CheckpointStore.save() before open().")
         states = _json_copy(callback_states)
+        training = None if training_state is None else _json_copy([training_state])[0]
         metrics = _plain_metrics(logs)
         wall_time = time.time()
         writer = self._snapshot(model, files)
         self._writer.submit(
-            lambda: self._write(manifest, writer, files, epoch, step, metrics, wall_time, states)
+            lambda: self._write(
+                manifest, writer, files, epoch, step, metrics, wall_time, states, training
+            )
         )
         if not self.background:
             # Durable before training goes on: a kill after this line keeps this save.
@@ -327,9 +332,10 @@ class CheckpointStore:
         metrics: dict[str, float | None],
         wall_time: float,
         states: list[dict[str, Any]],
+        training: dict[str, Any] | None = None,
     ) -> None:
         def with_states(info: CheckpointInfo) -> CheckpointInfo:
-            return dataclasses.replace(info, callback_states=states) if states else info
+            return dataclasses.replace(info, callback_states=states, training_state=training)
 
         def record_pending(info: CheckpointInfo) -> None:
             # Replacing a file the manifest lists (best.weights.h5): journal

@@ -1,0 +1,207 @@
+"""What an exact resume needs beyond the weights file: RNG states, metric totals, the data position.
+
+Keras' `model.save_weights` stores `model.weights` and the optimizer, not
+the state of the model's `keras.random.SeedGenerator`s (Dropout's
+`seed_generator_state`: in `model.variables`, not in `model.weights`) nor
+the compiled metrics' and loss tracker's running totals
+(`model.metrics_variables`), which matter when a save falls mid-epoch.
+Each checkpoint record holds them in its `training_state` entry, with the
+position in the data (epoch, batches done in the running epoch, the data
+seed of `kerastools.resumable`) and whether a callback stopped training.
+
+Values are stored as flat JSON lists with their shape (`ndarray.tolist()`):
+a float32 becomes the Python float of the same value and JSON writes it
+with `repr`, so it reads back bit for bit; integers stay integers;
+non-finite floats are the strings `"inf"`, `"-inf"`, `"nan"` (strict JSON). Variables are matched by
+position, and their count and shapes are checked before anything is
+assigned.
+
+Examples:
+    >>> from kerastools.checkpoints.training_state import capture, restore_random_state
+    >>> state = capture(model, epoch=1, batches=0)
+    >>> sorted(state)
+    ['batches', 'data_seed', 'epoch', 'metrics', 'seed_generators', 'stopped']
+    >>> restore_random_state(model, state)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerastools.errors import CheckpointError, ConfigTypeError
+
+__all__ = [
+    "capture",
+    "check_resumable_data",
+    "check_training_state",
+    "restore_metrics",
+    "restore_random_state",
+    "seed_generator_variables",
+]
+
+_KEYS = ("epoch", "batches", "data_seed", "stopped", "seed_generators", "metrics")
+
+
+def seed_generator_variables(model: keras.Model) -> list[Any]:
+    """The model's variables that `save_weights` leaves out: its seed generators' states.
+
+    `model.variables` holds the weights and, after them in layer order,
+    each `keras.random.SeedGenerator` state of its layers (checked on
+    Keras 3.15); `model.weights` holds only the weights.
+
+    Examples:
+        >>> dropped = keras.Sequential([keras.Input((2,)), keras.layers.Dropout(0.5)])
+        >>> [v.path for v in seed_generator_variables(dropped)]
+        ['seed_generator/seed_generator_state']
+    """
+    weights = {id(variable) for variable in model.weights}
+    return [variable for variable in model.variables if id(variable) not in weights]
+
+
+_NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def _encode(number: Any) -> Any:
+    if isinstance(number, float) and not math.isfinite(number):
+        return "nan" if math.isnan(number) else ("inf" if number > 0 else "-inf")
+    return number
+
+
+def _values(variables: Sequence[Any]) -> list[dict[str, Any]]:
+    """Each variable's path, shape and flat values (non-finite floats as strings)."""
+    entries = []
+    for variable in variables:
+        array = np.asarray(keras.ops.convert_to_numpy(variable))
+        values = [_encode(number) for number in array.ravel().tolist()]
+        entries.append({"path": variable.path, "shape": list(array.shape), "value": values})
+    return entries
+
+
+def capture(
+    model: keras.Model,
+    *,
+    epoch: int,
+    batches: int,
+    data_seed: int | None = None,
+    stopped: bool = False,
+    metrics: bool = False,
+) -> dict[str, Any]:
+    """The training state of `model` now, as a strict-JSON dict.
+
+    On JAX, call `model.jax_state_sync()` first during an epoch.
+
+    Examples:
+        >>> capture(model, epoch=2, batches=3, data_seed=7)["data_seed"]
+        7
+
+    Args:
+        model: the model being trained.
+        epoch: epochs completed.
+        batches: batches of the running epoch (epoch `epoch`, 0-based)
+            already in the weights; 0 at an epoch end.
+        data_seed: the seed of the batch order, or None.
+        stopped: whether a callback has stopped training (`model.stop_training`).
+        metrics: also store `model.metrics_variables` (for a mid-epoch save).
+    """
+    return {
+        "epoch": int(epoch),
+        "batches": int(batches),
+        "data_seed": None if data_seed is None else int(data_seed),
+        "stopped": bool(stopped),
+        "seed_generators": _values(seed_generator_variables(model)),
+        "metrics": _values(model.metrics_variables) if metrics else [],
+    }
+
+
+def check_training_state(name: str, state: Any) -> dict[str, Any]:
+    """`state` when it has the shape `capture` writes; ValueError naming the file otherwise.
+
+    Examples:
+        >>> check_training_state("x.weights.h5", {"epoch": 1})
+        Traceback (most recent call last):
+        ...
+        ValueError: `training_state` of 'x.weights.h5' must be an object with the keys ['epoch', 'batches', 'data_seed', 'stopped', 'seed_generators', 'metrics'], not {'epoch': 1}
+    """
+    valid = (
+        isinstance(state, dict)
+        and all(key in state for key in _KEYS)
+        and all(isinstance(state[key], int) for key in ("epoch", "batches"))
+        and (state["data_seed"] is None or isinstance(state["data_seed"], int))
+        and all(
+            isinstance(state[key], list)
+            and all(isinstance(entry, dict) and "value" in entry for entry in state[key])
+            for key in ("seed_generators", "metrics")
+        )
+    )
+    if not valid:
+        raise ValueError(
+            f"`training_state` of {name!r} must be an object with the keys {list(_KEYS)}, "
+            f"not {state!r}"
+        )
+    return state
+
+
+def _assign(what: str, variables: Sequence[Any], entries: Sequence[Mapping[str, Any]]) -> None:
+    """Check the count and every shape, then assign: a mismatch changes nothing."""
+    if len(entries) != len(variables):
+        raise CheckpointError(
+            f"The checkpoint holds {len(entries)} {what} states, the model has "
+            f"{len(variables)} ({[v.path for v in variables]}): not the saved model."
+        )
+    arrays = []
+    for variable, entry in zip(variables, entries, strict=True):
+        shape = tuple(entry.get("shape", ()))
+        if shape != tuple(variable.shape):
+            raise CheckpointError(
+                f"The {what} state {entry.get('path')!r} has shape {shape} in the checkpoint "
+                f"but {variable.path!r} has {tuple(variable.shape)} in the model."
+            )
+        values = [_NON_FINITE.get(v, v) if isinstance(v, str) else v for v in entry["value"]]
+        dtype = keras.backend.standardize_dtype(variable.dtype)
+        arrays.append(np.asarray(values, dtype=dtype).reshape(shape))
+    for variable, array in zip(variables, arrays, strict=True):
+        variable.assign(array)
+
+
+def restore_random_state(model: keras.Model, state: Mapping[str, Any]) -> None:
+    """Put back the seed generators' states `capture` stored.
+
+    Raises:
+        CheckpointError: the count or a shape differs from the model's.
+    """
+    _assign("seed generator", seed_generator_variables(model), state["seed_generators"])
+
+
+def restore_metrics(model: keras.Model, state: Mapping[str, Any]) -> None:
+    """Put back the metrics' running totals; nothing when the state has none (an epoch end).
+
+    Keras resets the metrics at each epoch start, before `on_epoch_begin`,
+    and every backend reads them after it (JAX at the first batch): call
+    this from `on_epoch_begin` of the epoch the state was saved in.
+
+    Raises:
+        CheckpointError: the count or a shape differs from the model's.
+    """
+    if state["metrics"]:
+        _assign("metric", model.metrics_variables, state["metrics"])
+
+
+def check_resumable_data(data: Any) -> Any:
+    """None, or an object with `seed` and `skipped_batches(epoch)` (`kerastools.resumable`).
+
+    Examples:
+        >>> from kerastools.checkpoints.training_state import check_resumable_data
+        >>> check_resumable_data(None) is None
+        True
+    """
+    if data is None or (hasattr(data, "seed") and callable(getattr(data, "skipped_batches", None))):
+        return data
+    raise ConfigTypeError(
+        "Argument `data` must be None or the resumable data of kerastools.resumable (with "
+        f"`seed` and `skipped_batches(epoch)`). Received: data={data!r}"
+    )
