@@ -12,15 +12,13 @@ metrics, wall time, size and SHA-256 it was saved with. It lives in two files:
   periodic file pruned by `keep_last`, records a `pending` replacement or
   sets the `rule` (monitor and mode) of the best file.
 
-So a save appends a few hundred bytes, whatever the number of records: its
-cost does not grow with the run. Readers take the snapshot and replay the
-journal entries after its `sequence` (opening the journal first, so a
-compaction in between loses nothing); an incomplete last line (a kill in the
-middle of an append) is ignored. `compact` writes a new snapshot and deletes
-the journal; the store does it at `close()` (the end of `fit`), when it
-opens a directory a kill interrupted during a best-file replacement, and in
-the middle of a run only once the journal holds 10,000 lines more than twice
-the records it describes (`keep_last` pruning), so that cost is amortised.
+So a save appends a few hundred bytes, whatever the number of records.
+Readers take the snapshot and replay the journal after its `sequence`
+(opening the journal first, so a compaction in between loses nothing); a
+torn last line (a kill mid-append) is ignored. `compact` writes a new
+snapshot and deletes the journal: at `close()` (the end of `fit`), on
+opening a directory a kill interrupted during a best-file replacement, and
+mid-run only once the journal holds 10,000 lines more than twice its records.
 
 A file being replaced in place (`best.weights.h5`) is first recorded as
 *pending* (journaled and fsynced before the rename), so a kill between its
@@ -106,15 +104,13 @@ class CheckpointInfo:
         size: the file's size in bytes.
         sha256: the file's SHA-256, hex.
         includes_optimizer: whether the optimizer state is in the file.
-        callback_states: the `get_state()` dicts of the callbacks that
-            `PeriodicCheckpoint(callbacks=...)` records, taken at the save;
-            `resume(..., callbacks=...)` gives them back. Empty for records
-            without it (older checkpoints, or no callbacks given).
-        training_state: what an exact resume needs besides the file (see
-            `kerastools.checkpoints.training_state`): the epoch and the
-            batches done in the running epoch, the data seed, the seed
-            generators' states and, mid-epoch, the metrics' totals. None
-            for records without it (older checkpoints).
+        callback_states: the `get_state()` dicts of the callbacks of
+            `PeriodicCheckpoint(callbacks=...)` at the save, for
+            `resume(..., callbacks=...)`; empty when none were recorded.
+        training_state: what an exact resume needs besides the file
+            (`kerastools.checkpoints.training_state`): batches done in the
+            running epoch, data seed, seed generators' states, mid-epoch
+            metric totals. None in older records.
     """
 
     path: Path
@@ -168,11 +164,7 @@ class CheckpointInfo:
             sha256=str(record["sha256"]),
             includes_optimizer=bool(record["includes_optimizer"]),
             callback_states=_callback_states(name, record.get("callback_states", [])),
-            training_state=(
-                None
-                if record.get("training_state") is None
-                else check_training_state(name, record["training_state"])
-            ),
+            training_state=check_training_state(name, record.get("training_state")),
         )
 
 

@@ -118,8 +118,8 @@ def capture(
     }
 
 
-def check_training_state(name: str, state: Any) -> dict[str, Any]:
-    """`state` when it has the shape `capture` writes; ValueError naming the file otherwise.
+def check_training_state(name: str, state: Any) -> dict[str, Any] | None:
+    """`state` when it has the shape `capture` writes (or is None); ValueError naming the file otherwise.
 
     Examples:
         >>> check_training_state("x.weights.h5", {"epoch": 1})
@@ -127,6 +127,8 @@ def check_training_state(name: str, state: Any) -> dict[str, Any]:
         ...
         ValueError: `training_state` of 'x.weights.h5' must be an object with the keys ['epoch', 'batches', 'data_seed', 'stopped', 'seed_generators', 'metrics'], not {'epoch': 1}
     """
+    if state is None:
+        return None
     valid = (
         isinstance(state, dict)
         and all(key in state for key in _KEYS)
