@@ -119,7 +119,7 @@ def capture(
 
 
 def check_training_state(name: str, state: Any) -> dict[str, Any] | None:
-    """`state` when it has the shape `capture` writes (or is None); ValueError naming the file otherwise.
+    """`state` if it has the shape `capture` writes, or None; ValueError naming the file otherwise.
 
     Examples:
         >>> check_training_state("x.weights.h5", {"epoch": 1})
