@@ -12,6 +12,7 @@ import html
 import io
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import PurePath
 from typing import Any
 
 from kerastools.log_keys import is_bookkeeping, is_learning_rate
@@ -123,8 +124,10 @@ def _checkpoint_section(document: Mapping[str, Any]) -> str:
             parts.append(f"<p>Its manifest could not be read: {html.escape(entry['error'])}</p>")
         head = "<tr><th>file</th><th>kind</th><th>epoch</th><th>step</th><th>sha256</th></tr>"
         body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_text(record[key]))}</td>"
-                             for key in ("path", "kind", "epoch", "step", "sha256")) + "</tr>"
+            f"<tr><td>{html.escape(PurePath(record['path']).name)}</td>"
+            + "".join(f"<td>{html.escape(_text(record[key]))}</td>" for key in ("kind", "epoch", "step"))
+            + f"<td title='{html.escape(record['sha256'])}'><code>{html.escape(record['sha256'][:16])}"
+            "&hellip;</code></td></tr>"
             for record in entry["files"]
         )
         parts.append(f"<table>{head}{body}</table>" if body else "<p class='muted'>No file yet.</p>")
