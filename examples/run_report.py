@@ -15,7 +15,6 @@ import argparse
 from pathlib import Path
 
 import keras
-import numpy as np
 
 import kerastools as kt
 from kerastools.callbacks.run_report_schema import report_table
@@ -29,12 +28,7 @@ args = parser.parse_args()
 checkpoint_dir = Path(args.output_dir) / "run_report" / "checkpoints"
 
 keras.utils.set_random_seed(0)
-rng = np.random.default_rng(0)
-angle = rng.uniform(0, 2 * np.pi, args.samples)
-label = rng.integers(0, 2, args.samples)
-radius = np.where(label == 1, 0.5, 1.0) + rng.normal(0, 0.1, args.samples)
-x = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1).astype("float32")
-y = label.astype("float32")
+x, y = kt.datasets.make_circles(args.samples, noise=0.1, seed=0)
 
 model = kt.compile(
     kt.build_mlp(2, [16, 16], output_activation="sigmoid"),

@@ -56,7 +56,8 @@ class RunReport(keras.callbacks.Callback):
 
     - `fit` starts, and every epoch ends: status `"running"` (the JSON each
       epoch; the HTML, with its plot, at most every `html_every_seconds`).
-      A crash, SIGKILL or an exception that a program catches leaves this.
+      A crash or SIGKILL leaves this; so does an exception that the
+      program catches, until the process exits (then `"failed"`).
     - `fit` returns: `"finished"`, or `"stopped"` when a callback set
       `model.stop_training` (with the stopper's reason and message).
     - Ctrl-C (SIGINT) or SIGTERM during `fit`: `"interrupted"`, with the
@@ -68,7 +69,8 @@ class RunReport(keras.callbacks.Callback):
     - An exception that ends the Python process while `fit` runs (an
       uncaught `KeyboardInterrupt` a callback raised, any error): written
       at exit, `"interrupted"` for `KeyboardInterrupt`, else `"failed"`
-      with the exception.
+      with the exception; without one (it was caught), `"failed"`, "the
+      process exited while fit was running".
 
     Only the chief (`kerastools.checkpoints.is_chief`) writes. Files are
     replaced atomically, so a reader never sees half a report.
@@ -176,6 +178,7 @@ class RunReport(keras.callbacks.Callback):
             "fit": run_facts.fit_settings(self.params),
         }
         self._watch_signals()
+        atexit.unregister(self._at_exit)  # once, even after a fit that failed
         atexit.register(self._at_exit)
         self._write(html=True)
 

@@ -15,22 +15,15 @@ import pytest
 
 import kerastools as kt
 from kerastools.__main__ import main
+from kerastools.callbacks.interruption import InterruptionGuard
 from kerastools.callbacks.run_report_schema import SCHEMA, check_report, read_report
 from kerastools.errors import ConfigError, ConfigTypeError
+from tests.callbacks.test_interruption import handlers  # noqa: F401 (the fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = Path(__file__).with_name("run_report_worker.py")
-
-
-@pytest.fixture
-def handlers():
-    """Python's default SIGINT/SIGTERM handlers during the test; the earlier ones after it."""
-    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    yield
-    for signum, handler in before.items():
-        signal.signal(signum, handler)
+# Python's default SIGINT/SIGTERM handlers in each test, the earlier ones after it.
+pytestmark = pytest.mark.usefixtures("handlers")
 
 
 def tiny_model():
@@ -65,7 +58,7 @@ class SendAt(keras.callbacks.Callback):
             os.kill(os.getpid(), self.signum)
 
 
-def test_standard_with_a_checkpoint_dir_writes_a_valid_report(tmp_path, handlers):
+def test_standard_with_a_checkpoint_dir_writes_a_valid_report(tmp_path):
     history = fit(kt.callbacks.standard(checkpoint_dir=tmp_path, plot=False), epochs=3)
     report = tmp_path / "report"
     assert sorted(p.name for p in report.iterdir()) == ["report.html", "report.json"]
@@ -120,7 +113,7 @@ def test_an_early_stop_gives_the_status_and_reason(tmp_path, kind):
         assert "did not improve" in document["stop"]["message"]
 
 
-def test_ctrl_c_with_the_checkpoint_leaves_an_interrupted_report_after_its_last_save(tmp_path, handlers):
+def test_ctrl_c_with_the_checkpoint_leaves_an_interrupted_report_after_its_last_save(tmp_path):
     bundle = kt.callbacks.standard(checkpoint_dir=tmp_path, plot=False)
     with pytest.raises(KeyboardInterrupt):
         fit([SendAt(epoch=1, batch=1), *bundle], epochs=4)
@@ -133,7 +126,7 @@ def test_ctrl_c_with_the_checkpoint_leaves_an_interrupted_report_after_its_last_
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_ctrl_c_without_a_checkpoint_is_held_back_by_the_report(tmp_path, handlers):
+def test_ctrl_c_without_a_checkpoint_is_held_back_by_the_report(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         fit([SendAt(epoch=0, batch=1), kt.callbacks.RunReport(tmp_path)], epochs=3)
     document = read_report(tmp_path)
@@ -142,6 +135,35 @@ def test_ctrl_c_without_a_checkpoint_is_held_back_by_the_report(tmp_path, handle
     # Reusable: the next fit starts a new report.
     fit([kt.callbacks.RunReport(tmp_path)], epochs=1)
     assert read_report(tmp_path)["status"] == "finished"
+
+
+def test_sigterm_to_a_handler_of_the_user_is_reported_and_fit_stops(tmp_path):
+    calls = []
+    signal.signal(signal.SIGTERM, lambda signum, frame: calls.append(signum))
+    history = fit([SendAt(epoch=0, batch=1, signum=signal.SIGTERM), kt.callbacks.RunReport(tmp_path)],
+                  epochs=3)
+    assert calls == [signal.SIGTERM] and len(history.history["loss"]) == 1
+    document = read_report(tmp_path)
+    assert (document["status"], document["stop"]["reason"], document["epochs_run"]) == (
+        "interrupted", "SIGTERM", 1)
+
+
+def test_a_guard_tells_its_listeners_once_before_it_delivers():
+    heard = []
+    guard = InterruptionGuard()
+    guard.install()
+    guard.add_listener(heard.append)
+    guard.add_listener(heard.append)  # once only
+    os.kill(os.getpid(), signal.SIGINT)
+    assert heard == []  # noted, not delivered
+    with pytest.raises(KeyboardInterrupt):
+        guard.deliver()
+    assert heard == [signal.SIGINT]
+    guard.install()  # a new fit: the listeners are forgotten
+    os.kill(os.getpid(), signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        guard.deliver()
+    assert heard == [signal.SIGINT]
 
 
 def test_a_keyboard_interrupt_raised_in_fit_is_reported_at_exit_and_shown_by_the_command(tmp_path):
@@ -170,6 +192,14 @@ def test_the_command_refuses_a_missing_or_invalid_report_in_one_line(tmp_path, c
     assert "has no" in errors[1]
 
 
+@pytest.fixture(scope="module")
+def one_report(tmp_path_factory):
+    """A report of a one-epoch fit, shared by the schema tests (they change a copy)."""
+    directory = tmp_path_factory.mktemp("report")
+    fit([kt.callbacks.RunReport(directory)], epochs=1)
+    return directory
+
+
 @pytest.mark.parametrize(
     "change, match",
     [
@@ -179,9 +209,8 @@ def test_the_command_refuses_a_missing_or_invalid_report_in_one_line(tmp_path, c
         ({"monitor": {"key": "loss"}}, "has no"),
     ],
 )
-def test_the_schema_check_names_what_is_wrong(tmp_path, change, match):
-    fit([kt.callbacks.RunReport(tmp_path)], epochs=1)
-    document = read_report(tmp_path)
+def test_the_schema_check_names_what_is_wrong(one_report, change, match):
+    document = read_report(one_report)
     document.update(change)
     with pytest.raises(ConfigError, match=match):
         check_report(document)
