@@ -70,6 +70,7 @@ test-slow: install data
 test-browser: install
 	$(PY) -m pip install --quiet -e ".[browser]"
 	$(PY) tests/browser/check_live_plot.py
+	$(PY) tests/browser/check_run_report.py
 
 benchmarks: install
 	for script in benchmarks/*.py; do $(PY) $$script || exit 1; done

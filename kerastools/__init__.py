@@ -7,8 +7,13 @@ Examples:
 
 from kerastools import callbacks, checkpoints, datasets, device, errors, plots, resumable, sweep
 from kerastools.builders import build_cnn, build_mlp, suggest_hidden_units
+from kerastools.callbacks.run_facts import set_device_summary_source
 from kerastools.optimization import compile, current_learning_rate, reset_training
 from kerastools.resumable import fit_resumable
+
+# Callbacks may not import `device` (docs/architecture.md): the run report
+# gets its device summary from here, the package root above every layer.
+set_device_summary_source(device.summary)
 
 __version__ = "0.1.0"
 

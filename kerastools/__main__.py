@@ -1,4 +1,4 @@
-"""Command line: `python -m kerastools demo` and `python -m kerastools devices`."""
+"""Command line: `python -m kerastools demo`, `devices` and `report DIR`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,22 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--epochs", type=int, default=20)
     demo.add_argument("--output-dir", default="demo_output")
     commands.add_parser("devices", help="print the devices the backend sees")
+    report = commands.add_parser("report", help="print a RunReport's report.json as a table")
+    report.add_argument("directory", help="the RunReport directory (or its report.json)")
     args = parser.parse_args(argv)
+
+    if args.command == "report":
+        from kerastools.callbacks.run_report_schema import read_report, report_table
+        from kerastools.errors import KerastoolsError
+
+        try:
+            document = read_report(args.directory)
+        except KerastoolsError as error:
+            # One line and status 2, as argparse does for a bad argument: no traceback.
+            print(f"kerastools report: error: {error}", file=sys.stderr)
+            return 2
+        print(report_table(document))
+        return 0
 
     if args.command == "demo":
         from kerastools.demo import run_demo

@@ -1,5 +1,5 @@
 """Keras callbacks: learning-rate logging, early stopping with a reason,
-crash-safe checkpoints and live plotting."""
+crash-safe checkpoints, live plotting and a run report."""
 
 from kerastools.callbacks.epoch_timer import EpochTimer
 from kerastools.callbacks.learning_rate import LearningRateLogger
@@ -7,6 +7,8 @@ from kerastools.callbacks.live_plot import LivePlot
 from kerastools.callbacks.monitor import MonitorCallback, infer_mode
 from kerastools.callbacks.periodic_checkpoint import PeriodicCheckpoint
 from kerastools.callbacks.progress_bar import ProgressBar
+from kerastools.callbacks.run_report import RunReport
+from kerastools.callbacks.run_report_schema import read_report
 from kerastools.callbacks.standard import standard
 from kerastools.callbacks.threshold_stopping import StoppingReason, ThresholdEarlyStopping
 
@@ -17,8 +19,10 @@ __all__ = [
     "MonitorCallback",
     "PeriodicCheckpoint",
     "ProgressBar",
+    "RunReport",
     "StoppingReason",
     "ThresholdEarlyStopping",
     "infer_mode",
+    "read_report",
     "standard",
 ]

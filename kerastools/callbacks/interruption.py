@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["InterruptionGuard"]
@@ -48,6 +49,7 @@ class InterruptionGuard:
     def __init__(self) -> None:
         self.received: int | None = None
         self._previous: dict[int, Any] = {}
+        self._listeners: list[Callable[[int], None]] = []
 
     @property
     def installed(self) -> bool:
@@ -59,10 +61,16 @@ class InterruptionGuard:
         """The noted signal's name, e.g. `"SIGTERM"`; `"no signal"` when none was noted."""
         return "no signal" if self.received is None else signal.Signals(self.received).name
 
+    def add_listener(self, listener: Callable[[int], None]) -> None:
+        """Call `listener(signum)` at the next delivery, before the signal is raised again."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
     def install(self) -> None:
         """Put the noting handler in place of the current ones (main thread only)."""
         self.restore()
         self.received = None
+        self._listeners = []
         if threading.current_thread() is not threading.main_thread():
             return  # signal.signal works only there; a thread's fit keeps the defaults
         for signum in SIGNALS:
@@ -84,8 +92,14 @@ class InterruptionGuard:
         """Restore the handlers, then raise the noted signal again (if one was noted)."""
         signum, self.received = self.received, None
         self.restore()
-        if signum is not None:
-            signal.raise_signal(signum)
+        if signum is None:
+            return
+        listeners, self._listeners = self._listeners, []
+        try:
+            for listener in listeners:
+                listener(signum)
+        finally:
+            signal.raise_signal(signum)  # even when a listener failed
 
     def _note(self, signum: int, frame: Any) -> None:
         first = self.received is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -16,6 +17,7 @@ from kerastools.callbacks.live_plot import LivePlot, PlotMode
 from kerastools.callbacks.monitor import Mode, infer_mode
 from kerastools.callbacks.periodic_checkpoint import PeriodicCheckpoint
 from kerastools.callbacks.progress_bar import ProgressBar
+from kerastools.callbacks.run_report import RunReport
 from kerastools.callbacks.threshold_stopping import ThresholdEarlyStopping
 from kerastools.checkpoints.archive import check_save_format
 from kerastools.errors import ConfigError, ConfigTypeError
@@ -36,6 +38,7 @@ def standard(
     mode: Mode = "auto",
     verbose: int = 0,
     save_format: str = "weights",
+    report: bool | str | os.PathLike[str] = True,
 ) -> list[keras.callbacks.Callback]:
     """The usual bundle of callbacks: learning rate, timing, live plot, checkpoints, target stop.
 
@@ -52,7 +55,11 @@ def standard(
        (`get_state()`) each checkpoint records, so that
        `kt.checkpoints.resume(model, checkpoint_dir, callbacks=bundle)` with
        a new bundle continues their histories;
-    6. `ProgressBar`: Keras' progress bar without the bookkeeping keys
+    6. `RunReport` into `checkpoint_dir / "report"` (only with a
+       `checkpoint_dir`, unless `report=False`; `report=path` puts it
+       there, also without checkpoints), after the checkpoint so it lists
+       the file of each epoch, reading the stopper and the checkpoint;
+    7. `ProgressBar`: Keras' progress bar without the bookkeeping keys
        (`iterations`, `epoch_time_s`, `samples_per_s`), which `History`
        still gets.
 
@@ -64,10 +71,12 @@ def standard(
         >>> callbacks = kt.callbacks.standard(checkpoint_dir=tmp_path / "ckpt",
         ...                                   stop_at={"val_loss": 0.01})
         >>> [type(callback).__name__ for callback in callbacks]
-        ['LearningRateLogger', 'EpochTimer', 'ThresholdEarlyStopping', 'LivePlot', 'PeriodicCheckpoint', 'ProgressBar']
+        ['LearningRateLogger', 'EpochTimer', 'ThresholdEarlyStopping', 'LivePlot', 'PeriodicCheckpoint', 'RunReport', 'ProgressBar']
         >>> history = model.fit(x, y, validation_split=0.25, epochs=2, verbose=0, callbacks=callbacks)
         >>> sorted(history.history)
         ['epoch_time_s', 'iterations', 'learning_rate', 'loss', 'samples_per_s', 'val_loss']
+        >>> kt.callbacks.read_report(tmp_path / "ckpt" / "report")["status"]
+        'finished'
 
         Checkpoints as `.keras` archives (`keras.models.load_model` opens them):
 
@@ -99,6 +108,9 @@ def standard(
         save_format: `PeriodicCheckpoint`'s `save_format`: `"weights"`
             (`.weights.h5`) or `"keras"` (`.keras` archives). Defaults to
             `"weights"`.
+        report: True writes a `RunReport` into `checkpoint_dir / "report"`
+            when `checkpoint_dir` is given; False writes none; a path
+            writes it there. Defaults to True.
 
     Returns:
         A new list of callbacks for `model.fit(callbacks=...)`.
@@ -124,6 +136,7 @@ def standard(
         checkpoint_dir = check_path("checkpoint_dir", checkpoint_dir)
     verbose = check_int("verbose", verbose, low=0)
     save_format = check_save_format(save_format, include_optimizer=True)
+    report_dir = _report_dir(report, checkpoint_dir)
     mode = check_choice("mode", mode, ["auto", "min", "max"])  # type: ignore[assignment]
     if monitor is not None and mode == "auto":
         try:
@@ -153,9 +166,10 @@ def standard(
         live_plot = LivePlot(targets=targets, mode=plot_mode, path=plot_path)
         callbacks.append(live_plot)
         resumable.append(live_plot)
+    readable: list[keras.callbacks.Callback] = list(resumable)
     if checkpoint_dir is not None:
         # After the others: each checkpoint records their state at the epoch it saves.
-        callbacks.append(
+        readable.append(
             PeriodicCheckpoint(
                 checkpoint_dir,
                 keep_last=keep_last,
@@ -166,8 +180,22 @@ def standard(
                 save_format=save_format,
             )
         )
+        callbacks.append(readable[-1])
+    if report_dir is not None:
+        # After the checkpoint: the report lists the file each epoch end wrote.
+        callbacks.append(RunReport(report_dir, callbacks=readable, verbose=verbose))
     callbacks.append(ProgressBar())
     return callbacks
+
+
+def _report_dir(report: Any, checkpoint_dir: Path | None) -> Path | None:
+    if isinstance(report, bool):
+        return checkpoint_dir / "report" if report and checkpoint_dir is not None else None
+    if isinstance(report, (str, os.PathLike)):
+        return check_path("report", report)
+    raise ConfigTypeError(
+        f"Argument `report` must be True, False or a directory. Received: report={report!r}"
+    )
 
 
 def _check_stop_at(stop_at: Any) -> tuple[str | None, float | None]:

@@ -34,8 +34,11 @@ def test_full_bundle_agrees_on_one_metric(tmp_path):
         checkpoint_dir=tmp_path / "ckpt", stop_at={"val_accuracy": 0.98}, patience=2,
         restore_best_weights=True, keep_last=2, plot_mode="file", plot_path=tmp_path / "live.png",
     )
-    logger, timer, stopper, plot, checkpoint, bar = callbacks
+    logger, timer, stopper, plot, checkpoint, report, bar = callbacks
     assert isinstance(bar, kt.callbacks.ProgressBar)
+    # The report, after the checkpoint, in its directory, reading the stopper and the checkpoint.
+    assert isinstance(report, kt.callbacks.RunReport) and report.path == tmp_path / "ckpt" / "report"
+    assert report.callbacks == [logger, stopper, plot, checkpoint]
     assert isinstance(logger, LearningRateLogger) and isinstance(timer, EpochTimer)
     assert isinstance(stopper, ThresholdEarlyStopping) and isinstance(checkpoint, PeriodicCheckpoint)
     assert isinstance(plot, LivePlot)
@@ -69,8 +72,9 @@ def test_real_fit_with_the_bundle(monkeypatch, tmp_path):
     assert len(history.history["loss"]) == 1 and stopper.stopped_epoch == 1  # target 0.0: met at once
     assert {"learning_rate", "iterations", "epoch_time_s", "samples_per_s"} <= set(history.history)
     assert sorted(path.name for path in (tmp_path / "ckpt").iterdir()) == [
-        "best.weights.h5", "epoch-0001.weights.h5", "manifest.json",
+        "best.weights.h5", "epoch-0001.weights.h5", "manifest.json", "report",
     ]
+    assert kt.callbacks.read_report(tmp_path / "ckpt" / "report")["stop"]["reason"] == "THRESHOLD_REACHED"
     assert (tmp_path / "live.png").read_bytes().startswith(b"\x89PNG")
     # The plot saw what the logger and timer wrote: LR in its own panel, no
     # panels for the step counter or the timings.
