@@ -185,6 +185,19 @@ class LiveSweep:
         """
         return self._require_figure().render(finished)
 
+    def redraw(self) -> None:
+        """Draw now and send the PNG to the outputs (file, notebook), ignoring the throttle.
+
+        Examples:
+            >>> live = kt.sweep.LiveSweep(mode="off")
+            >>> live.start(["units=8"])
+            >>> live.redraw()  # mode "off": nothing to send
+            >>> live.render_seconds
+            []
+        """
+        self._require_figure()
+        self._maybe_publish(force=True)
+
     def _require_figure(self) -> SweepFigure:
         if self._live_figure is None:
             raise ConfigError("This LiveSweep has not started: pass it to sweep(..., live=...) first.")

@@ -130,11 +130,15 @@ class SweepFigure:
         if self._history.epochs:
             self._finished_end = max(self._finished_end, float(self._history.epochs[-1]))
         for panel in self.panels.values():
+            if panel.key not in data:
+                continue
             line = panel.lines.get(index)
-            if line is not None and panel.key in data:
+            if line is None:  # no redraw while it ran (the throttle): its line is new
+                line = panel.lines[index] = self._new_line(panel.axes, index, data[panel.key], finished=True)
+            else:
                 line.set_data(*data[panel.key])
                 _restyle(line, finished=True)
-                self._to_bake.append((panel.axes, line))
+            self._to_bake.append((panel.axes, line))
         self.running = None
         self._history = RunHistory()
 
@@ -281,7 +285,7 @@ class SweepFigure:
                 continue
             line = panel.lines.get(self.running)
             if line is None:
-                line = panel.lines[self.running] = self._new_line(panel.axes, self.running, ([], []), False)
+                line = panel.lines[self.running] = self._new_line(panel.axes, self.running, (series.x, series.y), False)
             limit = min(self._max_points, 2 * max(int(panel.axes.bbox.width), 1))
             line.set_data(*downsample(series.x, series.y, limit))
             line.set_marker("o" if series.size < _MARKER_BELOW else "None")
@@ -289,8 +293,7 @@ class SweepFigure:
     def _update_ylims(self) -> None:
         for key, panel in self.panels.items():
             spans = [span for span in (self._finished_ranges.get(key), self._history.ranges.get(key)) if span]
-            pairs = [span.positive if panel.log else span.finite for span in spans]
-            pairs = [pair for pair in pairs if pair is not None]
+            pairs = [pair for span in spans if (pair := span.positive if panel.log else span.finite) is not None]
             if not pairs:
                 continue
             low, high = min(pair[0] for pair in pairs), max(pair[1] for pair in pairs)

@@ -17,7 +17,12 @@ from kerastools._validation import check_float
 from kerastools.callbacks.live_plot._history import RunHistory, downsample
 from kerastools.callbacks.live_plot._panels import LR_KEY, PanelPlan
 from kerastools.callbacks.live_plot._png import encode_png
-from kerastools.callbacks.live_plot._reference import ReferenceRun, draw_references, key_entries, reference_ranges
+from kerastools.callbacks.live_plot._reference import (
+    ReferenceRun,
+    draw_references,
+    key_entries,
+    reference_ranges,
+)
 from kerastools.errors import ConfigTypeError
 
 if TYPE_CHECKING:

@@ -115,7 +115,7 @@ def _checkpoint_run(directory: str | os.PathLike[str]) -> ReferenceRun:
     if not by_epoch:
         raise ConfigError(
             f"Argument `compare_to` names a directory whose manifest records no epoch checkpoints "
-            f"(PeriodicCheckpoint with save_every_epochs writes them). Received: compare_to={directory!r}"
+            f"(PeriodicCheckpoint(every_epochs=...) writes them). Received: compare_to={directory!r}"
         )
     epochs = sorted(by_epoch)
     keys = sorted({key for metrics in by_epoch.values() for key in metrics})
