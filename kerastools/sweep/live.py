@@ -18,11 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 
-from kerastools._validation import check_bool, check_choice, check_float, check_int, check_path
-from kerastools.callbacks.live_plot._callback import next_render_at
-from kerastools.callbacks.live_plot._figure import check_figsize
+from kerastools._validation import check_bool, check_int, check_path
+from kerastools.callbacks.live_plot._callback import check_drawing, next_render_at
 from kerastools.callbacks.live_plot._history import scalar_values
-from kerastools.callbacks.live_plot._mode import MODES, PlotMode, resolve_mode
+from kerastools.callbacks.live_plot._mode import PlotMode, resolve_mode
 from kerastools.callbacks.live_plot._panels import PanelPlan, check_metrics
 from kerastools.callbacks.live_plot._sinks import Sink, open_sinks
 from kerastools.errors import ConfigError, ConfigTypeError
@@ -101,11 +100,9 @@ class LiveSweep:
     ) -> None:
         self.metrics = check_metrics(metrics)
         self.path = None if path is None else check_path("path", path)
-        self.mode: str = check_choice("mode", mode, MODES)
-        self.min_interval_s = check_float("min_interval_s", min_interval_s, low=0.0)
-        self.figsize = check_figsize(figsize)
-        self.dpi = check_int("dpi", dpi, low=10, high=1000)
-        self.max_points = check_int("max_points", max_points, low=10)
+        self.mode, self.min_interval_s, self.figsize, self.dpi, self.max_points = check_drawing(
+            mode, min_interval_s, figsize, dpi, max_points
+        )
         self.log_loss = check_bool("log_loss", log_loss)
         # The clock behind the throttle; tests swap in a fake one.
         self._clock: Callable[[], float] = time.perf_counter

@@ -35,7 +35,7 @@ from kerastools.log_keys import is_learning_rate
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["DEFAULT_PATH", "THROTTLE_FACTOR", "LivePlot", "next_render_at"]
+__all__ = ["DEFAULT_PATH", "THROTTLE_FACTOR", "LivePlot", "check_drawing", "next_render_at"]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,28 @@ def next_render_at(start: float, end: float, min_interval_s: float) -> float:
         14.1
     """
     return end + max(min_interval_s, THROTTLE_FACTOR * max(end - start, 0.0))
+
+
+def check_drawing(
+    mode: Any, min_interval_s: Any, figsize: Any, dpi: Any, max_points: Any
+) -> tuple[str, float, tuple[float, float], int, int]:
+    """The drawing settings LivePlot and a live sweep share, checked.
+
+    Examples:
+        >>> check_drawing("file", 0.5, (10, 3.5), 80, 2000)
+        ('file', 0.5, (10.0, 3.5), 80, 2000)
+
+    Raises:
+        ConfigError: an unknown mode or a value out of range.
+        ConfigTypeError: a value of the wrong type.
+    """
+    return (
+        check_choice("mode", mode, MODES),
+        check_float("min_interval_s", min_interval_s, low=0.0),
+        check_figsize(figsize),
+        check_int("dpi", dpi, low=10, high=1000),
+        check_int("max_points", max_points, low=10),
+    )
 
 
 class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
@@ -173,11 +195,9 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         if path is not None and not os.fspath(path):
             raise ConfigError(f"Argument `path` must not be empty. Received: path={path!r}")
         self.path = Path(path) if path is not None else None
-        self.mode: str = check_choice("mode", mode, MODES)
-        self.min_interval_s = check_float("min_interval_s", min_interval_s, low=0.0)
-        self.figsize = check_figsize(figsize)
-        self.dpi = check_int("dpi", dpi, low=10, high=1000)
-        self.max_points = check_int("max_points", max_points, low=10)
+        self.mode, self.min_interval_s, self.figsize, self.dpi, self.max_points = check_drawing(
+            mode, min_interval_s, figsize, dpi, max_points
+        )
         self.per_batch = check_bool("per_batch", per_batch)
         self.references = reference_runs(compare_to)
         # Keras runs batch hooks in a thread pool unless a callback overrides
