@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from kerastools.sweep import SweepResults, TrialRecord
 
-__all__ = ["sweep_curves", "training_curves"]
+__all__ = ["sweep_curves", "training_curves", "trial_colors"]
 
 # Keys kerastools' and Keras' callbacks log that are not model metrics; drawn only when asked for.
 _LINE_STYLES = ("solid", "dashed", "dotted", "dashdot")
@@ -180,7 +180,15 @@ def _group_index(records: Sequence[TrialRecord], keys: Sequence[str]) -> dict[in
     return result
 
 
-def _palette(count: int) -> list[Any]:
+def trial_colors(count: int) -> list[Any]:
+    """`count` distinct line colours: the default cycle up to 10, `tab20` up to 20, else `turbo`.
+
+    Examples:
+        >>> trial_colors(3)
+        ['C0', 'C1', 'C2']
+        >>> len(trial_colors(50))
+        50
+    """
     import matplotlib
 
     if count <= 10:
@@ -269,7 +277,7 @@ def sweep_curves(
     color_keys = _pick_colors(results, color_by, style_key, params)
     color_index = _group_index(results.records, color_keys)
     style_index = _group_index(results.records, [style_key] if style_key else [])
-    colors = _palette(max(color_index.values(), default=0) + 1)
+    colors = trial_colors(max(color_index.values(), default=0) + 1)
     labels, title = _legend_labels(results, keys, params)
     longest = max([len(label) for label in labels] + [len(title or "") // 2, 10])
     columns = 1 if len(results.records) <= 24 else 2

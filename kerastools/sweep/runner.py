@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import inspect
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
@@ -23,6 +24,7 @@ from kerastools._validation import check_choice, check_int
 from kerastools.datasets import DatasetSplit
 from kerastools.errors import ConfigError, ConfigTypeError
 from kerastools.sweep.grid import _check_build, _check_grid, _combinations, check_built_model
+from kerastools.sweep.live import LiveSweep, check_live
 from kerastools.sweep.records import SweepResults, TrialRecord, varying_keys
 
 __all__ = ["sweep"]
@@ -156,6 +158,7 @@ def sweep(
     | Callable[[], Sequence[keras.callbacks.Callback]]
     | None = None,
     verbose: int = 0,
+    live: bool | str | os.PathLike[str] | LiveSweep | None = False,
 ) -> SweepResults:
     """Train `build(**params)` for each combination of `grid` and collect the results.
 
@@ -194,6 +197,15 @@ def sweep(
             returns a fresh list per trial. Defaults to None.
         verbose: 1 prints one line per trial (Keras' `print_msg`).
             Defaults to 0.
+        live: draw every trial's curves on one figure that updates in place
+            while the trials train (finished trials stay, the running one is
+            drawn thick, the legend names the varying parameters): `True`
+            shows it in the running Jupyter cell; a path (str or PathLike)
+            also writes that PNG, atomically, and is what a script needs
+            (`True` outside Jupyter raises rather than write into the working
+            directory); a `kerastools.sweep.LiveSweep` chooses every setting
+            and keeps the figure for after the sweep. `KERASTOOLS_LIVEPLOT`
+            overrides the mode, as for `LivePlot`. Defaults to False.
 
     Returns:
         A `SweepResults` with one `TrialRecord` per trial.
@@ -202,7 +214,8 @@ def sweep(
         ConfigError: a grid that is not a dict of non-empty lists, grid keys
             `build` does not accept, a bad mode or `n_trials`, reserved
             `fit_kwargs`, data in an unknown form, or a `build` that does not
-            return a compiled model.
+            return a compiled model; for `live`, file mode without a path.
+        ConfigTypeError: `live` of another type.
     """
     checked_grid = _check_grid(grid)
     build = _check_build(build, list(checked_grid))
@@ -213,7 +226,30 @@ def sweep(
     make_callbacks = _check_callbacks(callbacks)
     combos = _combinations(checked_grid, mode, n_trials, np.random.default_rng(seed))
     varying = varying_keys(checked_grid, combos)
+    live_sweep = check_live(live)
+    if live_sweep is not None:
+        live_sweep.start([TrialRecord(index, dict(params), {}, {}, 0.0, varying).describe()
+                          for index, params in enumerate(combos)])
+    try:
+        records = _run_trials(build, combos, varying, seed, verbose, fit_args, kwargs, make_callbacks, live_sweep)
+    finally:
+        if live_sweep is not None:
+            live_sweep.end()
+    return SweepResults(records, checked_grid)
 
+
+def _run_trials(
+    build: Callable[..., keras.Model],
+    combos: Sequence[Mapping[str, Any]],
+    varying: tuple[str, ...],
+    seed: int | None,
+    verbose: int,
+    fit_args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    make_callbacks: Callable[[], list[keras.callbacks.Callback]],
+    live: LiveSweep | None,
+) -> list[TrialRecord]:
+    """Train one model per combination, in order, and keep what each learned."""
     records = []
     for index, params in enumerate(combos):
         if index:
@@ -222,7 +258,9 @@ def sweep(
             keras.utils.set_random_seed(seed)
         model = check_built_model(build(**params), params)
         start = time.perf_counter()
-        history = model.fit(*fit_args, callbacks=make_callbacks(), **kwargs)
+        # The live figure's feed comes first, so the user's callbacks see this epoch recorded.
+        feed = [] if live is None else [live.trial_callback(index)]
+        history = model.fit(*fit_args, callbacks=feed + make_callbacks(), **kwargs)
         elapsed = time.perf_counter() - start
         curves = {
             key: [float(value) for value in values] for key, values in history.history.items()
@@ -250,4 +288,4 @@ def sweep(
             print_msg(
                 f"trial {index + 1}/{len(combos)} [{record.describe()}] {summary} ({elapsed:.1f} s)"
             )
-    return SweepResults(records, checked_grid)
+    return records

@@ -25,7 +25,8 @@ from kerastools.callbacks.live_plot._figure import LiveFigure, check_figsize
 from kerastools.callbacks.live_plot._history import RunHistory, scalar_values
 from kerastools.callbacks.live_plot._mode import MODES, PlotMode, resolve_mode
 from kerastools.callbacks.live_plot._panels import LR_KEY, PanelPlan, check_metrics, check_targets
-from kerastools.callbacks.live_plot._sinks import FileSink, NotebookSink, Sink, WidgetSink
+from kerastools.callbacks.live_plot._reference import reference_runs
+from kerastools.callbacks.live_plot._sinks import Sink, open_sinks
 from kerastools.callbacks.state import ResumableCallbackState, decode_floats, encode_floats
 from kerastools.errors import ConfigError, ConfigTypeError
 from kerastools.learning_rates import learning_rate_logs
@@ -34,7 +35,7 @@ from kerastools.log_keys import is_learning_rate
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["DEFAULT_PATH", "THROTTLE_FACTOR", "LivePlot"]
+__all__ = ["DEFAULT_PATH", "THROTTLE_FACTOR", "LivePlot", "check_drawing", "next_render_at"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,38 @@ logger = logging.getLogger(__name__)
 # with room for the first and the last redraw.
 THROTTLE_FACTOR = 40.0
 DEFAULT_PATH = "live_plot.png"
+
+
+def next_render_at(start: float, end: float, min_interval_s: float) -> float:
+    """When the next redraw may happen, after one that ran from `start` to `end`.
+
+    Examples:
+        >>> next_render_at(10.0, 10.1, min_interval_s=0.5)  # 40 x 0.1 s beats 0.5 s
+        14.1
+    """
+    return end + max(min_interval_s, THROTTLE_FACTOR * max(end - start, 0.0))
+
+
+def check_drawing(
+    mode: Any, min_interval_s: Any, figsize: Any, dpi: Any, max_points: Any
+) -> tuple[str, float, tuple[float, float], int, int]:
+    """The drawing settings LivePlot and a live sweep share, checked.
+
+    Examples:
+        >>> check_drawing("file", 0.5, (10, 3.5), 80, 2000)
+        ('file', 0.5, (10.0, 3.5), 80, 2000)
+
+    Raises:
+        ConfigError: an unknown mode or a value out of range.
+        ConfigTypeError: a value of the wrong type.
+    """
+    return (
+        check_choice("mode", mode, MODES),
+        check_float("min_interval_s", min_interval_s, low=0.0),
+        check_figsize(figsize),
+        check_int("dpi", dpi, low=10, high=1000),
+        check_int("max_points", max_points, low=10),
+    )
 
 
 class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
@@ -85,6 +118,15 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         >>> plot.render_png()[:8]
         b'\\x89PNG\\r\\n\\x1a\\n'
 
+        The next run, drawn over the first one as a faint reference:
+
+        >>> first = model.fit(x, y, epochs=3, verbose=0)
+        >>> plot = kt.callbacks.LivePlot(mode="file", path=tmp_path / "again.png", compare_to=first)
+        >>> _ = model.fit(x, y, epochs=3, verbose=0, callbacks=[plot])
+        >>> _ = plot.render_png()  # drawn already unless KERASTOOLS_LIVEPLOT=off
+        >>> [line.get_gid() for line in plot.figure.axes[0].get_lines()][:1]
+        ['reference:run 1:loss']
+
     Args:
         metrics: base names of the metrics to plot besides the loss, e.g.
             `["accuracy"]` (their `val_` twins come along); `None` plots every
@@ -111,10 +153,18 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         per_batch: also record the running training metrics after every
             batch (thin lines); redraws keep the same throttle. This makes
             Keras call callbacks synchronously. Defaults to False.
+        compare_to: earlier runs drawn as faint dashed reference curves
+            behind this one, in the panels this run has: a
+            `keras.callbacks.History` (what `fit` returns), a sweep's
+            `TrialRecord` (labelled by its varying parameters), a dict of
+            `{metric: [value per epoch]}`, a `PeriodicCheckpoint` directory
+            (the logs its manifest recorded at each epoch checkpoint), or a
+            list of these (a `SweepResults` too). Read once, here.
+            Defaults to None.
 
     Raises:
         ConfigError: a value out of range, an unknown mode, a target outside
-            the plotted metrics, or (when training starts) an unknown
+            the plotted metrics, an empty or unreadable `compare_to` run, or (when training starts) an unknown
             `KERASTOOLS_LIVEPLOT` value or a missing IPython/ipywidgets.
         ConfigTypeError: an argument of the wrong type.
     """
@@ -133,6 +183,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         dpi: int = 80,
         max_points: int = 2000,
         per_batch: bool = False,
+        compare_to: Any = None,
     ) -> None:
         super().__init__()
         self.metrics = check_metrics(metrics)
@@ -144,12 +195,11 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         if path is not None and not os.fspath(path):
             raise ConfigError(f"Argument `path` must not be empty. Received: path={path!r}")
         self.path = Path(path) if path is not None else None
-        self.mode: str = check_choice("mode", mode, MODES)
-        self.min_interval_s = check_float("min_interval_s", min_interval_s, low=0.0)
-        self.figsize = check_figsize(figsize)
-        self.dpi = check_int("dpi", dpi, low=10, high=1000)
-        self.max_points = check_int("max_points", max_points, low=10)
+        self.mode, self.min_interval_s, self.figsize, self.dpi, self.max_points = check_drawing(
+            mode, min_interval_s, figsize, dpi, max_points
+        )
         self.per_batch = check_bool("per_batch", per_batch)
+        self.references = reference_runs(compare_to)
         # Keras runs batch hooks in a thread pool unless a callback overrides
         # them; ours is a no-op without per_batch, so it must not force sync.
         self.async_safe = not self.per_batch
@@ -229,13 +279,8 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             self.output_path = self.path if self.path is not None else Path.cwd() / DEFAULT_PATH
         elif self.resolved_mode != "off" and self.path is not None:
             self.output_path = self.path
-        if self.output_path is not None:
-            self._sinks.append(FileSink(self.output_path))
         # Made now, so a missing IPython fails here, not at the first epoch.
-        if self.resolved_mode == "notebook":
-            self._sinks.append(NotebookSink())
-        elif self.resolved_mode == "widget":
-            self._sinks.append(WidgetSink())
+        self._sinks = open_sinks(self.resolved_mode, self.output_path)
         if self.resolved_mode != "off":
             # One-off costs (importing matplotlib, the figure) stay out of the
             # first render's duration, which sets the throttle.
@@ -287,7 +332,9 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
 
     def _ensure_figure(self) -> LiveFigure:
         if self._live_figure is None:
-            self._live_figure = LiveFigure(self._plan, self.figsize, self.dpi, self.max_points, self.per_batch)
+            self._live_figure = LiveFigure(
+                self._plan, self.figsize, self.dpi, self.max_points, self.per_batch, self.references
+            )
         return self._live_figure
 
     def _maybe_render(self) -> None:
@@ -302,9 +349,8 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         for sink in self._sinks:
             sink.publish(png, final)
         end = self._clock()
-        duration = max(end - start, 0.0)
-        self.render_seconds.append(duration)
-        self._next_render_at = end + max(self.min_interval_s, THROTTLE_FACTOR * duration)
+        self.render_seconds.append(max(end - start, 0.0))
+        self._next_render_at = next_render_at(start, end, self.min_interval_s)
 
     def _warn_missing(self, logs: Mapping[str, Any]) -> None:
         """Say once, after the first epoch, which requested keys are not in the logs."""

@@ -17,6 +17,12 @@ from kerastools._validation import check_float
 from kerastools.callbacks.live_plot._history import RunHistory, downsample
 from kerastools.callbacks.live_plot._panels import LR_KEY, PanelPlan
 from kerastools.callbacks.live_plot._png import encode_png
+from kerastools.callbacks.live_plot._reference import (
+    ReferenceRun,
+    draw_references,
+    key_entries,
+    reference_ranges,
+)
 from kerastools.errors import ConfigTypeError
 
 if TYPE_CHECKING:
@@ -64,7 +70,13 @@ class LiveFigure:
     """
 
     def __init__(
-        self, plan: PanelPlan, figsize: tuple[float, float], dpi: int, max_points: int, per_batch: bool
+        self,
+        plan: PanelPlan,
+        figsize: tuple[float, float],
+        dpi: int,
+        max_points: int,
+        per_batch: bool,
+        references: tuple[ReferenceRun, ...] = (),
     ) -> None:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
@@ -76,6 +88,10 @@ class LiveFigure:
         self._figsize = figsize
         self._max_points = max_points
         self._per_batch = per_batch
+        # Earlier runs: static lines of the background, and room on the axes for them.
+        self._references = references
+        self._reference_ranges = reference_ranges(references, plan)
+        self._reference_end = max((run.last_epoch for run in references), default=0.0)
         self._layout: tuple[str, ...] = ()
         self._xlim: tuple[float, float] | None = None
         self._background: Any = None
@@ -144,6 +160,7 @@ class LiveFigure:
             entries.append(("per batch", _BATCH_STYLE))
         if self._plan.targets:
             entries.append(("target", _TARGET_STYLE))
+        entries += key_entries(self._references)
         self._draw_key(entries)
 
     def _new_panel(self, name: str, axes: Axes, bottom_row: bool) -> _Panel:
@@ -167,6 +184,7 @@ class LiveFigure:
         axes.yaxis.set_label_coords(-0.1, 0.5)
         for value in self._plan.targets_in(name):
             axes.axhline(value, **_TARGET_STYLE)
+        draw_references(axes, name, self._plan, self._references, self._max_points)
         panel = _Panel(name, axes, log)
         sides = [("train", 0.78, _TRAIN_COLOR), ("valid", 1.0, _VALID_COLOR)]
         if name == LR_KEY:
@@ -200,8 +218,10 @@ class LiveFigure:
         """One x axis for every panel; moving it invalidates the background."""
         x_low = float(history.first_epoch or 0)
         last = float(history.epochs[-1]) if history.epochs else x_low + 1
+        planned = max(planned, self._reference_end)  # earlier runs are drawn whole
         if finished:
-            xlim = (x_low, last)  # done, or stopped early: the final plot fits the epochs run
+            # Done, or stopped early: the final plot fits the epochs run (and the earlier runs).
+            xlim = (x_low, max(last, self._reference_end))
         elif self._xlim is not None and self._xlim[0] == x_low and last <= self._xlim[1]:
             xlim = self._xlim
         else:
@@ -245,6 +265,10 @@ class LiveFigure:
             data_range = self._plan.value_range(name, history)
             if data_range is None:
                 continue
+            span = self._reference_ranges.get(name)
+            values = None if span is None else (span.positive if panel.log else span.finite)
+            if values is not None:
+                data_range = (min(data_range[0], values[0]), max(data_range[1], values[1]))
             ylim = grown_limits(panel.ylim, *data_range, log=panel.log)
             if ylim != panel.ylim:
                 panel.ylim = ylim

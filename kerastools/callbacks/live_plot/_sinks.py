@@ -21,7 +21,7 @@ from typing import Any
 from kerastools._atomic import atomic_write
 from kerastools.errors import ConfigError
 
-__all__ = ["FileSink", "NotebookSink", "Sink", "WidgetSink", "import_display"]
+__all__ = ["FileSink", "NotebookSink", "Sink", "WidgetSink", "import_display", "open_sinks"]
 
 logger = logging.getLogger(__name__)
 
@@ -161,3 +161,27 @@ def import_display(mode: str) -> tuple[Any, Callable[..., Any]]:
                 "Received: mode='widget'"
             ) from error
     return Image, display
+
+
+def open_sinks(mode: str, path: Path | None) -> list[Sink]:
+    """The sinks of a resolved `mode`: the file at `path` (when given), then the notebook or widget output.
+
+    Made when drawing starts, so a missing IPython or ipywidgets fails then.
+
+    Examples:
+        >>> [type(sink).__name__ for sink in open_sinks("file", tmp_path / "live.png")]
+        ['FileSink']
+        >>> open_sinks("off", tmp_path / "live.png")
+        []
+
+    Raises:
+        ConfigError: IPython (or ipywidgets) is missing for `"notebook"` (`"widget"`).
+    """
+    if mode == "off":
+        return []
+    sinks: list[Sink] = [] if path is None else [FileSink(path)]
+    if mode == "notebook":
+        sinks.append(NotebookSink())
+    elif mode == "widget":
+        sinks.append(WidgetSink())
+    return sinks
