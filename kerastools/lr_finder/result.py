@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kerastools.errors import ConfigTypeError
-from kerastools.lr_finder.suggestions import SUGGESTION_METHODS, suggest, usable_points
+from kerastools.lr_finder.suggestions import MIN_POINTS, SUGGESTION_METHODS, suggest, usable_points
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -106,7 +106,7 @@ class LearningRateFinderResult:
         rates, losses = self._curve()
         suggestions: dict[str, float | None] = {}
         for method in SUGGESTION_METHODS:
-            suggestions[method] = suggest(rates, losses, method) if len(rates) >= 5 else None
+            suggestions[method] = suggest(rates, losses, method) if len(rates) >= MIN_POINTS else None
         return {
             "learning_rates": list(self.learning_rates),
             "losses": [_json_float(value) for value in self.losses],

@@ -30,7 +30,7 @@ import numpy as np
 from kerastools._validation import check_choice
 from kerastools.errors import ConfigError
 
-__all__ = ["SUGGESTION_METHODS", "suggest", "usable_points"]
+__all__ = ["MIN_POINTS", "SUGGESTION_METHODS", "suggest", "usable_points"]
 
 MIN_POINTS = 5  # a curve shorter than this has no shape to read
 
