@@ -9,7 +9,7 @@ EXTRAS ?= cpu,dev,docs,jupyter,tune
 # on PyPI, where an unpinned `torch` pulls a CUDA build of several GB.
 TORCH_TEST_PIN ?= torch==2.13.0
 # The tests that run again on JAX and on torch: Keras 3 users run all three.
-BACKEND_TESTS := tests/test_builders.py tests/test_optimization.py tests/test_learning_rates.py \
+BACKEND_TESTS := tests/test_builders.py tests/test_optimization.py tests/test_learning_rates.py tests/test_lr_finder.py \
   tests/callbacks tests/checkpoints tests/compat
 BACKEND_PYTEST := -m "not slow and not browser and not tf_only" -p no:doctest
 PYTEST_ARGS ?=

@@ -8,6 +8,7 @@ Examples:
 from kerastools import callbacks, checkpoints, datasets, device, errors, plots, resumable, sweep
 from kerastools.builders import build_cnn, build_mlp, suggest_hidden_units
 from kerastools.callbacks.run_facts import set_device_summary_source
+from kerastools.lr_finder import LearningRateFinderResult, find_learning_rate
 from kerastools.optimization import compile, current_learning_rate, reset_training
 from kerastools.resumable import fit_resumable
 
@@ -19,6 +20,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "LearningRateFinderResult",
     "build_cnn",
     "build_mlp",
     "callbacks",
@@ -28,6 +30,7 @@ __all__ = [
     "datasets",
     "device",
     "errors",
+    "find_learning_rate",
     "fit_resumable",
     "plots",
     "reset_training",
