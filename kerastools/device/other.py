@@ -129,10 +129,12 @@ def distribute(request: DistributionRequest) -> Any:
 
     Examples:
         >>> from kerastools.device import mesh, other
-        >>> other.distribute(mesh.validate())
-        Traceback (most recent call last):
-        ...
-        kerastools.errors.DeviceError: The ... backend cannot train on several devices ...
+        >>> from kerastools.errors import DeviceError
+        >>> try:
+        ...     other.distribute(mesh.validate())
+        ... except DeviceError as error:
+        ...     print(str(error).split(":")[0])
+        The ... backend cannot train on several devices
 
     Raises:
         DeviceError: always.
