@@ -35,6 +35,7 @@ import keras
 from kerastools._validation import check_choice
 from kerastools.checkpoints.integrity import DamagedFile
 from kerastools.checkpoints.keras_format import KerasWeightsFile, read_keras_file
+from kerastools.device.cluster import writing_alone
 from kerastools.errors import CheckpointError, ConfigError
 
 __all__ = [
@@ -104,7 +105,8 @@ def write_archive(model: keras.Model, directory: Path, name: str) -> Path:
     os.fchmod(fd, 0o666 & ~umask)  # mkstemp creates 0600; give what a plain open() would
     os.close(fd)
     try:
-        model.save(temporary)
+        with writing_alone():  # the chief saves while the other processes wait for it
+            model.save(temporary)
     except Exception as error:  # noqa: BLE001 - Keras raises many kinds; all mean "cannot"
         Path(temporary).unlink(missing_ok=True)
         raise CheckpointError(

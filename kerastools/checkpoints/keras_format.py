@@ -42,6 +42,7 @@ from kerastools._atomic import atomic_path
 from kerastools.checkpoints.integrity import DamagedFile, RecordFields, synced_record
 from kerastools.checkpoints.manifest import CheckpointInfo
 from kerastools.checkpoints.optimizer_state import trained_positions
+from kerastools.device.cluster import writing_alone
 from kerastools.errors import CheckpointError
 from kerastools.learning_rates import COMPILED_OPTIMIZER, model_optimizers
 
@@ -172,7 +173,8 @@ def write_snapshot(
     os.close(fd)
     optimizers = saved_optimizers(model, include_optimizer)
     try:
-        model.save_weights(temporary)
+        with writing_alone():  # the chief saves while the other processes wait for it
+            model.save_weights(temporary)
         with h5py.File(temporary, "r+") as handle:
             for attribute in model_optimizers(model):
                 if attribute not in optimizers and attribute in handle:

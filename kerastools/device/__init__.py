@@ -19,7 +19,7 @@ Examples:
 """
 
 from kerastools.device.configuration import configure
-from kerastools.device.distribution import strategy
+from kerastools.device.distribution import distribute, strategy
 from kerastools.device.placement import use
 from kerastools.device.report import DeviceInfo, DeviceSummary, summary
 
@@ -30,4 +30,5 @@ __all__ = [
     "configure",
     "use",
     "strategy",
+    "distribute",
 ]

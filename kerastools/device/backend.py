@@ -3,7 +3,8 @@
 Following Keras' own `backend/{tensorflow,jax,torch}/` layout, each backend
 has a module here with the same names (see `kerastools.device.tensorflow`):
 `NAME`, `DISPLAY_NAME`, `CHANGEABLE_LATER`, `TF_DISTRIBUTE`, `initialized()`,
-`plan(request)`, `summary()`, `available(kind)` and `process_index()`.
+`plan(request)`, `summary()`, `available(kind)`, `process_index()` and
+`distribute(request)`.
 `current()` picks one from `keras.backend.backend()`; a backend kerastools
 does not know (numpy, openvino) gets `kerastools.device.other`.
 

@@ -8,13 +8,17 @@ JAX only when JAX is already the running backend.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from typing import Any
+
+import keras
 
 from kerastools.errors import ConfigError
 
-__all__ = ["is_chief", "process_index", "tf_config"]
+__all__ = ["is_chief", "process_index", "tf_config", "writing_alone"]
 
 _EXAMPLE = (
     '{"cluster": {"worker": ["host1:port", "host2:port"]}, "task": {"type": "worker", "index": 0}}'
@@ -116,3 +120,34 @@ def is_chief() -> bool:
     if task_type == "worker":
         return index == 0 and not config["cluster"].get("chief")
     return False
+
+
+@contextlib.contextmanager
+def writing_alone() -> Iterator[None]:
+    """Let the chief save a model while the other processes train on: no distribution meanwhile.
+
+    Under a `keras.distribution` spanning several processes, every new Keras
+    variable is placed across all of them, which is a collective: each
+    process must create it at the same time. Keras' `save_weights` creates
+    some (a reference `Optimizer`, each call, keras 3.15.1), so a save on
+    the chief alone would wait for processes that never join it. Inside this
+    block no distribution is in force, so those variables stay on this
+    process; reading replicated weights needs no other process. (Variables
+    split across processes by `ModelParallel` cannot be read by one process
+    alone: every process would have to save.)
+
+    Examples:
+        >>> from kerastools.device.cluster import writing_alone
+        >>> with writing_alone():
+        ...     keras.distribution.distribution() is None
+        True
+    """
+    current = keras.distribution.distribution()
+    if current is None:
+        yield
+        return
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(current)

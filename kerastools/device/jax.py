@@ -7,7 +7,8 @@ config flags and environment variables; after it they are fixed.
 
 Implements the backend interface described in `kerastools.device.tensorflow`:
 `NAME`, `DISPLAY_NAME`, `CHANGEABLE_LATER`, `TF_DISTRIBUTE`, `initialized()`,
-`plan(request)`, `summary()`, `available(kind)`, `process_index()`.
+`plan(request)`, `summary()`, `available(kind)`, `process_index()`,
+`distribute(request)`.
 
 Examples:
     >>> from kerastools.device import jax
@@ -26,7 +27,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from kerastools.device import nvidia
+from kerastools.device import mesh, nvidia
 from kerastools.device.report import (
     DeviceInfo,
     DeviceSummary,
@@ -53,6 +54,7 @@ __all__ = [
     "TF_DISTRIBUTE",
     "UNSUPPORTED",
     "available",
+    "distribute",
     "initialized",
     "plan",
     "process_index",
@@ -246,8 +248,12 @@ def summary() -> DeviceSummary:
         >>> jax.summary().backend   # doctest: +SKIP
         'jax'
     """
+    import jax
+    import keras
+
     created = initialized()
     physical, logical, notes = _started_devices() if created else _planned_devices()
+    several = jax.distributed.is_initialized()
     notes += no_gpu_notes(physical)
     for key in ("XLA_PYTHON_CLIENT_PREALLOCATE", "XLA_PYTHON_CLIENT_MEM_FRACTION"):
         if key in os.environ:
@@ -263,6 +269,9 @@ def summary() -> DeviceSummary:
         dtype_policy=dtype_policy(),
         jit="always (Keras compiles with XLA)",
         notes=tuple(notes),
+        process_index=jax.process_index() if several else 0,
+        process_count=jax.process_count() if several else 1,
+        distribution=mesh.describe(keras.distribution.distribution()),
     )
 
 
@@ -329,4 +338,51 @@ def process_index() -> int:
     """
     import jax
 
+    # Asking jax starts its backend, which would keep `distribute` from setting up processes:
+    # before it starts, and without jax.distributed, there is one process.
+    if not jax.distributed.is_initialized() and not initialized():
+        return 0
     return int(jax.process_index())
+
+
+def distribute(request: mesh.DistributionRequest) -> Any:
+    """Start `jax.distributed` when several processes take part, then build the distribution.
+
+    Examples:
+        >>> from kerastools.device import jax, mesh
+        >>> jax.distribute(mesh.validate())   # doctest: +SKIP
+        <keras.src.distribution.distribution_lib.DataParallel object at ...>
+
+    Raises:
+        DeviceError: several processes asked for after jax started, or a
+            different job than the one jax.distributed already runs.
+    """
+    import jax
+    import keras
+
+    processes = request.processes
+    if processes.multi and jax.distributed.is_initialized():
+        if (jax.process_count(), jax.process_index()) != (processes.count, processes.index):
+            raise DeviceError(
+                f"jax.distributed already runs process {jax.process_index()} of "
+                f"{jax.process_count()}; it cannot join another job in this process. "
+                f"Received: num_processes={processes.count}, process_id={processes.index}"
+            )
+    elif processes.multi:
+        advice = (
+            "call kerastools.device.distribute(...) first thing, before building a model or "
+            "running any JAX operation (kt.device.configure and kt.device.summary are safe before it)"
+        )
+        if initialized():
+            raise DeviceError(
+                "jax has already started its backend, so it cannot join a job of several "
+                f"processes any more: {advice}. Received: {request.arguments()}"
+            )
+        try:
+            keras.distribution.initialize(processes.address, processes.count, processes.index)
+        except (RuntimeError, ValueError) as error:
+            raise DeviceError(
+                f"jax could not start the job of {processes.count} processes ({error}); "
+                f"{advice}. Received: {request.arguments()}"
+            ) from error
+    return mesh.build(request)

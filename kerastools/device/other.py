@@ -15,8 +15,11 @@ Examples:
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 
+from kerastools.device.mesh import DistributionRequest
 from kerastools.device.report import (
     DeviceInfo,
     DeviceSummary,
@@ -33,6 +36,7 @@ __all__ = [
     "NAME",
     "TF_DISTRIBUTE",
     "available",
+    "distribute",
     "initialized",
     "plan",
     "process_index",
@@ -118,3 +122,25 @@ def process_index() -> int:
         0
     """
     return 0
+
+
+def distribute(request: DistributionRequest) -> Any:
+    """Refuses: Keras distributes on JAX (keras.distribution) and TensorFlow (tf.distribute) only.
+
+    Examples:
+        >>> from kerastools.device import mesh, other
+        >>> from kerastools.errors import DeviceError
+        >>> try:
+        ...     other.distribute(mesh.validate())
+        ... except DeviceError as error:
+        ...     print(str(error).split(":")[0])
+        The ... backend cannot train on several devices
+
+    Raises:
+        DeviceError: always.
+    """
+    raise DeviceError(
+        f"The {keras.backend.backend()} backend cannot train on several devices: Keras "
+        "distributes on JAX (keras.distribution) and TensorFlow (tf.distribute). "
+        f"Received: distribute({request.arguments()})"
+    )

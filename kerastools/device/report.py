@@ -92,6 +92,11 @@ class DeviceSummary:
         jit: XLA auto-clustering state (`"autoclustering"`, `"off"`, or the
             backend's own word).
         notes: plain-language remarks ("no GPU visible", "CPU-only build").
+        process_index: this process's index in a multi-process job
+            (`kt.device.distribute`); 0 for one process.
+        process_count: the number of processes of the job. Defaults to 1.
+        distribution: the `keras.distribution` in force and its device
+            mesh, in words; None when none is set.
     """
 
     backend: str
@@ -106,6 +111,9 @@ class DeviceSummary:
     log_placement: bool | None = None
     jit: str | None = None
     notes: tuple[str, ...] = field(default=())
+    process_index: int = 0
+    process_count: int = 1
+    distribution: str | None = None
 
     @property
     def visible_devices(self) -> tuple[str, ...]:
@@ -126,7 +134,7 @@ class DeviceSummary:
         def on_off(value: bool | None) -> str:
             return "n/a" if value is None else ("on" if value else "off")
 
-        return [
+        rows = [
             ("dtype policy", self.dtype_policy),
             (
                 "threads",
@@ -139,6 +147,12 @@ class DeviceSummary:
             ),
             ("jit (XLA)", self.jit if self.jit is not None else "n/a"),
         ]
+        if self.process_count > 1:
+            chief = ", the chief" if self.process_index == 0 else ""
+            rows.append(("processes", f"{self.process_count} (this one: {self.process_index}{chief})"))
+        if self.distribution is not None:
+            rows.append(("distribution", self.distribution))
+        return rows
 
     def _physical_rows(self) -> list[list[str]]:
         return [

@@ -18,6 +18,9 @@ The backend interface, the same in `jax.py`, `torch.py` and `other.py`
 - `summary()`: the `DeviceSummary`, without initialising anything.
 - `available(kind)`: names of the devices of `kind` work can be placed on.
 - `process_index()`: this process's index in a multi-process run.
+- `distribute(request)`: what `kerastools.device.distribute` returns for a
+  checked `kerastools.device.mesh.DistributionRequest`; raises
+  `DeviceError` where the backend cannot distribute so.
 
 Examples:
     >>> from kerastools.device import tensorflow
@@ -30,6 +33,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from kerastools.device.mesh import DistributionRequest
 from kerastools.device.report import (
     DeviceInfo,
     DeviceSummary,
@@ -45,6 +49,7 @@ from kerastools.device.request import (
     needs_gpu_error,
     policy_step,
 )
+from kerastools.errors import DeviceError
 
 __all__ = [
     "CHANGEABLE_LATER",
@@ -52,6 +57,7 @@ __all__ = [
     "NAME",
     "TF_DISTRIBUTE",
     "available",
+    "distribute",
     "import_tensorflow",
     "initialized",
     "plan",
@@ -326,3 +332,27 @@ def process_index() -> int:
         0
     """
     return 0
+
+
+def distribute(request: DistributionRequest) -> Any:
+    """`kerastools.device.strategy()`: TensorFlow reads its cluster from `TF_CONFIG`, not arguments.
+
+    Examples:
+        >>> from kerastools.device import mesh, tensorflow
+        >>> tensorflow.distribute(mesh.validate()).num_replicas_in_sync   # doctest: +SKIP
+        1
+
+    Raises:
+        DeviceError: any argument: a mesh, a layout map or processes are
+            `keras.distribution` settings, which Keras implements on JAX only.
+    """
+    if not request.default:
+        raise DeviceError(
+            "On the tensorflow backend kerastools.device.distribute returns a tf.distribute "
+            "strategy and takes no arguments: device meshes and layout maps are "
+            "keras.distribution settings (JAX only), and the processes of a multi-worker job come "
+            "from TF_CONFIG (see kerastools.device.strategy). Received: " + request.arguments()
+        )
+    from kerastools.device.distribution import strategy  # it imports this module
+
+    return strategy("auto")

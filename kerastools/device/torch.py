@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Any
 
 from kerastools.device import nvidia
+from kerastools.device.mesh import DistributionRequest
 from kerastools.device.report import (
     DeviceInfo,
     DeviceSummary,
@@ -28,7 +30,7 @@ from kerastools.device.report import (
     no_gpu_notes,
 )
 from kerastools.device.request import Plan, Request, Step, check_supported, policy_step
-from kerastools.errors import ConfigError
+from kerastools.errors import ConfigError, DeviceError
 
 __all__ = [
     "CHANGEABLE_LATER",
@@ -37,6 +39,7 @@ __all__ = [
     "TF_DISTRIBUTE",
     "UNSUPPORTED",
     "available",
+    "distribute",
     "initialized",
     "plan",
     "process_index",
@@ -175,3 +178,25 @@ def process_index() -> int:
         0
     """
     return 0
+
+
+def distribute(request: DistributionRequest) -> Any:
+    """Refuses: Keras has no distribution API for torch; use torch.distributed.
+
+    Examples:
+        >>> from kerastools.device import mesh, torch
+        >>> torch.distribute(mesh.validate())
+        Traceback (most recent call last):
+        ...
+        kerastools.errors.DeviceError: Keras has no distribution API for the torch backend ...
+
+    Raises:
+        DeviceError: always.
+    """
+    raise DeviceError(
+        "Keras has no distribution API for the torch backend (keras.distribution runs on JAX; "
+        "kerastools.device.strategy on TensorFlow). On torch, wrap the model in "
+        "torch.nn.parallel.DistributedDataParallel and start the processes with torchrun, or "
+        "run this script with KERAS_BACKEND=jax or tensorflow. "
+        f"Received: distribute({request.arguments()})"
+    )
