@@ -137,16 +137,7 @@ def standard(
     verbose = check_int("verbose", verbose, low=0)
     save_format = check_save_format(save_format, include_optimizer=True)
     report_dir = _report_dir(report, checkpoint_dir)
-    mode = check_choice("mode", mode, ["auto", "min", "max"])  # type: ignore[assignment]
-    if monitor is not None and mode == "auto":
-        try:
-            mode = infer_mode(monitor)
-        except ConfigError:
-            raise ConfigError(
-                f"Argument `stop_at` names {monitor!r}, and whether it should be minimised or "
-                f"maximised cannot be inferred; pass mode='min' or mode='max'. "
-                f"Received: stop_at={dict(stop_at or {})!r}, mode='auto'"
-            ) from None
+    mode = _resolved_mode(monitor, mode, stop_at)
     rates = LearningRateLogger(verbose=verbose)
     callbacks: list[keras.callbacks.Callback] = [rates, EpochTimer()]
     resumable: list[keras.callbacks.Callback] = [rates]
@@ -186,6 +177,21 @@ def standard(
         callbacks.append(RunReport(report_dir, callbacks=readable, verbose=verbose))
     callbacks.append(ProgressBar())
     return callbacks
+
+
+def _resolved_mode(monitor: str | None, mode: Any, stop_at: Any) -> Mode:
+    """`mode` checked, and inferred from the stop key's name when it is `"auto"`."""
+    mode = check_choice("mode", mode, ["auto", "min", "max"])
+    if monitor is None or mode != "auto":
+        return mode  # type: ignore[no-any-return]
+    try:
+        return infer_mode(monitor)
+    except ConfigError:
+        raise ConfigError(
+            f"Argument `stop_at` names {monitor!r}, and whether it should be minimised or "
+            f"maximised cannot be inferred; pass mode='min' or mode='max'. "
+            f"Received: stop_at={dict(stop_at or {})!r}, mode='auto'"
+        ) from None
 
 
 def _report_dir(report: Any, checkpoint_dir: Path | None) -> Path | None:
