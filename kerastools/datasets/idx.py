@@ -5,13 +5,13 @@ from __future__ import annotations
 import gzip
 import math
 import os
-import stat
 import zlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from kerastools._reading import open_regular
 from kerastools._validation import check_int
 from kerastools.errors import ConfigError, ConfigTypeError, DatasetError
 
@@ -38,21 +38,13 @@ MAX_IDX_BYTES = 2**31
 def _open_regular(path: Path) -> Any:
     """`path` opened for reading if it is a regular file (never blocks on a FIFO or device)."""
     try:
-        # O_NONBLOCK: opening a FIFO with no writer must not hang before the check below.
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        return open_regular(path)
     except FileNotFoundError as error:
         raise DatasetError(f"IDX file not found: {str(path)!r}") from error
     except IsADirectoryError as error:
         raise DatasetError(f"Expected an IDX file but {str(path)!r} is a directory.") from error
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-        os.close(descriptor)
-        raise DatasetError(
-            f"Expected an IDX file but {str(path)!r} is not a regular file "
-            "(a FIFO, device or socket); only regular files are read."
-        )
-    if hasattr(os, "set_blocking"):
-        os.set_blocking(descriptor, True)
-    return os.fdopen(descriptor, "rb")
+    except OSError as error:
+        raise DatasetError(f"Expected an IDX file but {str(path)!r}: {error.strerror}; only regular files are read.") from error
 
 
 def _too_large(path: Path, size: int, max_bytes: int, what: str) -> DatasetError:
