@@ -34,8 +34,8 @@ from hypothesis import strategies as st
 import kerastools as kt
 import kerastools.device.backend
 from kerastools import builders, optimization
-from kerastools.optimizers import make_optimizer, make_schedule
 from kerastools.errors import KerastoolsError
+from kerastools.optimizers import make_optimizer, make_schedule
 
 NAN, INF = float("nan"), float("inf")
 BUILTINS = (ValueError, TypeError, OSError, RuntimeError)

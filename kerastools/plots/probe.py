@@ -104,7 +104,7 @@ def as_batch(model: keras.Model, inputs: Any, argument: str) -> np.ndarray:
             f"(batch axis excluded). Received: {argument}.shape={array.shape}"
         )
     if shape is not None and any(
-        want is not None and want != got for want, got in zip(shape[1:], array.shape[1:])
+        want is not None and want != got for want, got in zip(shape[1:], array.shape[1:], strict=True)
     ):
         raise ConfigError(
             f"Argument `{argument}` must have samples of the model's input shape {shape[1:]}. "

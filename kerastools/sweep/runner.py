@@ -141,7 +141,9 @@ def _check_data_width(model: keras.Model, inputs: Any) -> None:
         return
     wanted = expected[0][1:]
     features = tuple(shape)[1:]
-    if len(wanted) != len(features) or any(w is not None and w != f for w, f in zip(wanted, features)):
+    if len(wanted) != len(features) or any(
+        w is not None and w != f for w, f in zip(wanted, features, strict=True)
+    ):
         raise ConfigError(
             f"Argument `data` has inputs of shape {tuple(shape)} but the model `build` returned "
             f"takes (batch, {', '.join(map(str, wanted))}). Received: data[0].shape={tuple(shape)}"

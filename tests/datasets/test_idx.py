@@ -114,7 +114,7 @@ def test_load_idx_refuses_a_fifo_instead_of_hanging(tmp_path):
     timer = threading.Timer(5.0, unblock)
     timer.start()
     try:
-        with pytest.raises(DatasetError, match="is not a regular file") as info:
+        with pytest.raises(DatasetError, match="not a regular file") as info:
             datasets.load_idx(fifo)
     finally:
         timer.cancel()
