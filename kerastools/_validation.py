@@ -126,3 +126,40 @@ def check_path(name: str, value: Any) -> Path:
             f"Argument `{name}` must be a path (str or os.PathLike), not empty. {_received(name, value)}"
         )
     return Path(value)
+
+
+# The largest figure any kerastools plot draws or writes: 2**26 pixels (256 MiB as RGBA, e.g.
+# 8192 x 8192), and at most 2**16 pixels a side (Agg's own limit). Module-level so a user who
+# really wants a bigger image can raise it: `kerastools._validation.MAX_FIGURE_PIXELS = ...`.
+MAX_FIGURE_PIXELS = 2**26
+MAX_FIGURE_SIDE = 2**16
+# The finest resolution (mesh points per axis, histogram bins) a plot computes: more than a
+# 4096-pixel-wide figure can show is never visible. Overridable the same way.
+MAX_RESOLUTION = 4096
+
+
+def check_figure_size(name: str, width: float, height: float, dpi: float) -> None:
+    """Refuse a figure of `width` x `height` inches at `dpi` larger than `MAX_FIGURE_PIXELS`.
+
+    `name` is the argument reported (e.g. "dpi" or "figsize"); call it before
+    matplotlib allocates the canvas, so a huge size is a ConfigError, not a
+    `bad_alloc` or a `MemoryError`.
+    """
+    columns, rows = width * dpi, height * dpi
+    if columns * rows > MAX_FIGURE_PIXELS or max(columns, rows) > MAX_FIGURE_SIDE:
+        raise ConfigError(
+            f"Argument `{name}` makes a figure of {width:g} x {height:g} inches at dpi={dpi:g}: "
+            f"{columns:.0f} x {rows:.0f} pixels; allowed: at most {MAX_FIGURE_PIXELS} pixels and "
+            f"{MAX_FIGURE_SIDE} a side (kerastools._validation.MAX_FIGURE_PIXELS)."
+        )
+
+
+def check_resolution(name: str, value: Any, *, low: int = 1) -> int:
+    """Return `value` as an int in [low, MAX_RESOLUTION] (mesh points per axis, histogram bins)."""
+    number = check_int(name, value, low=low)
+    if number > MAX_RESOLUTION:
+        raise ConfigError(
+            f"Argument `{name}` must be <= {MAX_RESOLUTION}, the finest resolution a plot draws "
+            f"(kerastools._validation.MAX_RESOLUTION). {_received(name, value)}"
+        )
+    return number

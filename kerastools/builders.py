@@ -359,11 +359,13 @@ def suggest_hidden_units(
     Raises:
         ConfigError: a count below 1 or a gamma that is not positive.
     """
-    n_samples = _check_units("n_samples", n_samples)
-    n_inputs = _check_units("n_inputs", n_inputs)
-    n_outputs = _check_units("n_outputs", n_outputs)
+    # Counts past 2**53 are not exact as floats (and 10**400 overflows one).
+    n_samples = check_int("n_samples", n_samples, low=1, high=2**53)
+    n_inputs = check_int("n_inputs", n_inputs, low=1, high=2**53)
+    n_outputs = check_int("n_outputs", n_outputs, low=1, high=2**53)
     factor = check_float("gamma", gamma, low=0.0, low_inclusive=False)
-    depth = _check_units("depth", depth)
-    raw = n_samples / ((n_inputs + n_outputs) * factor)
-    first = 2 ** max(0, round(math.log2(raw))) if raw >= 1 else 1
+    depth = check_int("depth", depth, low=1, high=1024)
+    # In logarithms, so a tiny gamma cannot overflow a float (1e-300 gives 2**1000 units).
+    exponent = math.log2(n_samples) - math.log2(n_inputs + n_outputs) - math.log2(factor)
+    first = 2 ** max(0, round(exponent))
     return [max(1, first >> i) for i in range(depth)]

@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
+from kerastools._validation import check_name
 from kerastools.errors import ConfigError
 
 __all__ = ["Direction", "best_first", "best_index", "infer_mode", "is_improvement", "worst_value"]
@@ -37,8 +38,9 @@ def infer_mode(monitor: str) -> Direction:
 
     Raises:
         ConfigError: the name matches neither family (or both); pass `mode`.
+        ConfigTypeError: `monitor` is not a non-empty string.
     """
-    name = monitor.lower()
+    name = check_name("monitor", monitor, allow_none=False).lower()  # type: ignore[union-attr]
     is_max = any(hint in name for hint in _MAX_HINTS)
     is_min = any(hint in name for hint in _MIN_HINTS)
     if is_max == is_min:

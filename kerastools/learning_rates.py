@@ -103,7 +103,8 @@ def unwrap_optimizer(model_or_optimizer: Any) -> keras.optimizers.Optimizer:
             )
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         raise ConfigTypeError(
-            f"Expected a compiled keras.Model or a keras optimizer. Received: {model_or_optimizer!r}"
+            "Argument `model` must be a compiled keras.Model or a keras optimizer. "
+            f"Received: model={model_or_optimizer!r}"
         )
     inner = getattr(optimizer, "inner_optimizer", None)
     return inner if isinstance(inner, keras.optimizers.Optimizer) else optimizer

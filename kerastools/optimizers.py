@@ -79,6 +79,37 @@ def make_schedule(
     return SCHEDULES[key](rate, steps, decay, staircase=stairs)
 
 
+# Bounds of the optimizer arguments Keras accepts whatever their value (beta_1=5 or
+# epsilon=-1 train to NaN): name -> (low, high, low_inclusive, high_inclusive).
+_BOUNDS: dict[str, tuple[float, float | None, bool, bool]] = {
+    "beta_1": (0.0, 1.0, True, False),
+    "beta_2": (0.0, 1.0, True, False),
+    "rho": (0.0, 1.0, True, False),
+    "epsilon": (0.0, None, False, True),
+    "clipnorm": (0.0, None, False, True),
+    "clipvalue": (0.0, None, False, True),
+    "global_clipnorm": (0.0, None, False, True),
+    "weight_decay": (0.0, None, True, True),
+    "ema_momentum": (0.0, 1.0, True, True),
+}
+
+
+def _check_bounded(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """`kwargs` with every argument of `_BOUNDS` checked; None keeps Keras' default."""
+    checked = dict(kwargs)
+    for name, (low, high, low_inclusive, high_inclusive) in _BOUNDS.items():
+        if checked.get(name) is not None:
+            checked[name] = check_float(
+                name,
+                checked[name],
+                low=low,
+                high=high,
+                low_inclusive=low_inclusive,
+                high_inclusive=high_inclusive,
+            )
+    return checked
+
+
 def make_optimizer(
     optimizer: str = "rmsprop",
     learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 1e-3,
@@ -99,10 +130,14 @@ def make_optimizer(
         learning_rate: a float or a `LearningRateSchedule`. Defaults to 1e-3.
         momentum: in [0, 1); `None` keeps the optimizer's own default
             (0.0 for RMSprop/SGD, beta_1=0.9 for the Adam family). Defaults to None.
-        **kwargs: passed to the optimizer's constructor.
+        **kwargs: passed to the optimizer's constructor; `beta_1`, `beta_2`,
+            `rho` and `ema_momentum` must lie in [0, 1) ([0, 1] for
+            `ema_momentum`), `epsilon` and the clipping bounds must be > 0,
+            `weight_decay` >= 0.
 
     Raises:
-        ConfigError: unknown name or momentum outside [0, 1).
+        ConfigError: unknown name, momentum outside [0, 1), or an argument
+            outside the bounds above.
     """
     key = check_choice("optimizer", optimizer, list(OPTIMIZERS))
     cls, momentum_argument = OPTIMIZERS[key]
@@ -112,6 +147,7 @@ def make_optimizer(
         kwargs[momentum_argument] = check_float(
             "momentum", momentum, low=0.0, high=1.0, high_inclusive=False
         )
+    kwargs = _check_bounded(kwargs)
     try:
         return cls(learning_rate=learning_rate, **kwargs)
     except (TypeError, ValueError) as error:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import math
+
 import keras
 import numpy as np
 import pytest
@@ -169,3 +171,23 @@ def test_suggest_hidden_units_rejects_bad_input(kwargs):
     argument = next(k for k, v in kwargs.items() if v == 0)
     with pytest.raises(ConfigError, match=argument):
         kt.suggest_hidden_units(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_samples": 10**400}, r"`n_samples` must be <= 9007199254740992"),  # OverflowError before
+        ({"gamma": 1e-310}, None),  # N_s / (...) overflows a float to inf: computed in logarithms
+        ({"depth": 10**6}, r"`depth` must be <= 1024"),
+    ],
+    ids=["huge-samples", "tiny-gamma", "huge-depth"],
+)
+def test_suggest_hidden_units_bounds(kwargs, match):
+    """Issue 15 item 10: huge counts gave a raw OverflowError."""
+    arguments = {"n_samples": 60000, "n_inputs": 784, "n_outputs": 10, **kwargs}
+    if match is None:
+        exponent = math.log2(60000) - math.log2(794) - math.log2(1e-310)
+        assert kt.suggest_hidden_units(**arguments) == [2 ** round(exponent)]
+        return
+    with pytest.raises(ConfigError, match=match):
+        kt.suggest_hidden_units(**arguments)

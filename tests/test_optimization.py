@@ -218,3 +218,22 @@ def test_auto_loss_is_picked_per_output(as_dict):
     targets = {"is_cat": y[0], "kind": y[1]} if as_dict else y
     history = model.fit(x, targets, epochs=2, batch_size=8, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"beta_1": 5}, r"`beta_1` must be < 1.0. Received: beta_1=5"),
+        ({"epsilon": -1}, r"`epsilon` must be > 0.0"),
+        ({"clipnorm": -1}, r"`clipnorm` must be > 0.0"),
+        ({"beta_2": float("nan")}, r"`beta_2` must be a finite number"),
+    ],
+    ids=["beta_1", "epsilon", "clipnorm", "beta_2-nan"],
+)
+def test_make_optimizer_refuses_hyperparameters_keras_accepts(kwargs, match):
+    """Issue 15 item 10: Keras builds these and the first fit trains to NaN."""
+    from kerastools.optimizers import make_optimizer
+
+    with pytest.raises(ConfigError, match=match):
+        make_optimizer("adam", 0.01, **kwargs)
+    assert make_optimizer("adam", 0.01, beta_1=0.5, epsilon=1e-7, clipnorm=1.0).beta_1 == 0.5

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kerastools._reading import read_regular
 from kerastools._validation import check_path
 from kerastools.errors import ConfigError
 from kerastools.log_keys import is_bookkeeping
@@ -30,6 +31,8 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 JSON_NAME = "report.json"
+# `read_report` refuses a report.json larger than this (a real one is a few kilobytes).
+MAX_REPORT_BYTES = 64 << 20
 HTML_NAME = "report.html"
 STATUSES = ("running", "finished", "stopped", "interrupted", "failed")
 
@@ -144,15 +147,15 @@ def read_report(path: str | os.PathLike[str]) -> dict[str, Any]:
     if target.is_dir():
         target = target / JSON_NAME
     try:
-        text = target.read_text()
+        text = read_regular(target, MAX_REPORT_BYTES).decode("utf-8", errors="replace")
     except OSError as error:
         raise ConfigError(
             f"No run report at {target}: {error.strerror or error}. A RunReport writes "
-            f"{JSON_NAME} into its directory when training starts."
+            f"{JSON_NAME} into its directory when training starts. Received: path={str(path)!r}"
         ) from None
     try:
         document = json.loads(text)
-    except json.JSONDecodeError as error:
+    except (json.JSONDecodeError, RecursionError) as error:
         raise ConfigError(f"The run report {target} is not valid JSON: {error}") from None
     return check_report(document)
 

@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from kerastools.errors import ConfigTypeError, DatasetError
+from kerastools._reading import open_regular
+from kerastools._validation import check_int
+from kerastools.errors import ConfigError, ConfigTypeError, DatasetError
 
-__all__ = ["load_idx"]
+__all__ = ["MAX_IDX_BYTES", "load_idx"]
 
 # IDX type codes (the third byte of the magic number) -> big-endian numpy dtype.
 _IDX_TYPES: dict[int, np.dtype[Any]] = {
@@ -27,27 +29,72 @@ _IDX_TYPES: dict[int, np.dtype[Any]] = {
 _GZIP_MAGIC = b"\x1f\x8b"
 
 
-def _read_bytes(path: Path) -> bytes | bytearray:
+# numpy arrays have at most this many dimensions.
+_MAX_NDIM = 64
+# `load_idx` refuses files (or gzip contents) larger than this unless given `max_bytes`.
+MAX_IDX_BYTES = 2**31
+
+
+def _open_regular(path: Path) -> Any:
+    """`path` opened for reading if it is a regular file (never blocks on a FIFO or device)."""
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(2)
-            handle.seek(0)
-            if head != _GZIP_MAGIC:
-                # bytearray so np.frombuffer gives a writable array without a copy.
-                data = bytearray(os.fstat(handle.fileno()).st_size)
-                handle.readinto(data)
-                return data
-        with gzip.open(path, "rb") as compressed:
-            return compressed.read()
+        return open_regular(path)
     except FileNotFoundError as error:
         raise DatasetError(f"IDX file not found: {str(path)!r}") from error
     except IsADirectoryError as error:
         raise DatasetError(f"Expected an IDX file but {str(path)!r} is a directory.") from error
+    except OSError as error:
+        raise DatasetError(f"Expected an IDX file but {str(path)!r}: {error.strerror}; only regular files are read.") from error
+
+
+def _too_large(path: Path, size: int, max_bytes: int, what: str) -> DatasetError:
+    return DatasetError(
+        f"IDX file {str(path)!r} is too large: {what} {size} bytes, more than "
+        f"max_bytes={max_bytes}. Pass a larger `max_bytes` to load_idx to read it."
+    )
+
+
+def _read_gzip(path: Path, handle: Any, size: int, max_bytes: int) -> bytes:
+    """The decompressed content, streamed and refused as soon as it passes `max_bytes`."""
+    if size >= 18:  # the trailer's ISIZE: the uncompressed size modulo 2**32
+        handle.seek(size - 4)
+        declared = int.from_bytes(handle.read(4), "little")
+        if declared > max_bytes:
+            raise _too_large(path, declared, max_bytes, "its gzip header declares")
+        handle.seek(0)
+    chunks, total = [], 0
+    with gzip.GzipFile(fileobj=handle, mode="rb") as compressed:
+        while chunk := compressed.read(1 << 20):
+            total += len(chunk)
+            if total > max_bytes:
+                raise _too_large(path, total, max_bytes, "it decompresses to more than")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes | bytearray:
+    try:
+        with _open_regular(path) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            head = handle.read(2)
+            handle.seek(0)
+            if head == _GZIP_MAGIC:
+                return _read_gzip(path, handle, size, max_bytes)
+            if size > max_bytes:
+                raise _too_large(path, size, max_bytes, "it has")
+            # bytearray so np.frombuffer gives a writable array without a copy.
+            data = bytearray(size)
+            handle.readinto(data)
+            return data
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
         raise DatasetError(f"Corrupt gzip data in {str(path)!r}: {error}") from error
+    except OSError as error:
+        if isinstance(error, DatasetError):
+            raise
+        raise DatasetError(f"Cannot read IDX file {str(path)!r}: {error}") from error
 
 
-def load_idx(path: str | os.PathLike[str]) -> np.ndarray:
+def load_idx(path: str | os.PathLike[str], *, max_bytes: int = MAX_IDX_BYTES) -> np.ndarray:
     """Read one IDX file (the MNIST format), plain or gzip-compressed.
 
     The header is checked before any data is used: two zero bytes, a known
@@ -62,20 +109,28 @@ def load_idx(path: str | os.PathLike[str]) -> np.ndarray:
 
     Args:
         path: the file; gzip files are recognised by their content, not
-            their name.
+            their name. Only regular files are read (never a FIFO or device).
+        max_bytes: the largest file, or decompressed gzip content, read; a
+            gzip file is refused from its declared size before decompressing
+            and while streaming. Defaults to `MAX_IDX_BYTES` (2 GiB).
 
     Returns:
         A numpy array with the file's dimensions and type.
 
     Raises:
         ConfigTypeError: `path` is not a string or path.
-        DatasetError: the file is missing, or its header or size is not valid
-            IDX (the message names the file and what is wrong).
+        ConfigError: a NUL character in `path`, or `max_bytes` below 1.
+        DatasetError: the file is missing, not a regular file, larger than
+            `max_bytes`, or its header or size is not valid IDX (the message
+            names the file and what is wrong).
     """
-    if not isinstance(path, (str, os.PathLike)):
+    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
         raise ConfigTypeError(f"Argument `path` must be a file path. Received: path={path!r}")
+    if "\0" in str(os.fspath(path)):
+        raise ConfigError(f"Argument `path` must not contain a NUL character. Received: path={path!r}")
+    max_bytes = check_int("max_bytes", max_bytes, low=1)
     file = Path(path)
-    data = _read_bytes(file)
+    data = _read_bytes(file, max_bytes)
     where = f"in {str(file)!r}"
     if len(data) < 4:
         raise DatasetError(f"Not an IDX file {where}: only {len(data)} bytes, no complete header.")
@@ -92,6 +147,10 @@ def load_idx(path: str | os.PathLike[str]) -> np.ndarray:
         )
     if ndim == 0:
         raise DatasetError(f"Bad IDX header {where}: zero dimensions.")
+    if ndim > _MAX_NDIM:
+        raise DatasetError(
+            f"Bad IDX header {where}: {ndim} dimensions; allowed: 1 to {_MAX_NDIM} (numpy's limit)."
+        )
     offset = 4 + 4 * ndim
     if len(data) < offset:
         raise DatasetError(

@@ -13,8 +13,14 @@ from typing import Any
 import numpy as np
 
 from kerastools._validation import check_float, check_int
+from kerastools.errors import ConfigError
 
-__all__ = ["make_circles", "make_squares", "make_xor"]
+__all__ = ["MAX_TOY_BYTES", "make_circles", "make_squares", "make_xor"]
+
+# The toy sets refuse to allocate more than this (about 27 million samples) unless given `max_bytes`.
+MAX_TOY_BYTES = 2**30
+# Bytes a sample costs while it is generated: float64 inputs and target, then float32 copies.
+_BYTES_PER_SAMPLE = 40
 
 # An `(X, y)` pair of arrays, as the toy sets and `split` return them.
 Pair = tuple[np.ndarray, np.ndarray]
@@ -26,13 +32,24 @@ def _check_seed(seed: Any) -> int | None:
     return check_int("seed", seed, low=0)
 
 
-def _check_n(n: Any) -> int:
-    return check_int("n", n, low=1)
+def _check_n(n: Any, max_bytes: Any) -> int:
+    """`n` checked, refused before allocating when its arrays would take more than `max_bytes`."""
+    n = check_int("n", n, low=1)
+    limit = check_int("max_bytes", max_bytes, low=1)
+    if n * _BYTES_PER_SAMPLE > limit:
+        raise ConfigError(
+            f"Argument `n` needs about {n * _BYTES_PER_SAMPLE} bytes ({_BYTES_PER_SAMPLE} per sample), "
+            f"more than max_bytes={limit}; allowed: n <= {limit // _BYTES_PER_SAMPLE}, or pass a "
+            f"larger `max_bytes`. Received: n={n}"
+        )
+    return n
 
 
-def _uniform_start(n: Any, noise: Any, seed: Any) -> tuple[float, np.random.Generator, np.ndarray]:
+def _uniform_start(
+    n: Any, noise: Any, seed: Any, max_bytes: Any
+) -> tuple[float, np.random.Generator, np.ndarray]:
     """The checked noise level, the generator, and `n` inputs uniform on [-1, 1]²."""
-    n = _check_n(n)
+    n = _check_n(n, max_bytes)
     noise = check_float("noise", noise, low=0.0)
     rng = np.random.default_rng(_check_seed(seed))
     return noise, rng, rng.uniform(-1.0, 1.0, size=(n, 2))
@@ -42,7 +59,9 @@ def _with_noise(rng: np.random.Generator, values: np.ndarray, noise: float) -> n
     return values + rng.normal(0.0, noise, size=values.shape) if noise > 0 else values
 
 
-def make_squares(n: int, *, noise: float = 0.0, seed: int | None = None) -> Pair:
+def make_squares(
+    n: int, *, noise: float = 0.0, seed: int | None = None, max_bytes: int = MAX_TOY_BYTES
+) -> Pair:
     """A regression surface: y = x1² + x2² on the square [-1, 1]².
 
     Examples:
@@ -56,19 +75,25 @@ def make_squares(n: int, *, noise: float = 0.0, seed: int | None = None) -> Pair
             Defaults to 0.0.
         seed: seed of the random generator; the same seed gives the same
             data. Defaults to None (fresh randomness each call).
+        max_bytes: the most memory the set may take (about 40 bytes a
+            sample); a larger `n` is refused before anything is allocated.
+            Defaults to `MAX_TOY_BYTES` (1 GiB).
 
     Returns:
         `(X, y)`: float32 arrays of shapes `(n, 2)` and `(n, 1)`.
 
     Raises:
-        ConfigError: `n` below 1, a negative `noise` or a negative `seed`.
+        ConfigError: `n` below 1 or above the `max_bytes` bound, a negative
+            `noise` or a negative `seed`.
     """
-    noise, rng, inputs = _uniform_start(n, noise, seed)
+    noise, rng, inputs = _uniform_start(n, noise, seed, max_bytes)
     target = (inputs**2).sum(axis=1, keepdims=True)
     return inputs.astype("float32"), _with_noise(rng, target, noise).astype("float32")
 
 
-def make_xor(n: int, *, noise: float = 0.0, seed: int | None = None) -> Pair:
+def make_xor(
+    n: int, *, noise: float = 0.0, seed: int | None = None, max_bytes: int = MAX_TOY_BYTES
+) -> Pair:
     """XOR, a binary classification set no linear model solves: label 1 where x1 and x2 differ in sign.
 
     Inputs are uniform on [-1, 1]²; the label comes from the clean inputs,
@@ -85,20 +110,28 @@ def make_xor(n: int, *, noise: float = 0.0, seed: int | None = None) -> Pair:
         noise: standard deviation of Gaussian noise added to the inputs.
             Defaults to 0.0.
         seed: seed of the random generator. Defaults to None.
+        max_bytes: the most memory the set may take; a larger `n` is refused
+            before anything is allocated. Defaults to `MAX_TOY_BYTES` (1 GiB).
 
     Returns:
         `(X, y)`: float32 arrays of shapes `(n, 2)` and `(n, 1)`, labels 0 or 1.
 
     Raises:
-        ConfigError: `n` below 1, a negative `noise` or a negative `seed`.
+        ConfigError: `n` below 1 or above the `max_bytes` bound, a negative
+            `noise` or a negative `seed`.
     """
-    noise, rng, inputs = _uniform_start(n, noise, seed)
+    noise, rng, inputs = _uniform_start(n, noise, seed, max_bytes)
     label = (inputs[:, 0] * inputs[:, 1] < 0).astype("float32")[:, None]
     return _with_noise(rng, inputs, noise).astype("float32"), label
 
 
 def make_circles(
-    n: int, *, noise: float = 0.0, factor: float = 0.5, seed: int | None = None
+    n: int,
+    *,
+    noise: float = 0.0,
+    factor: float = 0.5,
+    seed: int | None = None,
+    max_bytes: int = MAX_TOY_BYTES,
 ) -> Pair:
     """Two concentric rings, a binary classification set: label 1 on the inner ring, 0 on the outer.
 
@@ -116,6 +149,8 @@ def make_circles(
         factor: inner radius over outer radius (the outer radius is 1), in
             (0, 1). Defaults to 0.5.
         seed: seed of the random generator. Defaults to None.
+        max_bytes: the most memory the set may take; a larger `n` is refused
+            before anything is allocated. Defaults to `MAX_TOY_BYTES` (1 GiB).
 
     Returns:
         `(X, y)`: float32 arrays of shapes `(n, 2)` and `(n, 1)`, labels 0 or 1.
@@ -124,7 +159,7 @@ def make_circles(
         ConfigError: `n` below 1, a negative `noise`, `factor` outside (0, 1)
             or a negative `seed`.
     """
-    n = _check_n(n)
+    n = _check_n(n, max_bytes)
     noise = check_float("noise", noise, low=0.0)
     factor = check_float(
         "factor", factor, low=0.0, high=1.0, low_inclusive=False, high_inclusive=False

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kerastools._validation import check_int
+from kerastools._validation import check_resolution
 from kerastools.errors import ConfigError
 from kerastools.plots.figure import new_figure
 from kerastools.plots.probe import check_model
@@ -25,8 +25,25 @@ __all__ = ["model_response", "points"]
 _MAX_CLASSES = 10
 
 
+def _numbers(argument: str, value: Any, dtype: str | None) -> np.ndarray:
+    """`value` as a numeric array; strings, ragged or nested-object input is a ConfigError."""
+    try:
+        array = np.asarray(value, dtype=dtype)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise ConfigError(
+            f"Argument `{argument}` must be a rectangular array of numbers. "
+            f"Received: {argument}={value!r:.80} ({error})"
+        ) from error
+    if array.dtype.kind not in "biuf":
+        raise ConfigError(
+            f"Argument `{argument}` must hold numbers, not {array.dtype.name} values. "
+            f"Received: {argument}={value!r:.80}"
+        )
+    return array
+
+
 def _as_inputs(X: Any) -> np.ndarray:
-    inputs = np.asarray(X, dtype="float32")
+    inputs = _numbers("X", X, "float32")
     if inputs.ndim == 1:
         inputs = inputs[:, None]
     if inputs.ndim != 2 or inputs.shape[1] not in (1, 2) or len(inputs) == 0:
@@ -38,7 +55,7 @@ def _as_inputs(X: Any) -> np.ndarray:
 
 
 def _as_targets(y: Any, n: int) -> np.ndarray:
-    targets = np.asarray(y)
+    targets = _numbers("y", y, None)
     if targets.ndim == 2 and targets.shape[1] > 1:
         targets = targets.argmax(axis=1)  # one-hot rows -> class index
     targets = targets.reshape(len(targets), -1)[:, 0] if targets.ndim > 1 else targets
@@ -139,12 +156,13 @@ def model_response(
 
     Raises:
         ConfigError: not a model, inputs with more than 2 features, `y` of
-            another length, or `grid` below 2.
+            another length, or `grid` outside [2, 4096]
+            (`kerastools._validation.MAX_RESOLUTION`).
     """
     model = check_model(model)
     inputs = _as_inputs(X)
     targets = None if y is None else _as_targets(y, len(inputs))
-    grid = check_int("grid", grid, low=2)
+    grid = check_resolution("grid", grid, low=2)
     low, high = inputs.min(axis=0), inputs.max(axis=0)
     pad = 0.05 * np.where(high > low, high - low, 1.0)
     axes_values = [

@@ -12,7 +12,7 @@ import os
 from typing import TYPE_CHECKING
 
 from kerastools._atomic import atomic_write
-from kerastools._validation import check_int
+from kerastools._validation import check_figure_size, check_int
 from kerastools.errors import ConfigError, ConfigTypeError
 
 if TYPE_CHECKING:
@@ -79,7 +79,8 @@ def save_figure(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 100)
 
     Raises:
         ConfigError: not a Figure, a path without a suffix matplotlib knows,
-            or a `dpi` below 1.
+            a `dpi` below 1, or one that makes the image larger than
+            `kerastools._validation.MAX_FIGURE_PIXELS` (2**26 pixels).
     """
     from matplotlib.figure import Figure
 
@@ -90,6 +91,8 @@ def save_figure(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 100)
     if not isinstance(path, (str, os.PathLike)):
         raise ConfigTypeError(f"Argument `path` must be a file path. Received: path={path!r}")
     dpi = check_int("dpi", dpi, low=1)
+    width, height = figure.get_size_inches()
+    check_figure_size("dpi", float(width), float(height), dpi)
     target = os.fspath(path)
     suffix = os.path.splitext(target)[1].lstrip(".").lower()
     formats = figure.canvas.get_supported_filetypes()

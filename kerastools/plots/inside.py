@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kerastools._validation import check_int
+from kerastools._validation import check_int, check_resolution
 from kerastools.errors import ConfigError, ConfigTypeError
 from kerastools.plots.figure import grid_size, new_figure, panel_axes
 from kerastools.plots.probe import as_batch, check_model, get_layer, outputs_of
@@ -45,10 +45,11 @@ def weight_histograms(
         The figure, one axes per layer that has weights.
 
     Raises:
-        ConfigError: not a model, a model with no weights, or `bins` below 1.
+        ConfigError: not a model, a model with no weights, or `bins` outside
+            [1, 4096] (`kerastools._validation.MAX_RESOLUTION`).
     """
     model = check_model(model)
-    bins = check_int("bins", bins, low=1)
+    bins = check_resolution("bins", bins)
     layers = []
     for layer in model.layers:
         arrays = [np.asarray(weight) for weight in layer.get_weights()]
@@ -123,7 +124,7 @@ def activation_profiles(
             raise ConfigTypeError(
                 f"Argument `layers` must be a non-empty list of layer names or indices. Received: layers={layers!r}"
             )
-        chosen = [get_layer(model, layer) for layer in layers]
+        chosen = [get_layer(model, layer, "layers") for layer in layers]
     outputs = outputs_of(model, chosen, batch)
     for layer, output in zip(chosen, outputs, strict=True):
         if output.ndim != 2:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kerastools._validation import check_bool
 from kerastools.errors import ConfigError, ConfigTypeError
 from kerastools.log_keys import is_bookkeeping, is_learning_rate
 from kerastools.plots.figure import grid_size, new_figure, panel_axes
@@ -40,7 +41,13 @@ def _history_dict(history: Any) -> dict[str, list[float]]:
                 f"Argument `history` must map metric names to lists of numbers. "
                 f"Received: history[{key!r}]={series!r}"
             )
-        result[str(key)] = [float(value) for value in series]
+        try:
+            result[str(key)] = [float(value) for value in series]
+        except (TypeError, ValueError) as error:
+            raise ConfigTypeError(
+                f"Argument `history` must map metric names to lists of numbers. "
+                f"Received: history[{key!r}]={series!r:.80}"
+            ) from error
     return result
 
 
@@ -267,11 +274,17 @@ def sweep_curves(
     """
     from matplotlib.ticker import MaxNLocator
 
-    from kerastools.sweep.records import checked_metric
+    from kerastools.sweep.records import SweepResults, checked_metric
 
+    if not isinstance(results, SweepResults):
+        raise ConfigTypeError(
+            f"Argument `results` must be what kerastools.sweep.sweep returns (a SweepResults). "
+            f"Received: results={results!r:.80}"
+        )
     if not results.records:
-        raise ConfigError("This sweep has no trials to plot.")
+        raise ConfigError("Argument `results` has no trials to plot.")
     name = checked_metric(results.records, metric)
+    log = check_bool("log", log)
     params = list(results.records[0].params)
     style_key = _pick_style(results, style_by, params)
     color_keys = _pick_colors(results, color_by, style_key, params)

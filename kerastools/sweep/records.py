@@ -135,7 +135,19 @@ class SweepResults(Sequence[TrialRecord]):
     """
 
     def __init__(self, records: Sequence[TrialRecord], grid: Mapping[str, Sequence[Any]]):
+        listed = isinstance(records, Sequence) and not isinstance(records, (str, bytes))
+        if not listed or not all(isinstance(record, TrialRecord) for record in records):
+            raise ConfigTypeError(
+                f"Argument `records` must be a list of TrialRecord. Received: records={records!r:.80}"
+            )
         self.records = list(records)
+        if not isinstance(grid, Mapping) or not all(
+            isinstance(values, Sequence) and not isinstance(values, (str, bytes))
+            for values in grid.values()
+        ):
+            raise ConfigTypeError(
+                f"Argument `grid` must be a dict of name -> list of values. Received: grid={grid!r:.80}"
+            )
         self.grid = {key: list(values) for key, values in grid.items()}
         self.varying = varying_keys(self.grid, [record.params for record in self.records])
 

@@ -20,7 +20,7 @@ import keras
 import numpy as np
 
 from kerastools._console import print_msg
-from kerastools._validation import check_choice, check_int
+from kerastools._validation import check_bool, check_choice, check_float, check_int
 from kerastools.datasets import DatasetSplit
 from kerastools.errors import ConfigError, ConfigTypeError
 from kerastools.sweep.grid import _check_build, _check_grid, _combinations, check_built_model
@@ -98,7 +98,56 @@ def _check_fit_kwargs(fit_kwargs: Any) -> dict[str, Any]:
             f"Argument `fit_kwargs` has keys `model.fit` does not take: {unknown}. "
             f"{suggestion + ' ' if suggestion else ''}Allowed: {allowed}"
         )
+    _check_fit_values(fit_kwargs)
     return {"verbose": 0, **fit_kwargs}
+
+
+# model.fit arguments Keras takes whatever their value (epochs=-1 trains nothing, batch_size=0
+# divides by zero deep inside): name -> (low, high) for ints, a float range for the split.
+_FIT_INTS = {
+    "epochs": 1, "batch_size": 1, "initial_epoch": 0, "steps_per_epoch": 1,
+    "validation_steps": 1, "validation_batch_size": 1, "validation_freq": 1, "verbose": 0,
+}
+
+
+def _check_fit_values(fit_kwargs: Mapping[str, Any]) -> None:
+    """Refuse out-of-range `model.fit` values before a model is built; None keeps the default."""
+    for key, low in _FIT_INTS.items():
+        if fit_kwargs.get(key) is not None and not (key == "verbose" and fit_kwargs[key] == "auto"):
+            check_int(f"fit_kwargs['{key}']", fit_kwargs[key], low=low)
+    if fit_kwargs.get("validation_split") is not None:
+        check_float(
+            "fit_kwargs['validation_split']",
+            fit_kwargs["validation_split"],
+            low=0.0,
+            high=1.0,
+            high_inclusive=False,
+        )
+    if "shuffle" in fit_kwargs and fit_kwargs["shuffle"] != "batch":
+        check_bool("fit_kwargs['shuffle']", fit_kwargs["shuffle"])
+    epochs, initial = fit_kwargs.get("epochs", 1), fit_kwargs.get("initial_epoch", 0)
+    if epochs is not None and initial is not None and initial >= epochs:
+        raise ConfigError(
+            f"Argument `fit_kwargs` must have initial_epoch < epochs, or no epoch is trained. "
+            f"Received: initial_epoch={initial!r}, epochs={epochs!r}"
+        )
+
+
+def _check_data_width(model: keras.Model, inputs: Any) -> None:
+    """Refuse input arrays whose feature shape is not the model's (before the first fit)."""
+    expected = [tuple(t.shape) for t in getattr(model, "inputs", None) or []]
+    shape = getattr(inputs, "shape", None)
+    if len(expected) != 1 or shape is None:
+        return
+    wanted = expected[0][1:]
+    features = tuple(shape)[1:]
+    if len(wanted) != len(features) or any(
+        w is not None and w != f for w, f in zip(wanted, features, strict=True)
+    ):
+        raise ConfigError(
+            f"Argument `data` has inputs of shape {tuple(shape)} but the model `build` returned "
+            f"takes (batch, {', '.join(map(str, wanted))}). Received: data[0].shape={tuple(shape)}"
+        )
 
 
 def _fit_arguments(data: Any, fit_kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -124,6 +173,11 @@ def _fit_arguments(data: Any, fit_kwargs: Any) -> tuple[tuple[Any, ...], dict[st
             )
         inputs, targets = data
         n_inputs, n_targets = _sample_count(inputs), _sample_count(targets)
+        if n_inputs == 0 or n_targets == 0:
+            raise ConfigError(
+                f"Argument `data` must hold at least one sample. Received: {n_inputs} inputs "
+                f"and {n_targets} targets"
+            )
         if n_inputs is not None and n_targets is not None and n_inputs != n_targets:
             raise ConfigError(
                 f"Argument `data` must hold as many targets as inputs. Received: {n_inputs} inputs "
@@ -257,6 +311,8 @@ def _run_trials(
         if seed is not None:
             keras.utils.set_random_seed(seed)
         model = check_built_model(build(**params), params)
+        if not index and len(fit_args) == 2:
+            _check_data_width(model, fit_args[0])
         start = time.perf_counter()
         # The live figure's feed comes first, so the user's callbacks see this epoch recorded.
         feed = [] if live is None else [live.trial_callback(index)]

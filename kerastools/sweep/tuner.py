@@ -10,6 +10,7 @@ from typing import Any
 
 import keras
 
+from kerastools._validation import check_choice, check_float
 from kerastools.errors import ConfigError, ConfigTypeError
 from kerastools.sweep.grid import _check_build, check_built_model
 
@@ -35,6 +36,7 @@ def _check_space(space: Any) -> dict[str, Any]:
                     f"Argument `space[{key!r}]` as a range needs 'min' and 'max' and may have 'step', "
                     f"'sampling' ('linear', 'log', 'reverse_log'), 'default'. Received: {dict(spec)!r}"
                 )
+            _check_range(key, spec)
         elif isinstance(spec, Sequence) and not isinstance(spec, (str, bytes)) and spec:
             kinds = {type(value) for value in spec}
             if len(kinds) != 1 or not kinds <= {int, float, str, bool}:
@@ -49,6 +51,28 @@ def _check_space(space: Any) -> dict[str, Any]:
                 f"Received: {spec!r}"
             )
     return dict(space)
+
+
+def _check_range(key: str, spec: Mapping[str, Any]) -> None:
+    """A range's bounds are finite numbers with min <= max, step > 0, log sampling above 0."""
+    where = f"space[{key!r}]"
+    low = check_float(f"{where}['min']", spec["min"])
+    high = check_float(f"{where}['max']", spec["max"])
+    if low > high:
+        raise ConfigError(
+            f"Argument `{where}` must have 'min' <= 'max'. Received: min={spec['min']!r}, "
+            f"max={spec['max']!r}"
+        )
+    if spec.get("step") is not None:
+        check_float(f"{where}['step']", spec["step"], low=0.0, low_inclusive=False)
+    sampling = spec.get("sampling", "linear")
+    sampling = check_choice(f"{where}['sampling']", sampling, ["linear", "log", "reverse_log"])
+    if sampling != "linear" and low <= 0:
+        raise ConfigError(
+            f"Argument `{where}` with sampling={sampling!r} needs 'min' > 0. Received: min={spec['min']!r}"
+        )
+    if "default" in spec and spec["default"] is not None:
+        check_float(f"{where}['default']", spec["default"], low=low, high=high)
 
 
 def _hyperparameter(hp: Any, name: str, spec: Any) -> Any:

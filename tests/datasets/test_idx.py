@@ -78,3 +78,74 @@ def test_load_idx_missing_file_and_bad_argument(tmp_path):
         datasets.load_idx(tmp_path / "nothing-here")
     with pytest.raises(TypeError, match=r"`path` must be a file path. Received: path=3"):
         datasets.load_idx(3)
+
+
+# --------------------------------------------------------------------------- issue 15, item 10
+
+
+def test_load_idx_refuses_more_dimensions_than_numpy_has(tmp_path):
+    path = tmp_path / "deep-idx65"
+    path.write_bytes(bytes([0, 0, 0x08, 65]) + (1).to_bytes(4, "big") * 65 + b"\x07")
+    with pytest.raises(DatasetError, match=r"65 dimensions; allowed: 1 to 64") as info:
+        datasets.load_idx(path)
+    assert str(path) in str(info.value)
+
+
+def test_load_idx_refuses_a_nul_in_the_path(tmp_path):
+    from kerastools.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="`path` must not contain a NUL"):
+        datasets.load_idx(str(tmp_path / "data\0-idx1"))
+
+
+def test_load_idx_refuses_a_fifo_instead_of_hanging(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "labels-idx1-ubyte"
+    os.mkfifo(fifo)
+
+    def unblock():  # a reader blocked on the FIFO (the bug) gets a writer, then EOF
+        try:
+            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError:
+            pass  # no reader waiting: load_idx did not block
+
+    timer = threading.Timer(5.0, unblock)
+    timer.start()
+    try:
+        with pytest.raises(DatasetError, match="not a regular file") as info:
+            datasets.load_idx(fifo)
+    finally:
+        timer.cancel()
+    assert str(fifo) in str(info.value)
+
+
+def test_load_idx_refuses_a_gzip_bomb_before_decompressing_it(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "bomb-idx1-ubyte.gz"
+    content = bytes([0, 0, 0x08, 1]) + (64 << 20).to_bytes(4, "big") + bytes(64 << 20)
+    path.write_bytes(gzip.compress(content, compresslevel=1))  # 64 MiB in about 300 KB
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match=r"gzip header declares 67108872 bytes.*max_bytes=1048576"):
+            datasets.load_idx(path, max_bytes=1 << 20)
+        # The declared size lies (its trailer says 8 bytes): refused while streaming, under the cap.
+        lying = bytearray(path.read_bytes())
+        lying[-4:] = (8).to_bytes(4, "little")
+        path.write_bytes(bytes(lying))
+        with pytest.raises(DatasetError, match=r"decompresses to more than \d+ bytes.*max_bytes=1048576"):
+            datasets.load_idx(path, max_bytes=1 << 20)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"peak {peak} bytes: the content was decompressed whole"
+
+
+def test_load_idx_refuses_a_plain_file_above_max_bytes_and_reads_one_at_it(tmp_path):
+    path = tmp_path / "labels-idx1-ubyte"
+    path.write_bytes(bytes([0, 0, 0x08, 1]) + (3).to_bytes(4, "big") + bytes([7, 2, 1]))
+    with pytest.raises(DatasetError, match=r"it has 11 bytes, more than max_bytes=10"):
+        datasets.load_idx(path, max_bytes=10)
+    assert datasets.load_idx(path, max_bytes=11).tolist() == [7, 2, 1]

@@ -69,3 +69,25 @@ def test_toy_set_arguments_are_checked(kwargs, match):
 def test_circles_factor_must_be_inside_the_unit_interval(factor):
     with pytest.raises(ConfigError, match="`factor` must be"):
         datasets.make_circles(10, factor=factor)
+
+
+# --------------------------------------------------------------------------- issue 15, item 10
+
+
+@pytest.mark.parametrize("make", MAKERS)
+def test_a_huge_n_is_refused_before_allocating(make):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ConfigError, match=r"`n` needs about 40000000000000 bytes.*max_bytes=1073741824"):
+            make(10**12)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+    # The bound is stated and overridable: 100 samples cost 4000 bytes.
+    with pytest.raises(ConfigError, match=r"allowed: n <= 99"):
+        make(100, max_bytes=3999)
+    X, y = make(100, max_bytes=4000, seed=0)
+    assert X.shape == (100, 2) and y.shape == (100, 1)

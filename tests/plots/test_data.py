@@ -61,3 +61,46 @@ def test_model_response_errors(mlp, squares_data):
         plots.model_response(mlp, *squares_data, grid=1)
     with pytest.raises(TypeError, match=r"`model` must be a keras.Model"):
         plots.model_response("model", *squares_data)
+
+
+# --------------------------------------------------------------------------- issue 15, item 10
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "argument"),
+    [
+        ([[1.0, 2.0], [3.0]], [0, 1], "X"),  # ragged
+        ("abcd", [0, 1, 0, 1], "X"),  # a string
+        ([[[1.0, 2.0]], [[3.0, 4.0]]], [0, 1], "X"),  # nested one level too deep
+        ([[1.0, 2.0], [3.0, 4.0]], ["a", "b"], "y"),  # string targets
+        ([[1.0, 2.0], [3.0, 4.0]], [[1], [2, 3]], "y"),  # ragged targets
+    ],
+    ids=["ragged-X", "string-X", "nested-X", "string-y", "ragged-y"],
+)
+def test_points_refuses_what_is_not_a_rectangle_of_numbers(X, y, argument):
+    with pytest.raises(ConfigError, match=rf"Argument `{argument}` must"):
+        plots.points(X, y)
+
+
+def test_model_response_grid_is_bounded_before_the_mesh_is_built(mlp, squares_data):
+    import tracemalloc
+
+    X, y = squares_data
+    tracemalloc.start()
+    try:
+        with pytest.raises(ConfigError, match=r"`grid` must be <= 4096.*MAX_RESOLUTION"):
+            plots.model_response(mlp, X[:8], y[:8], grid=10**5)  # 10**10 mesh points
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+    assert plots.model_response(mlp, X[:8], y[:8], grid=8).axes[0].get_title() == "model response"
+
+
+def test_inputs_of_the_wrong_feature_width_are_refused_before_predict(mlp):
+    with pytest.raises(ConfigError, match=r"`inputs` must have samples of the model's input shape \(2,\)"):
+        plots.activation_profiles(mlp, np.zeros((2, 3), "float32"))
+    with pytest.raises(ConfigError, match=r"`inputs` must be a rectangular array of numbers"):
+        plots.activation_profiles(mlp, "abc")
+    with pytest.raises(ConfigError, match=r"Argument `layers` must be one of the model's layer names"):
+        plots.activation_profiles(mlp, np.zeros((2, 2), "float32"), layers=["nope"])

@@ -50,3 +50,32 @@ def test_figures_are_freed_once_dropped(squares_data):
     gc.collect()
     assert [ref() for ref in references] == [None] * 5
     assert isinstance(plots.points(*squares_data), Figure)
+
+
+def test_save_figure_refuses_a_dpi_past_the_pixel_bound(tmp_path):
+    """Issue 15 item 10: dpi=10**6 asked Agg for a 10**12-pixel canvas."""
+    from kerastools import _validation
+
+    figure = plots.points([[0.0, 0.0], [1.0, 1.0]], [0.0, 1.0])
+    target = tmp_path / "huge.png"
+    with pytest.raises(ConfigError, match=r"Argument `dpi` makes a figure of .* pixels; allowed: at most 67108864"):
+        plots.save_figure(figure, target, dpi=10**6)
+    assert not target.exists()
+    width, height = figure.get_size_inches()
+    # The bound is overridable (a module-level limit), and checked from the figure's size.
+    assert plots.save_figure(figure, target, dpi=10).endswith("huge.png")
+    limit = _validation.MAX_FIGURE_PIXELS
+    try:
+        _validation.MAX_FIGURE_PIXELS = int(width * 10 * height * 10) - 1
+        with pytest.raises(ConfigError, match="`dpi`"):
+            plots.save_figure(figure, target, dpi=10)
+    finally:
+        _validation.MAX_FIGURE_PIXELS = limit
+
+
+def test_check_figure_size_is_the_shared_pixel_bound():
+    from kerastools._validation import check_figure_size
+
+    check_figure_size("figsize", 10, 3.5, 80)
+    with pytest.raises(ConfigError, match=r"Argument `figsize` makes a figure of 100 x 100 inches at dpi=1000"):
+        check_figure_size("figsize", 100, 100, 1000)  # LivePlot's bad_alloc of issue 15 item 8

@@ -68,3 +68,10 @@ def test_filters_and_feature_maps_errors(cnn):
         plots.feature_maps(cnn, np.zeros((2, 12, 12, 1)), "conv_1")
     with pytest.raises(ConfigError, match=r"must output 2-D maps .* 'flatten' outputs shape"):
         plots.feature_maps(cnn, np.zeros((12, 12, 1)), "flatten")
+
+
+def test_weight_histograms_bins_are_bounded(mlp):
+    """Issue 15 item 10: bins=10**9 was accepted (then a 8 GB bin array)."""
+    with pytest.raises(ConfigError, match=r"`bins` must be <= 4096"):
+        plots.weight_histograms(mlp, bins=10**9)
+    assert len(plots.weight_histograms(mlp, bins=4096).axes) == len(mlp.layers) - 1  # every Dense

@@ -92,3 +92,19 @@ def test_sweep_curves_errors():
         plots.sweep_curves(results, style_by="depth")
     with pytest.raises(ConfigError, match=r"no trials to plot"):
         plots.sweep_curves(_results({"units": []}, []))
+
+
+@pytest.mark.parametrize(
+    "history",
+    [{"loss": ["a", "b"]}, {"loss": [[1.0, 2.0], [3.0]]}, {"loss": [object()]}],
+    ids=["strings", "nested", "objects"],
+)
+def test_training_curves_refuses_values_that_are_not_numbers(history):
+    """Issue 15 item 10: a raw ValueError/TypeError from float() before."""
+    with pytest.raises(kt.errors.ConfigTypeError, match=r"Argument `history` must map metric names to lists of numbers"):
+        plots.training_curves(history)
+
+
+def test_sweep_curves_refuses_what_is_not_a_sweep_result():
+    with pytest.raises(kt.errors.ConfigTypeError, match=r"Argument `results` must be what kerastools.sweep.sweep returns"):
+        plots.sweep_curves({"loss": [1.0]})

@@ -170,3 +170,47 @@ def test_build_must_return_a_compiled_model(squares_data):
         match=r"must return a compiled keras.Model .* It returned Functional for params \{'units': 2\}",
     ):
         sweep(lambda units: kt.build_mlp(2, [units]), {"units": [2]}, data=squares_data)
+
+
+# --------------------------------------------------------------------------- issue 15, item 10
+
+
+def never_build(units):
+    raise AssertionError("sweep built a model for data it should have refused")
+
+
+@pytest.mark.parametrize(
+    ("fit_kwargs", "match"),
+    [
+        ({"epochs": -1}, r"`fit_kwargs\['epochs'\]` must be >= 1"),
+        ({"batch_size": 0}, r"`fit_kwargs\['batch_size'\]` must be >= 1"),
+        ({"validation_split": 1.5}, r"`fit_kwargs\['validation_split'\]` must be < 1.0"),
+        ({"epochs": 2, "initial_epoch": 2}, r"initial_epoch < epochs"),
+        ({"shuffle": "yes"}, r"`fit_kwargs\['shuffle'\]` must be True or False"),
+    ],
+    ids=["epochs", "batch_size", "validation_split", "initial_epoch", "shuffle"],
+)
+def test_fit_values_are_refused_before_a_model_is_built(squares_data, fit_kwargs, match):
+    x, y = squares_data
+    with pytest.raises((ConfigError, kt.errors.ConfigTypeError), match=match):
+        sweep(never_build, {"units": [2]}, data=(x[:16], y[:16]), fit_kwargs=fit_kwargs)
+
+
+def test_empty_arrays_are_refused(squares_data):
+    x, y = squares_data
+    with pytest.raises(ConfigError, match=r"`data` must hold at least one sample"):
+        sweep(never_build, {"units": [2]}, data=(x[:0], y[:0]))
+
+
+def test_data_of_the_wrong_width_is_refused_before_the_first_fit(squares_data):
+    x, y = squares_data
+    wide = np.concatenate([x[:16], x[:16, :1]], axis=1)  # 3 features for a 2-input model
+    built = []
+
+    def build_two_inputs(units):
+        built.append(units)
+        return build(units)
+
+    with pytest.raises(ConfigError, match=r"`data` has inputs of shape \(16, 3\) but the model .* takes \(batch, 2\)"):
+        sweep(build_two_inputs, {"units": [2, 4]}, data=(wide, y[:16]), fit_kwargs={"epochs": 1})
+    assert built == [2]  # refused at the first model, before any fit

@@ -50,3 +50,20 @@ def test_keras_tuner_space_as_a_function_and_bad_spaces():
         kt.sweep.keras_tuner_hypermodel(build, {"lr": {"low": 1}})
     with pytest.raises(ConfigError, match=r"does not accept the grid keys \['depth'\]"):
         kt.sweep.keras_tuner_hypermodel(build, {"depth": [1, 2]})
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        ({"min": 8, "max": 2}, r"must have 'min' <= 'max'. Received: min=8, max=2"),
+        ({"min": 0.0, "max": 1.0, "sampling": "log"}, r"sampling='log' needs 'min' > 0"),
+        ({"min": 1, "max": 4, "step": 0}, r"`space\['units'\]\['step'\]` must be > 0"),
+        ({"min": 1, "max": float("inf")}, r"`space\['units'\]\['max'\]` must be a finite number"),
+        ({"min": 1, "max": 4, "sampling": "cubic"}, r"`space\['units'\]\['sampling'\]` must be one of"),
+    ],
+    ids=["min-above-max", "log-from-zero", "zero-step", "infinite-max", "unknown-sampling"],
+)
+def test_keras_tuner_ranges_are_checked_when_the_hypermodel_is_made(spec, match):
+    """Issue 15 item 10: min > max was accepted, and keras-tuner failed mid-search."""
+    with pytest.raises(ConfigError, match=match):
+        kt.sweep.keras_tuner_hypermodel(build, {"units": spec})
