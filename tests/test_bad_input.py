@@ -853,18 +853,14 @@ FIXED_GAPS = [
 ]
 
 
-# Bad input found by the generated tests in modules other helpers of issue 15
-# own; each is a strict xfail naming the item, so its fix turns it into a pass.
+# Bad input the generated tests found in the checkpoint modules, fixed since:
+# resume() checks `callbacks` before it looks for a checkpoint.
 KNOWN_FAILURES = [
     pytest.param(
         "checkpoints.resume",
         lambda m: kt.checkpoints.resume(m, "no-checkpoints-here", callbacks=[5]),
         "callbacks",
         id="resume-callbacks-unchecked-without-checkpoint",
-        marks=pytest.mark.xfail(
-            strict=True, reason="issue 15 items 1-3 (checkpoints/, i15-loader): resume() checks "
-            "`callbacks` only once a checkpoint is found"
-        ),
     ),
 ]
 

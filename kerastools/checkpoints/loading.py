@@ -371,6 +371,12 @@ def _resumable(callbacks: Any) -> list[Any]:
         raise ConfigTypeError(
             f"Argument `callbacks` must be a list of callbacks. Received: callbacks={callbacks!r}"
         )
+    for callback in callbacks:
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise ConfigTypeError(
+                "Argument `callbacks` must hold Keras callbacks (those with get_state() and "
+                f"set_state() get their state back). Received: {callback!r} in callbacks={callbacks!r}"
+            )
     return [
         callback
         for callback in callbacks
