@@ -4,7 +4,8 @@ Item 8: a read-only checkpoint directory (with a stale temporary, an orphan or
 nothing left over), a leftover that cannot be deleted, a LivePlot path whose
 directory cannot be created, a figure too big to allocate, and a loss of 1e308
 that makes matplotlib's tick code overflow. Item 11: a vector metric
-(`F1Score(average=None)`) or a string as the monitored value.
+(`F1Score(average=None)`) or a string as the monitored value, and a per-class
+metric LivePlot was asked to draw.
 
 Read-only directories: the tests run as root here, where `chmod` does not stop
 writes, so a directory is made read-only with a read-only bind mount of itself
@@ -312,3 +313,11 @@ def test_one_number_in_any_shape_is_a_monitored_value(value, expected):
     from kerastools.callbacks.monitor import scalar_monitor_value  # new in issue 15
 
     assert scalar_monitor_value("val_loss", value) == expected
+
+
+def test_live_plot_says_once_why_a_per_class_metric_it_was_asked_for_has_no_panel(tmp_path, three_classes):
+    plot = LivePlot(["f1_score"], mode="file", path=tmp_path / "live.png", min_interval_s=0)
+    with pytest.warns(RuntimeWarning, match=r"not plotted: \['f1_score', 'val_f1_score'\].*average='macro'"):
+        fit(f1_model(), three_classes, [plot], epochs=2, validation_split=0.25)
+    assert plot.epochs == [1, 2] and "f1_score" not in plot.history
+    assert (tmp_path / "live.png").is_file()

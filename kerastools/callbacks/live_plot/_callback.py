@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -387,3 +388,8 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
                 ", ".join(wanted),
                 sorted(logs),
             )
+        vectors = [key for key in logs if key.removeprefix("val_") in (self.metrics or ())
+                   and key not in scalar_values({key: logs[key]})]
+        if vectors:  # asked for by name, but not one number: say why there is no panel
+            warnings.warn(f"LivePlot draws one number per key; not plotted: {vectors} (a per-class "
+                          "metric: compile it with average='macro').", RuntimeWarning, stacklevel=2)
