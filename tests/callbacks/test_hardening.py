@@ -169,6 +169,8 @@ def huge_loss(value):
 def float64():
     if keras.backend.backend() == "jax":
         pytest.skip("JAX without jax_enable_x64 computes in float32, where 1e308 is inf")
+    if keras.backend.backend() == "torch":
+        pytest.skip("Keras' torch trainer logs the loss in float32 (a float64 4e38 logs as inf)")
     previous = keras.config.floatx()
     keras.config.set_floatx("float64")
     yield
