@@ -10,12 +10,13 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 import keras
+import numpy as np
 
 from kerastools._validation import check_choice, check_float, check_name
 from kerastools.errors import ConfigError
 from kerastools.improvement import infer_mode, is_improvement, worst_value
 
-__all__ = ["Mode", "infer_mode", "MonitorCallback"]
+__all__ = ["Mode", "infer_mode", "MonitorCallback", "scalar_monitor_value"]
 
 Mode = Literal["auto", "min", "max"]
 
@@ -98,6 +99,7 @@ class MonitorCallback(keras.callbacks.Callback):
         Raises:
             ConfigError: the key is missing; the message lists the keys that
                 are there (most often: a `val_` metric without validation data).
+                Or its value is not one number (`scalar_monitor_value`).
         """
         logs = logs or {}
         if self.monitor not in logs:
@@ -108,4 +110,37 @@ class MonitorCallback(keras.callbacks.Callback):
                 f"Monitored metric {self.monitor!r} is not in the logs; available keys: "
                 f"{sorted(logs)}.{hint}"
             )
-        return float(keras.ops.convert_to_numpy(logs[self.monitor]))
+        return scalar_monitor_value(self.monitor, logs[self.monitor])
+
+
+def scalar_monitor_value(monitor: str, value: Any) -> float:
+    """The logged `value` of the metric `monitor` as a float; it must be one number.
+
+    Examples:
+        >>> scalar_monitor_value("val_loss", np.float32(0.25))
+        0.25
+        >>> scalar_monitor_value("val_f1_score", np.array([0.5, 0.7]))
+        Traceback (most recent call last):
+        ...
+        kerastools.errors.ConfigError: Monitored metric 'val_f1_score' must be a scalar (one number per epoch); ... shape (2,)...average='macro'...
+
+    Raises:
+        ConfigError: a string, a value that is not a number, or more than one
+            number (a per-class metric); the message says how to get a scalar.
+    """
+    if isinstance(value, (str, bytes)):
+        array = None
+    else:
+        try:
+            array = np.asarray(keras.ops.convert_to_numpy(value))
+        except (TypeError, ValueError):
+            array = None
+    if array is not None and array.dtype.kind in "biuf" and array.size == 1:
+        return float(array.reshape(()))
+    shape = "not a number" if array is None or array.dtype.kind not in "biuf" else f"shape {array.shape}"
+    raise ConfigError(
+        f"Monitored metric {monitor!r} must be a scalar (one number per epoch); its logged value is "
+        f"{shape}. Received: {monitor}={value!r:.200}. A per-class metric such as "
+        "keras.metrics.F1Score(average=None) gives one value per class: compile it with "
+        "average='macro' (or 'micro', 'weighted') to monitor it, or monitor another key."
+    )

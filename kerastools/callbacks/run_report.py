@@ -24,9 +24,11 @@ import keras
 
 from kerastools._atomic import atomic_write
 from kerastools._console import print_msg
+from kerastools._plot_guard import PlotGuard
 from kerastools._validation import check_choice, check_float, check_int, check_name, check_path
 from kerastools.callbacks import run_facts
 from kerastools.callbacks.interruption import InterruptionGuard
+from kerastools.callbacks.monitor import scalar_monitor_value
 from kerastools.callbacks.run_report_html import curves_png, render_html
 from kerastools.callbacks.run_report_schema import HTML_NAME, JSON_NAME, SCHEMA_VERSION
 from kerastools.checkpoints import is_chief
@@ -117,7 +119,9 @@ class RunReport(keras.callbacks.Callback):
             Defaults to 0.
 
     Raises:
-        ConfigError: a bad `mode`, or a negative `html_every_seconds`.
+        ConfigError: a bad `mode`, or a negative `html_every_seconds`; during
+            `fit`, a `monitor` whose logged value is not one number (a
+            per-class metric or a string).
         ConfigTypeError: an argument of the wrong type.
     """
 
@@ -153,6 +157,7 @@ class RunReport(keras.callbacks.Callback):
 
     def _reset(self) -> None:
         self._status = "running"
+        self._plot_guard = PlotGuard("RunReport (report.html curves)")
         self._stop: dict[str, Any] | None = None
         self._epochs: list[int] = []
         self._history: dict[str, list[Any]] = {}
@@ -195,6 +200,8 @@ class RunReport(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         if not self._chief:
             return
+        if self.monitor is not None and self.monitor in (logs or {}):
+            scalar_monitor_value(self.monitor, logs[self.monitor])  # type: ignore[index]
         self._record(epoch, logs or {})
         if self._guard.received is not None:
             self._deliver()
@@ -324,7 +331,9 @@ class RunReport(keras.callbacks.Callback):
         with atomic_write(self.path / JSON_NAME, "w") as handle:
             json.dump(document, handle, indent=2)
         if html:
-            page = render_html(document, curves_png(document["epochs"], document["history"]))
+            # A failed drawing warns once; the page is written without curves.
+            png = self._plot_guard.run(lambda: curves_png(document["epochs"], document["history"]))
+            page = render_html(document, png)
             with atomic_write(self.path / HTML_NAME, "w") as handle:
                 handle.write(page)
             self._last_html = time.monotonic()

@@ -14,12 +14,15 @@ Examples:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kerastools.checkpoints.integrity import file_sha256
+from kerastools.errors import CheckpointError
 
 if TYPE_CHECKING:
     from kerastools.checkpoints.manifest import CheckpointInfo, Manifest
@@ -68,10 +71,31 @@ def _remove_matching(directory: Path, pattern: re.Pattern[str], keep: set[str]) 
     with contextlib.suppress(FileNotFoundError), os.scandir(directory) as entries:
         for entry in entries:
             if pattern.match(entry.name) and entry.name not in keep and entry.is_file():
-                with contextlib.suppress(FileNotFoundError):
+                try:
                     os.unlink(entry.path)
+                except FileNotFoundError:
+                    pass
+                except OSError as error:
+                    _left_in_place(directory, entry.name, error)
+                    continue
                 removed.append(entry.name)
     return removed
+
+
+def _left_in_place(directory: Path, name: str, error: OSError) -> None:
+    """A leftover that cannot be deleted: fatal only when nothing can be written there."""
+    if error.errno == errno.EROFS or not os.access(directory, os.W_OK):
+        raise CheckpointError(
+            f"The checkpoint directory {directory} is not writable ({error}): no checkpoint can be "
+            f"saved there, and its leftover {name!r} cannot be deleted. Allowed: a directory this "
+            "process can write; pass another checkpoint directory or make this one writable."
+        ) from error
+    warnings.warn(
+        f"Cannot delete the leftover checkpoint file {directory / name} ({error}); it is left in "
+        "place and ignored.",
+        RuntimeWarning,
+        stacklevel=4,
+    )
 
 
 def remove_orphans(manifest: Manifest) -> list[str]:

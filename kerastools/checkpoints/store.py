@@ -232,6 +232,11 @@ class CheckpointStore:
             raise CheckpointError(
                 f"Cannot create the checkpoint directory {self.directory}: {error}"
             ) from error
+        if not os.access(self.directory, os.W_OK):  # read-only: fail now, not at the first save
+            raise CheckpointError(
+                f"The checkpoint directory {self.directory} is not writable: no checkpoint can be "
+                "saved there. Allowed: a directory this process can write; pass another directory."
+            )
         stale = remove_stale_temporaries(self.directory)
         if stale:
             logger.info("Removed %d unfinished checkpoint writes: %s", len(stale), stale)

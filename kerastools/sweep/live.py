@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import keras
 
+from kerastools._plot_guard import PlotGuard
 from kerastools._validation import check_bool, check_int, check_path
 from kerastools.callbacks.live_plot._callback import check_drawing, next_render_at
+from kerastools.callbacks.live_plot._figure import MAX_PIXELS
 from kerastools.callbacks.live_plot._history import scalar_values
 from kerastools.callbacks.live_plot._mode import PlotMode, resolve_mode
 from kerastools.callbacks.live_plot._panels import PanelPlan, check_metrics
@@ -79,6 +81,8 @@ class LiveSweep:
         dpi: resolution of the PNG. Defaults to 80.
         max_points: the most points drawn per line. Defaults to 2000.
         log_loss: logarithmic y axes for `loss` and `val_loss`. Defaults to False.
+        max_pixels: the most pixels the panels may have (`figsize` x `dpi`
+            squared), refused here. Defaults to 25 million (`MAX_PIXELS`).
 
     Raises:
         ConfigError: a value out of range or an unknown mode; when the sweep
@@ -97,11 +101,12 @@ class LiveSweep:
         dpi: int = 80,
         max_points: int = 2000,
         log_loss: bool = False,
+        max_pixels: int = MAX_PIXELS,
     ) -> None:
         self.metrics = check_metrics(metrics)
         self.path = None if path is None else check_path("path", path)
         self.mode, self.min_interval_s, self.figsize, self.dpi, self.max_points = check_drawing(
-            mode, min_interval_s, figsize, dpi, max_points
+            mode, min_interval_s, figsize, dpi, max_points, max_pixels
         )
         self.log_loss = check_bool("log_loss", log_loss)
         # The clock behind the throttle; tests swap in a fake one.
@@ -112,6 +117,7 @@ class LiveSweep:
         self._live_figure: SweepFigure | None = None
         self._sinks: list[Sink] = []
         self._next_render_at = 0.0
+        self._plot_guard = PlotGuard("LiveSweep")
 
     @property
     def figure(self) -> Figure | None:
@@ -143,6 +149,7 @@ class LiveSweep:
         self._live_figure = SweepFigure(list(labels), plan, self.figsize, self.dpi, self.max_points)
         self.render_seconds = []
         self._next_render_at = -float("inf")
+        self._plot_guard = PlotGuard("LiveSweep")
 
     def trial_callback(self, index: int) -> keras.callbacks.Callback:
         """The callback that feeds trial `index` (from 0) to the figure (`sweep` adds it).
@@ -201,14 +208,16 @@ class LiveSweep:
         return self._live_figure
 
     def _maybe_publish(self, force: bool = False) -> None:
-        if self.resolved_mode in (None, "off"):
+        if self.resolved_mode in (None, "off") or self._plot_guard.failed:
             return
         if force or self._clock() >= self._next_render_at:
             self._publish()
 
     def _publish(self, final: bool = False) -> None:
         start = self._clock()
-        png = self.render_png(finished=final)
+        png = self._plot_guard.run(lambda: self.render_png(finished=final))  # warns once; goes on
+        if png is None:
+            return
         for sink in self._sinks:
             sink.publish(png, final)
         end = self._clock()

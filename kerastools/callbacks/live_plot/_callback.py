@@ -14,14 +14,21 @@ import logging
 import math
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import keras
 
+from kerastools._plot_guard import PlotGuard
 from kerastools._validation import check_bool, check_choice, check_float, check_int
-from kerastools.callbacks.live_plot._figure import LiveFigure, check_figsize
+from kerastools.callbacks.live_plot._figure import (
+    MAX_PIXELS,
+    LiveFigure,
+    check_figsize,
+    check_pixels,
+)
 from kerastools.callbacks.live_plot._history import RunHistory, scalar_values
 from kerastools.callbacks.live_plot._mode import MODES, PlotMode, resolve_mode
 from kerastools.callbacks.live_plot._panels import LR_KEY, PanelPlan, check_metrics, check_targets
@@ -57,25 +64,32 @@ def next_render_at(start: float, end: float, min_interval_s: float) -> float:
 
 
 def check_drawing(
-    mode: Any, min_interval_s: Any, figsize: Any, dpi: Any, max_points: Any
+    mode: Any, min_interval_s: Any, figsize: Any, dpi: Any, max_points: Any,
+    max_pixels: Any = MAX_PIXELS,
 ) -> tuple[str, float, tuple[float, float], int, int]:
     """The drawing settings LivePlot and a live sweep share, checked.
+
+    The figure's pixel count (`figsize` x `dpi`) must stay within
+    `max_pixels` (`check_pixels`).
 
     Examples:
         >>> check_drawing("file", 0.5, (10, 3.5), 80, 2000)
         ('file', 0.5, (10.0, 3.5), 80, 2000)
 
     Raises:
-        ConfigError: an unknown mode or a value out of range.
+        ConfigError: an unknown mode, a value out of range, or more pixels
+            than `max_pixels`.
         ConfigTypeError: a value of the wrong type.
     """
-    return (
+    checked = (
         check_choice("mode", mode, MODES),
         check_float("min_interval_s", min_interval_s, low=0.0),
         check_figsize(figsize),
         check_int("dpi", dpi, low=10, high=1000),
         check_int("max_points", max_points, low=10),
     )
+    check_pixels(checked[2], checked[3], max_pixels)
+    return checked
 
 
 class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
@@ -100,7 +114,10 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
     - `"file"`: `path` is replaced atomically at every redraw.
     - `"off"`: nothing is drawn; `history` is still recorded.
 
-    A `path` given explicitly is written in every mode but `"off"`. Under a
+    A `path` given explicitly is written in every mode but `"off"`; one that
+    cannot be written (or whose directory cannot be created) is warned about
+    once and left out, as is a drawing that fails: a plot never stops
+    training. Under a
     multi-worker strategy only the chief draws and writes.
 
     Redraws are throttled: one happens only when `min_interval_s` has passed
@@ -161,6 +178,9 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             (the logs its manifest recorded at each epoch checkpoint), or a
             list of these (a `SweepResults` too). Read once, here.
             Defaults to None.
+        max_pixels: the most pixels the figure may have (`figsize` x `dpi`
+            squared); more is refused here, before anything is allocated.
+            Defaults to `MAX_PIXELS` (25 million, 100 MB to draw).
 
     Raises:
         ConfigError: a value out of range, an unknown mode, a target outside
@@ -184,6 +204,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         max_points: int = 2000,
         per_batch: bool = False,
         compare_to: Any = None,
+        max_pixels: int = MAX_PIXELS,
     ) -> None:
         super().__init__()
         self.metrics = check_metrics(metrics)
@@ -196,7 +217,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             raise ConfigError(f"Argument `path` must not be empty. Received: path={path!r}")
         self.path = Path(path) if path is not None else None
         self.mode, self.min_interval_s, self.figsize, self.dpi, self.max_points = check_drawing(
-            mode, min_interval_s, figsize, dpi, max_points
+            mode, min_interval_s, figsize, dpi, max_points, max_pixels
         )
         self.per_batch = check_bool("per_batch", per_batch)
         self.references = reference_runs(compare_to)
@@ -218,6 +239,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         self._next_render_at = -math.inf
         self._checked_requested = False
         self._finished = False
+        self._plot_guard = PlotGuard("LivePlot")
 
     # ----------------------------------------------------------------- state
 
@@ -284,7 +306,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         if self.resolved_mode != "off":
             # One-off costs (importing matplotlib, the figure) stay out of the
             # first render's duration, which sets the throttle.
-            self._ensure_figure()
+            self._plot_guard.run(self._ensure_figure)
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._history.begin_epoch(epoch)
@@ -308,7 +330,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         self._maybe_render()
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
-        if self.resolved_mode in (None, "off") or not self.epochs:
+        if self.resolved_mode in (None, "off") or not self.epochs or self._plot_guard.failed:
             return
         self._finished = True
         self._render_and_publish(final=True)
@@ -345,7 +367,9 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
 
     def _render_and_publish(self, final: bool = False) -> None:
         start = self._clock()
-        png = self.render_png()
+        png = self._plot_guard.run(self.render_png)  # a failed drawing warns once; fit goes on
+        if png is None:
+            return
         for sink in self._sinks:
             sink.publish(png, final)
         end = self._clock()
@@ -364,3 +388,8 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
                 ", ".join(wanted),
                 sorted(logs),
             )
+        vectors = [key for key in logs if key.removeprefix("val_") in (self.metrics or ())
+                   and key not in scalar_values({key: logs[key]})]
+        if vectors:  # asked for by name, but not one number: say why there is no panel
+            warnings.warn(f"LivePlot draws one number per key; not plotted: {vectors} (a per-class "
+                          "metric: compile it with average='macro').", RuntimeWarning, stacklevel=2)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from kerastools._validation import check_float
+from kerastools._validation import check_float, check_int
 from kerastools.callbacks.live_plot._history import RunHistory, downsample
 from kerastools.callbacks.live_plot._panels import LR_KEY, PanelPlan
 from kerastools.callbacks.live_plot._png import encode_png
@@ -23,17 +23,21 @@ from kerastools.callbacks.live_plot._reference import (
     key_entries,
     reference_ranges,
 )
-from kerastools.errors import ConfigTypeError
+from kerastools.errors import ConfigError, ConfigTypeError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["LiveFigure", "check_figsize", "grown_limits"]
+__all__ = ["MAX_PIXELS", "LiveFigure", "check_figsize", "check_pixels", "grown_limits"]
 
 _TRAIN_COLOR = "C0"
 _VALID_COLOR = "C1"
 _BATCH_STYLE: dict[str, Any] = {"color": _TRAIN_COLOR, "alpha": 0.35, "linewidth": 0.8}
 _TARGET_STYLE: dict[str, Any] = {"color": "0.35", "linestyle": "--", "linewidth": 1.0}
+# The default bound on a figure's pixels (width x height, as figsize x dpi): its RGBA buffer is
+# 4 bytes a pixel, so 25 million pixels take 100 MB. Agg cannot draw a side of 2**16 pixels or more.
+MAX_PIXELS = 25_000_000
+_AGG_SIDE_LIMIT = 2**16
 _MARKER_BELOW = 40  # lines with fewer points get markers: one epoch is a dot, not nothing
 
 
@@ -342,3 +346,35 @@ def check_figsize(figsize: Any) -> tuple[float, float]:
     width = check_float("figsize", figsize[0], low=0.5, high=100.0)
     height = check_float("figsize", figsize[1], low=0.5, high=100.0)
     return width, height
+
+
+def check_pixels(figsize: tuple[float, float], dpi: int, max_pixels: Any = MAX_PIXELS) -> int:
+    """Check that a `figsize` x `dpi` figure stays within `max_pixels`; return `max_pixels`.
+
+    Refused here, before any buffer is allocated: a figure of
+    `figsize=(100, 100), dpi=1000` would need 40 GB.
+
+    Examples:
+        >>> check_pixels((10, 3.5), 80)
+        25000000
+        >>> check_pixels((100, 100), 1000)
+        Traceback (most recent call last):
+        ...
+        kerastools.errors.ConfigError: A figure of figsize=(100, 100) at dpi=1000 has 100000 x 100000 ...
+
+    Raises:
+        ConfigError: more pixels than `max_pixels`, or a side of 2**16
+            pixels or more (Agg's limit, whatever `max_pixels` says).
+        ConfigTypeError: `max_pixels` is not an int.
+    """
+    max_pixels = check_int("max_pixels", max_pixels, low=1)
+    width, height = round(figsize[0] * dpi), round(figsize[1] * dpi)
+    if width * height > max_pixels or max(width, height) >= _AGG_SIDE_LIMIT:
+        raise ConfigError(
+            f"A figure of figsize={tuple(figsize)!r} at dpi={dpi} has {width} x {height} = "
+            f"{width * height} pixels ({4 * width * height / 1e6:.0f} MB to draw). Allowed: at most "
+            f"max_pixels={max_pixels} pixels (raise `max_pixels` to allow more) and under "
+            f"{_AGG_SIDE_LIMIT} pixels a side. Received: figsize={tuple(figsize)!r}, dpi={dpi}, "
+            f"max_pixels={max_pixels}"
+        )
+    return max_pixels

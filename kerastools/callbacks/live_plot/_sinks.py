@@ -14,6 +14,7 @@ then, not at the first epoch) and gets every redraw; the last one comes with
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,8 @@ class Sink:
 class FileSink(Sink):
     """Replace a PNG file atomically at every redraw; the directory is created.
 
-    A file that cannot be written is reported once and left alone: a plot must
-    not stop a long run.
+    A file that cannot be written, or whose directory cannot be created, is
+    reported once and left alone: a plot must not stop a long run.
 
     Examples:
         >>> sink = FileSink(tmp_path / "plots" / "live.png")
@@ -62,7 +63,17 @@ class FileSink(Sink):
     def __init__(self, path: Path) -> None:
         self.path = path
         self.failed = False
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            # At fit's start: a plot must not stop the run; say so once and write nothing.
+            self.failed = True
+            warnings.warn(
+                f"LivePlot cannot create the directory of path={str(path)!r} ({error}); the plot "
+                "is not written to a file. Training goes on.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
     def publish(self, png: bytes, final: bool = False) -> None:
         if self.failed:
