@@ -25,7 +25,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ArrayFacts", "array_problem"]
+from kerastools.errors import CheckpointError
+
+__all__ = ["ArrayFacts", "array_problem", "numeric_facts"]
 
 _NUMERIC = "biuf"  # bool, int, uint, float
 
@@ -56,6 +58,24 @@ class ArrayFacts:
             return cls(shape, array.dtype)
         low, high = values.min().item(), values.max().item()
         return cls(shape, array.dtype, low, high)
+
+
+def numeric_facts(array: Any, where: str) -> ArrayFacts:
+    """The facts of `array`, which must be of a number type: Keras saves no other variables.
+
+    Examples:
+        >>> numeric_facts(np.zeros(2, dtype=[("a", "f4")]), "f.weights.h5, dataset 'x'")
+        Traceback (most recent call last):
+        ...
+        kerastools.errors.CheckpointError: Cannot load f.weights.h5, dataset 'x': it has dtype [('a', '<f4')], not a number type (bool, int, uint or float).
+
+    Raises:
+        CheckpointError: it is not (`where` names the file and dataset).
+    """
+    facts = ArrayFacts.of(array)
+    if facts.dtype.kind not in _NUMERIC:
+        raise CheckpointError(f"Cannot load {where}: {array_problem(facts, 'float32')}.")
+    return facts
 
 
 def _target(dtype: str) -> np.dtype[Any]:

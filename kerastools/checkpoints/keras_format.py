@@ -39,7 +39,7 @@ from typing import Any
 import keras
 
 from kerastools._atomic import atomic_path
-from kerastools.checkpoints.array_checks import ArrayFacts
+from kerastools.checkpoints.array_checks import ArrayFacts, numeric_facts
 from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS, check_structure
 from kerastools.checkpoints.integrity import DamagedFile, RecordFields, synced_record
 from kerastools.checkpoints.manifest import CheckpointInfo
@@ -240,7 +240,7 @@ def _groups(handle: Any, read: bool = True) -> list[VarsGroup]:
         for key in keys:
             dataset = item[key]
             if read:  # read it: a truncated or damaged file fails here
-                facts.append(ArrayFacts.of(dataset[()]))
+                facts.append(numeric_facts(dataset[()], f"{handle.filename}, dataset {name}/{key}"))
             shapes.append(tuple(int(n) for n in dataset.shape))
         groups.append(VarsGroup(name, str(item.attrs.get("name", "")), shapes, facts))
 
