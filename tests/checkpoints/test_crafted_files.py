@@ -178,14 +178,21 @@ def test_declared_shapes_larger_than_the_model_are_refused_before_reading(tmp_pa
     _refused_unchanged(gzip, r"declares shape \(2048, 2048\)")
 
 
-@pytest.fixture
-def directory(tmp_path, squares_data):
+@pytest.fixture(scope="module")
+def trained_directory(tmp_path_factory):
     """A PeriodicCheckpoint directory of 2 epochs, its manifest compacted."""
-    x, y = squares_data
-    model = make_model()
-    model.fit(x, y, epochs=2, verbose=0, callbacks=[PeriodicCheckpoint(tmp_path / "run")])
-    assert (tmp_path / "run" / MANIFEST_NAME).is_file()
-    return tmp_path / "run"
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, size=(64, 2)).astype("float32")
+    run = tmp_path_factory.mktemp("crafted") / "run"
+    make_model().fit(x, x[:, :1] * x[:, 1:], epochs=2, verbose=0, callbacks=[PeriodicCheckpoint(run)])
+    assert (run / MANIFEST_NAME).is_file()
+    return run
+
+
+@pytest.fixture
+def directory(trained_directory, tmp_path):
+    """A copy of the trained directory per test, which crafts it."""
+    return shutil.copytree(trained_directory, tmp_path / "run")
 
 
 def _edit_record(directory, field, value):
