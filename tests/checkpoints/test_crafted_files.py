@@ -259,6 +259,19 @@ def test_a_journal_entry_with_a_fractional_epoch_is_refused(directory):
         read_manifest(directory)
 
 
+def test_a_journal_entry_with_infinity_anywhere_is_refused(directory):
+    manifest = read_manifest(directory)
+    record = json.loads((directory / MANIFEST_NAME).read_text())["checkpoints"][-1]
+    record["callback_states"] = [{"kind": "ThresholdStopping", "best": "@"}]
+    entry = {"seq": manifest.sequence + 1, "event": "add", "checkpoint": record}
+    line = encode_entry(entry)
+    body = line[line.index(b", ") + 2:].replace(b'"@"', b"Infinity")
+    crafted = b'{"crc32": "' + f"{zlib.crc32(body[:-1]):08x}".encode() + b'", ' + body
+    (directory / JOURNAL_NAME).write_bytes(crafted)
+    with pytest.raises(CheckpointError, match=f"{JOURNAL_NAME}.*Infinity"):
+        read_manifest(directory)
+
+
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge"])
 def test_a_manifest_that_is_no_regular_small_file_is_refused_without_hanging(directory, kind):
     path = directory / MANIFEST_NAME
