@@ -33,8 +33,10 @@ from typing import Any
 import keras
 
 from kerastools._validation import check_choice
+from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS
 from kerastools.checkpoints.integrity import DamagedFile
 from kerastools.checkpoints.keras_format import KerasWeightsFile, read_keras_file
+from kerastools.checkpoints.safe_read import MAX_JSON_BYTES
 from kerastools.device.cluster import writing_alone
 from kerastools.errors import CheckpointError, ConfigError
 
@@ -120,6 +122,9 @@ def _config(archive: zipfile.ZipFile) -> dict[str, Any]:
     """The archive's `config.json` (empty when it has none)."""
     if "config.json" not in archive.namelist():
         return {}
+    size = archive.getinfo("config.json").file_size
+    if size > MAX_JSON_BYTES:  # a zip bomb would be decompressed whole
+        raise DamagedFile(f"its config.json declares {size} bytes, more than {MAX_JSON_BYTES}")
     document = json.loads(archive.read("config.json").decode("utf-8"))
     return document if isinstance(document, dict) else {}
 
@@ -130,7 +135,7 @@ def _optimizer_class(config: dict[str, Any]) -> str:
     return str(optimizer.get("class_name", "")) if isinstance(optimizer, dict) else ""
 
 
-def read_archive(path: Path) -> KerasWeightsFile:
+def read_archive(path: Path, *, max_elements: int = MAX_ELEMENTS) -> KerasWeightsFile:
     """Read a `.keras` archive's weights structure (nothing assigned) and its build config.
 
     Examples:
@@ -142,6 +147,8 @@ def read_archive(path: Path) -> KerasWeightsFile:
     Raises:
         DamagedFile: it is not a zip, has no `model.weights.h5`, or that file
             is broken.
+        CheckpointError: its weights refer to data outside them or declare a
+            dataset larger than `max_elements` (see `read_keras_file`).
     """
     try:
         with zipfile.ZipFile(path) as archive:
@@ -152,7 +159,14 @@ def read_archive(path: Path) -> KerasWeightsFile:
             config = _config(archive)
             with tempfile.TemporaryDirectory() as scratch:
                 archive.extract(WEIGHTS_IN_ARCHIVE, scratch)
-                contents = read_keras_file(Path(scratch) / WEIGHTS_IN_ARCHIVE)
+                try:
+                    contents = read_keras_file(
+                        Path(scratch) / WEIGHTS_IN_ARCHIVE, max_elements=max_elements
+                    )
+                except CheckpointError as error:  # name the archive, not the scratch copy
+                    raise CheckpointError(str(error).replace(scratch, str(path))) from None
+    except CheckpointError:
+        raise
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as error:
         raise DamagedFile(f"it is not a readable .keras archive ({error})") from error
     inner = config.get("config")

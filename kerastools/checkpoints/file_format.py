@@ -36,6 +36,7 @@ import keras
 import numpy as np
 
 from kerastools._atomic import atomic_path
+from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS, check_structure
 from kerastools.checkpoints.integrity import DamagedFile, RecordFields, synced_record
 from kerastools.checkpoints.manifest import CheckpointInfo
 from kerastools.checkpoints.optimizer_state import OptimizerState, trained_positions
@@ -292,8 +293,11 @@ def _read_group(handle: Any, name: str) -> tuple[list[str], list[np.ndarray]]:
     return paths, arrays
 
 
-def read_checkpoint_file(path: Path) -> CheckpointState:
+def read_checkpoint_file(path: Path, *, max_elements: int = MAX_ELEMENTS) -> CheckpointState:
     """Read the variables a checkpoint file holds.
+
+    Its links and datasets are checked first (`hdf5_checks.check_structure`):
+    nothing outside the file, no dataset of more than `max_elements` elements.
 
     Examples:
         >>> fields = RecordFields("best", epoch=1, step=2, metrics={}, wall_time=0.0)
@@ -306,6 +310,8 @@ def read_checkpoint_file(path: Path) -> CheckpointState:
     Raises:
         DamagedFile: it is not a kerastools checkpoint or its HDF5 structure
             is broken.
+        CheckpointError: it refers to data outside itself or declares a
+            dataset larger than `max_elements`.
     """
     import h5py
 
@@ -313,10 +319,13 @@ def read_checkpoint_file(path: Path) -> CheckpointState:
         with h5py.File(path, "r") as handle:
             if FORMAT not in handle.attrs:
                 raise DamagedFile(f"it is not a kerastools checkpoint (no {FORMAT!r} attribute)")
+            check_structure(handle, path, max_elements=max_elements)
             header = json.loads(handle.attrs[FORMAT])
             model_paths, model_arrays = _read_group(handle, "model")
             optimizers = _read_optimizers(handle, str(header.get("optimizer", "")))
-    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as error:
+    except CheckpointError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError) as error:
         raise DamagedFile(f"its HDF5 structure is broken ({error})") from error
     build_config = header.get("build_config")
     return CheckpointState(

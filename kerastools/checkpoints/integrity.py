@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kerastools.checkpoints.safe_read import check_regular
+
 if TYPE_CHECKING:
     from kerastools.checkpoints.manifest import CheckpointInfo, Kind
 
@@ -71,6 +73,7 @@ def file_sha256(path: Path) -> str:
         >>> file_sha256(tmp_path / "empty")[:12]
         'e3b0c44298fc'
     """
+    check_regular(path)  # a FIFO would block the open
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
@@ -120,8 +123,10 @@ def check_integrity(info: CheckpointInfo, pending: Iterable[CheckpointInfo]) -> 
 
     Raises:
         DamagedFile: the file is missing, or no record has its size and SHA-256.
+        CheckpointError: it is not a regular file (a FIFO, a device).
     """
     try:
+        check_regular(info.path)
         size = info.path.stat().st_size
     except FileNotFoundError:
         raise DamagedFile("the file is missing") from None

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from kerastools._atomic import fsync_directory
+from kerastools.checkpoints.safe_read import parse_json
 
 __all__ = ["JOURNAL_NAME", "JournalContent", "JournalWriter", "decode_journal", "encode_entry"]
 
@@ -61,9 +62,10 @@ def _decode_line(line: bytes) -> dict[str, Any] | None:
     try:
         if int(checksum, 16) != zlib.crc32(rest):
             return None
-        entry = json.loads(line.decode("utf-8"))
     except ValueError:
         return None
+    # Its checksum holds: what parse_json refuses (Infinity, 1e400, deep nesting) is crafted.
+    entry = parse_json(line, Path(JOURNAL_NAME))
     if not isinstance(entry, dict):
         return None
     entry.pop("crc32", None)

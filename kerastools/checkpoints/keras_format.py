@@ -39,6 +39,8 @@ from typing import Any
 import keras
 
 from kerastools._atomic import atomic_path
+from kerastools.checkpoints.array_checks import ArrayFacts, numeric_facts
+from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS, check_structure
 from kerastools.checkpoints.integrity import DamagedFile, RecordFields, synced_record
 from kerastools.checkpoints.manifest import CheckpointInfo
 from kerastools.checkpoints.optimizer_state import trained_positions
@@ -72,6 +74,7 @@ class VarsGroup:
     path: str  # e.g. "layers/dense/vars"
     name: str  # the `name` attribute: the layer's (or optimizer's) name
     shapes: list[tuple[int, ...]]
+    facts: list[ArrayFacts] = field(default_factory=list)  # of each dataset, when it was read
 
     @property
     def top(self) -> str:
@@ -233,31 +236,41 @@ def _groups(handle: Any, read: bool = True) -> list[VarsGroup]:
         if name != "vars" and not name.endswith("/vars"):
             return
         keys = sorted(item.keys(), key=lambda key: int(key) if key.isdigit() else -1)
-        shapes = []
+        shapes, facts = [], []
         for key in keys:
             dataset = item[key]
-            if read:
-                dataset[()]  # read it: a truncated or damaged file fails here
+            if read:  # read it: a truncated or damaged file fails here
+                facts.append(numeric_facts(dataset[()], f"{handle.filename}, dataset {name}/{key}"))
             shapes.append(tuple(int(n) for n in dataset.shape))
-        groups.append(VarsGroup(name, str(item.attrs.get("name", "")), shapes))
+        groups.append(VarsGroup(name, str(item.attrs.get("name", "")), shapes, facts))
 
     handle.visititems(visit)
     return groups
 
 
-def read_keras_file(path: Path) -> KerasWeightsFile:
+def read_keras_file(path: Path, *, max_elements: int = MAX_ELEMENTS) -> KerasWeightsFile:
     """Read a Keras weights file's structure (every dataset is read once, nothing assigned).
+
+    Its links and datasets are checked before any is read
+    (`hdf5_checks.check_structure`); each dataset's `ArrayFacts` are kept.
 
     Raises:
         DamagedFile: it is not HDF5, or its structure is broken.
+        CheckpointError: it refers to data outside itself or declares a
+            dataset larger than `max_elements`.
     """
     import h5py
 
     try:
         with h5py.File(path, "r") as handle:
+            check_structure(handle, path, max_elements=max_elements)
             plain = HEADER not in handle.attrs  # written by plain `model.save_weights`
             header = {} if plain else json.loads(handle.attrs[HEADER])
+            if not isinstance(header, dict):
+                raise DamagedFile(f"its {HEADER!r} attribute is not a JSON object")
             groups = _groups(handle)
+    except CheckpointError:
+        raise
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as error:
         raise DamagedFile(f"its HDF5 structure is broken ({error})") from error
     if not groups:
@@ -293,7 +306,6 @@ def saved_weights(
         >>> paths == [variable.path for variable in model.weights]
         True
     """
-    import numpy as np
 
     skip = {COMPILED_OPTIMIZER, *model_optimizers(model), *file.optimizer_classes}
     by_name: dict[str, list[VarsGroup]] = {}
@@ -310,17 +322,17 @@ def saved_weights(
         if not groups:
             continue
         group = groups.pop(0)
-        for index, shape in enumerate(group.shapes):
-            entry = (f"{owner}/{index}", np.broadcast_to(np.False_, shape))
+        for index in range(len(group.shapes)):
+            entry = (f"{owner}/{index}", _declared(group, index))
             if index < len(variables):
                 matched[id(variables[index])] = (variables[index].path, entry[1])
             else:
                 extra.append(entry)
     for groups in by_name.values():
         extra += [
-            (f"{group.path}/{index}", np.broadcast_to(np.False_, shape))
+            (f"{group.path}/{index}", _declared(group, index))
             for group in groups
-            for index, shape in enumerate(group.shapes)
+            for index in range(len(group.shapes))
         ]
     in_order = [matched[id(v)] for v in model.weights if id(v) in matched] + extra
     if len(in_order) == len(model.weights) and len(matched) < len(model.weights):
@@ -337,7 +349,6 @@ def _saved_weights_by_path(
     of a subclassed model). None when the probe cannot be paired either.
     """
     import h5py
-    import numpy as np
 
     if not can_write(model):
         return None
@@ -358,11 +369,11 @@ def _saved_weights_by_path(
         if len(variables) != len(group.shapes) or group.path not in saved:
             return None
         owners[group.name] = []  # a name used twice cannot be paired
-        theirs = saved[group.path].shapes
-        if len(theirs) != len(variables):
+        theirs = saved[group.path]
+        if len(theirs.shapes) != len(variables):
             return None
-        for variable, shape in zip(variables, theirs, strict=True):
-            shapes[id(variable)] = np.broadcast_to(np.False_, shape)
+        for index, variable in enumerate(variables):
+            shapes[id(variable)] = _declared(theirs, index)
     if len(shapes) != len(model.weights):
         return None
     return [v.path for v in model.weights], [shapes[id(v)] for v in model.weights]
@@ -370,10 +381,18 @@ def _saved_weights_by_path(
 
 def saved_optimizer(file: KerasWeightsFile, attribute: str) -> tuple[list[str], list[Any]] | None:
     """The file's variables of the optimizer kept as `attribute` (shape-only), None if absent."""
-    import numpy as np
 
     for group in file.groups:
         if group.path == f"{attribute}/vars":
-            paths = [f"{group.path}/{index}" for index in range(len(group.shapes))]
-            return paths, [np.broadcast_to(np.False_, shape) for shape in group.shapes]
+            indices = range(len(group.shapes))
+            return [f"{group.path}/{i}" for i in indices], [_declared(group, i) for i in indices]
     return None
+
+
+def _declared(group: VarsGroup, index: int) -> ArrayFacts | Any:
+    """What the file holds at `index` of `group`: its facts, or a shape-only array if not read."""
+    import numpy as np
+
+    if index < len(group.facts):
+        return group.facts[index]
+    return np.broadcast_to(np.False_, group.shapes[index])

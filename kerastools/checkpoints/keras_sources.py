@@ -29,16 +29,17 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import keras
 
 from kerastools.checkpoints.archive import ARCHIVE_SUFFIX, WEIGHTS_SUFFIX
 from kerastools.checkpoints.file_format import CheckpointState, optimizer_step
+from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS
 from kerastools.checkpoints.integrity import DamagedFile, file_sha256
 from kerastools.checkpoints.journal import JOURNAL_NAME
 from kerastools.checkpoints.manifest import MANIFEST_NAME, CheckpointInfo, Kind
+from kerastools.checkpoints.safe_read import MAX_JSON_BYTES, parse_json, read_regular
 from kerastools.checkpoints.selection import Contents, Which, read_contents
 from kerastools.errors import CheckpointError, ConfigError
 
@@ -93,7 +94,7 @@ def _only_latest(what: str, path: Path, which: Which) -> None:
         )
 
 
-def _read(path: Path) -> Contents:
+def _read(path: Path, max_elements: int) -> Contents:
     """The contents of a Keras file, or a CheckpointError naming it and what is accepted."""
     if not path.name.endswith((WEIGHTS_SUFFIX, ARCHIVE_SUFFIX)):
         raise CheckpointError(
@@ -101,7 +102,7 @@ def _read(path: Path) -> Contents:
             f"{WEIGHTS_SUFFIX!r} or {ARCHIVE_SUFFIX!r}. Accepted: {ACCEPTED}."
         )
     try:
-        return read_contents(path)
+        return read_contents(path, max_elements=max_elements)
     except DamagedFile as damage:
         raise CheckpointError(f"Cannot load {path}: {damage}. Accepted: {ACCEPTED}.") from None
 
@@ -123,7 +124,7 @@ def _backup_epoch(directory: Path) -> int:
     if not metadata.exists():
         return 0
     try:
-        epoch = json.loads(metadata.read_text(encoding="utf-8"))["epoch"]
+        epoch = parse_json(read_regular(metadata, cap=MAX_JSON_BYTES) or b"", metadata)["epoch"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(
             f"Cannot read the BackupAndRestore metadata {metadata}: {error!r}. It must be JSON "
@@ -137,7 +138,7 @@ def _backup_epoch(directory: Path) -> int:
     return epoch
 
 
-def _backup(directory: Path) -> tuple[CheckpointInfo, Contents]:
+def _backup(directory: Path, max_elements: int) -> tuple[CheckpointInfo, Contents]:
     weights = directory / BACKUP_WEIGHTS
     if not weights.is_file():
         raise CheckpointError(
@@ -145,12 +146,16 @@ def _backup(directory: Path) -> tuple[CheckpointInfo, Contents]:
             f"{BACKUP_WEIGHTS}: there are no weights to load."
         )
     epoch = _backup_epoch(directory)
-    contents = _read(weights)
+    contents = _read(weights, max_elements)
     return _record(weights, contents, "keras-backup", epoch), contents
 
 
-def keras_candidates(path: Path, which: Which) -> list[tuple[CheckpointInfo, Contents]] | None:
+def keras_candidates(
+    path: Path, which: Which, *, max_elements: int = MAX_ELEMENTS
+) -> list[tuple[CheckpointInfo, Contents]] | None:
     """What `load_checkpoint` loads from one of Keras' own checkpoints at `path`.
+
+    `max_elements` bounds each dataset the file may declare (`read_contents`).
 
     None for a kerastools directory (any directory that is not a
     BackupAndRestore one): the manifest and its journal decide there. `which` is checked (`check_which`'s normal form).
@@ -175,11 +180,11 @@ def keras_candidates(path: Path, which: Which) -> list[tuple[CheckpointInfo, Con
         if not _is_backup(path):
             return None  # a kerastools directory, maybe new or with only a journal
         _only_latest("the BackupAndRestore directory", path, which)
-        return [_backup(path)]
+        return [_backup(path, max_elements)]
     if not path.exists():
         raise CheckpointError(f"No checkpoints in {path}: it does not exist. Accepted: {ACCEPTED}.")
     _only_latest("the file", path, which)
-    contents = _read(path)
+    contents = _read(path, max_elements)
     return [(_record(path, contents, "keras-file", 0), contents)]
 
 

@@ -1,10 +1,9 @@
 """Loading a checkpoint into a model, and resuming training from the latest one.
 
-Every shape is checked before anything is assigned, so a checkpoint of
-another architecture is refused with the variable, its layer and both
-shapes, and leaves the weights as they were. A model with no weights yet
-(a subclassed model never called) is built first from the input shape the
-checkpoint records.
+Every array's shape, dtype and values are checked before anything is
+assigned (`array_checks`), so a checkpoint of another architecture, or a
+crafted one, is refused naming the variable and leaves the weights as they
+were. A model without weights yet is built from the recorded input shape.
 """
 
 from __future__ import annotations
@@ -20,7 +19,9 @@ import keras
 import numpy as np
 
 from kerastools._validation import check_bool
+from kerastools.checkpoints.array_checks import array_problem
 from kerastools.checkpoints.file_format import CheckpointState
+from kerastools.checkpoints.hdf5_checks import elements_bound
 from kerastools.checkpoints.keras_format import KerasWeightsFile, saved_optimizer, saved_weights
 from kerastools.checkpoints.keras_sources import is_keras_source, keras_candidates, loaded_record
 from kerastools.checkpoints.manifest import CheckpointInfo, read_manifest
@@ -67,6 +68,12 @@ def _check_fits(
                 f"{prefix} {what} variable {variable.path!r}{where} has shape "
                 f"{tuple(variable.shape)} in the model but {tuple(array.shape)} in the "
                 f"checkpoint (saved as {saved_path!r})."
+            )
+        problem = array_problem(array, variable.dtype)
+        if problem is not None:
+            raise CheckpointError(
+                f"{prefix} {what} variable {variable.path!r} ({variable.dtype}) cannot take "
+                f"{saved_path!r} of the checkpoint: {problem}. Nothing was assigned."
             )
 
 
@@ -190,7 +197,7 @@ def _apply_keras(
             # Optimizers left out on purpose (include_optimizer=False) are put back below.
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
             model.load_weights(info.path)
-    except ValueError as error:
+    except Exception as error:  # noqa: BLE001 - any failure part-way is undone, then refused
         for variable, array in zip([*model.weights, *keep], before, strict=True):
             variable.assign(array)
         raise CheckpointError(
@@ -269,8 +276,9 @@ def load_checkpoint(
     path = check_directory(directory)
     which = check_which(which)
     include_optimizer = check_bool("include_optimizer", include_optimizer)
-    candidates = keras_candidates(path, which)
-    for info, contents in pick(path, which) if candidates is None else candidates:
+    bound = elements_bound(model.weights)  # no dataset larger than the largest variable is read
+    candidates = keras_candidates(path, which, max_elements=bound)
+    for info, contents in pick(path, which, max_elements=bound) if candidates is None else candidates:
         _ensure_built(model, info, contents)
         _apply(model, info, contents, include_optimizer)
         return loaded_record(info, model, include_optimizer)

@@ -48,6 +48,15 @@ from kerastools.checkpoints.leftovers import (  # re-exported: the store's clean
     remove_stale_temporaries,
     settle_pending,
 )
+from kerastools.checkpoints.record_values import (
+    check_count,
+    check_file_name,
+    check_flag,
+    check_kind,
+    check_metrics,
+    check_real,
+)
+from kerastools.checkpoints.safe_read import MAX_JSON_BYTES, parse_json, read_regular
 from kerastools.checkpoints.training_state import check_training_state
 from kerastools.errors import CheckpointError
 
@@ -145,27 +154,20 @@ class CheckpointInfo:
 
     @classmethod
     def _from_record(cls, directory: Path, record: Mapping[str, Any]) -> CheckpointInfo:
-        name = str(record["file"])
-        if Path(name).name != name:  # a manifest must not point outside its directory
-            raise ValueError(f"file name {name!r} is not a plain file name")
-        kind = str(record["kind"])
-        if kind not in ("epoch", "step", "best"):
-            raise ValueError(f"unknown kind {kind!r}")
-        return cls(
-            path=directory / name,
-            kind=kind,  # type: ignore[arg-type]
-            epoch=int(record["epoch"]),
-            step=int(record["step"]),
-            metrics={
-                str(k): (None if v is None else float(v)) for k, v in record["metrics"].items()
-            },
-            wall_time=float(record["wall_time"]),
-            size=int(record["size"]),
-            sha256=str(record["sha256"]),
-            includes_optimizer=bool(record["includes_optimizer"]),
-            callback_states=_callback_states(name, record.get("callback_states", [])),
-            training_state=check_training_state(name, record.get("training_state")),
-        )
+        name = check_file_name(record["file"])  # a manifest must not point outside its directory
+        try:
+            return cls(
+                path=directory / name, kind=check_kind(record["kind"]),
+                epoch=check_count("epoch", record["epoch"]), metrics=check_metrics(record["metrics"]),
+                step=check_count("step", record["step"]),
+                wall_time=check_real("wall_time", record["wall_time"]),
+                size=check_count("size", record["size"]), sha256=str(record["sha256"]),
+                includes_optimizer=check_flag("includes_optimizer", record["includes_optimizer"]),
+                callback_states=_callback_states(name, record.get("callback_states", [])),
+                training_state=check_training_state(name, record.get("training_state")),
+            )
+        except ValueError as error:
+            raise ValueError(f"{error}, in the record of {name!r}") from None
 
 
 def _callback_states(name: str, states: Any) -> list[dict[str, Any]]:
@@ -251,7 +253,7 @@ class Manifest:
         Raises:
             ValueError: the entry is out of sequence or not valid.
         """
-        if int(entry["seq"]) != self.sequence + 1:
+        if check_count("seq", entry["seq"]) != self.sequence + 1:
             raise ValueError(f"journal entry {entry['seq']} follows entry {self.sequence}")
         event = entry["event"]
         if event == "add":
@@ -306,7 +308,7 @@ def _parse_manifest(directory: Path, document: Any) -> Manifest:
         monitor=document.get("monitor"),
         mode=document.get("mode"),
         pending=[CheckpointInfo._from_record(directory, r) for r in document.get("pending", [])],
-        sequence=int(document.get("sequence", 0)),
+        sequence=check_count("sequence", document.get("sequence", 0)),
     )
 
 
@@ -320,11 +322,9 @@ def _invalid(path: Path, error: Exception, how: str) -> CheckpointError:
 
 def _read_bytes(path: Path) -> bytes | None:
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise CheckpointError(f"Cannot read the checkpoint manifest {path}: {error}") from error
+        return read_regular(path, cap=MAX_JSON_BYTES)  # a FIFO, /dev/zero, a huge file: refused
+    except CheckpointError as error:
+        raise CheckpointError(f"Cannot read the checkpoint manifest {path}: {error}") from None
 
 
 def read_manifest_and_journal(directory: Path) -> tuple[Manifest, JournalContent]:
@@ -350,7 +350,7 @@ def read_manifest_and_journal(directory: Path) -> tuple[Manifest, JournalContent
         # Decoding inside this try: a flipped byte can make the file invalid UTF-8.
         manifest = (
             Manifest(directory) if raw is None
-            else _parse_manifest(directory, json.loads(raw.decode("utf-8")))
+            else _parse_manifest(directory, parse_json(raw, path))
         )
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise _invalid(path, error, "atomically") from error

@@ -17,9 +17,11 @@ from typing import Any
 from kerastools._validation import check_bool, check_choice, check_int, check_name, check_path
 from kerastools.checkpoints.archive import ARCHIVE_SUFFIX, read_archive
 from kerastools.checkpoints.file_format import FORMAT, CheckpointState, read_checkpoint_file
+from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS
 from kerastools.checkpoints.integrity import DamagedFile, check_integrity
 from kerastools.checkpoints.keras_format import KerasWeightsFile, read_keras_file
 from kerastools.checkpoints.manifest import MANIFEST_NAME, CheckpointInfo, Manifest, read_manifest
+from kerastools.checkpoints.safe_read import check_regular
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 from kerastools.improvement import best_first
 
@@ -167,8 +169,12 @@ def _candidates(manifest: Manifest, which: Which) -> list[CheckpointInfo]:
 Contents = CheckpointState | KerasWeightsFile
 
 
-def read_contents(path: Path) -> Contents:
+def read_contents(path: Path, *, max_elements: int = MAX_ELEMENTS) -> Contents:
     """Read a checkpoint file: Keras' `.weights.h5` or `.keras`, or the 0.1 format (its JSON header).
+
+    Only a regular file is opened (a FIFO would block), and nothing of it is
+    read before its structure passes `hdf5_checks.check_structure` with
+    `max_elements`.
 
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
@@ -179,27 +185,36 @@ def read_contents(path: Path) -> Contents:
     Raises:
         DamagedFile: it is not HDF5 (nor a Keras archive, for `.keras`), or
             its structure is broken.
+        CheckpointError: it is not a regular file, refers to data outside
+            itself or declares a dataset larger than `max_elements`.
     """
     import h5py
 
+    try:
+        check_regular(path)
+    except FileNotFoundError:
+        raise DamagedFile("the file is missing") from None
+    except OSError as error:
+        raise DamagedFile(f"it cannot be opened ({error})") from error
     if path.name.endswith(ARCHIVE_SUFFIX):
-        return read_archive(path)
+        return read_archive(path, max_elements=max_elements)
     try:
         with h5py.File(path, "r") as handle:
             legacy = FORMAT in handle.attrs
     except (OSError, ValueError, RuntimeError) as error:
         raise DamagedFile(f"its HDF5 structure is broken ({error})") from error
-    return read_checkpoint_file(path) if legacy else read_keras_file(path)
+    read = read_checkpoint_file if legacy else read_keras_file
+    return read(path, max_elements=max_elements)
 
 
 def _intact(
-    candidates: Iterable[CheckpointInfo], manifest: Manifest
+    candidates: Iterable[CheckpointInfo], manifest: Manifest, max_elements: int
 ) -> Iterator[tuple[CheckpointInfo, Contents]]:
     """Yield the candidates that pass their checks, warning about each that does not."""
     for info in candidates:
         try:
             record = check_integrity(info, manifest.pending)
-            yield record, read_contents(info.path)
+            yield record, read_contents(info.path, max_elements=max_elements)
         except DamagedFile as damage:
             warnings.warn(
                 f"Skipping damaged checkpoint {info.path}: {damage}. Trying the previous good one.",
@@ -208,8 +223,12 @@ def _intact(
             )
 
 
-def pick(directory: Path, which: Which) -> Iterator[tuple[CheckpointInfo, Contents]]:
+def pick(
+    directory: Path, which: Which, *, max_elements: int = MAX_ELEMENTS
+) -> Iterator[tuple[CheckpointInfo, Contents]]:
     """Yield the intact candidates for `which` with their contents, most wanted first.
+
+    `max_elements` bounds each dataset a file may declare (`read_contents`).
 
     Damaged candidates are skipped with a warning (its stack level points at
     the caller of `load_checkpoint` or `find_checkpoint`).
@@ -228,7 +247,7 @@ def pick(directory: Path, which: Which) -> Iterator[tuple[CheckpointInfo, Conten
     """
     manifest = read_manifest(directory)
     tried = _candidates(manifest, which)
-    yield from _intact(tried, manifest)
+    yield from _intact(tried, manifest, max_elements)
     names = ", ".join(info.path.name for info in tried)
     raise NoIntactCheckpoint(
         f"No intact checkpoint for which={which!r} in {directory}: all of [{names}] are damaged."
