@@ -23,7 +23,7 @@ Examples:
     ...                   "Adam", saved, "check")
     Traceback (most recent call last):
     ...
-    kerastools.errors.CheckpointError: Checkpoint .../f.weights.h5 holds the state of a Adam ...
+    kerastools.errors.CheckpointError: Checkpoint .../f.weights.h5: the optimizer state was saved from Adam, ...
 """
 
 from __future__ import annotations
@@ -168,10 +168,10 @@ def compare_optimizer(
     current = type(optimizer).__name__
     if saved_class and saved_class != current:
         raise CheckpointError(
-            f"Checkpoint {path} holds the state of a {saved_class} optimizer for model."
-            f"{attribute}, which is a {current}: its slots would go into another algorithm. "
-            f"Compile the model with {saved_class}, or pass include_optimizer=False to load "
-            "the weights only."
+            f"Checkpoint {path}: the optimizer state was saved from {saved_class}, the model is "
+            f"compiled with {current} (model.{attribute}): its slots would go into another "
+            f"algorithm. Compile the model with {saved_class}, or pass include_optimizer=False to "
+            "load the weights only."
         )
     if saved_config is None or choice == "current":
         return
