@@ -165,9 +165,8 @@ class WriterLock:
         try:
             os.ftruncate(fd, 0)
             os.pwrite(fd, holder, 0)
-        except OSError as error:
-            self.release()
-            raise CheckpointError(f"Cannot write the lock file {self.path}: {error}") from error
+        except OSError as error:  # a full disk: the flock still excludes, unnamed
+            logger.warning("Cannot write the pid and host into %s: %s", self.path, error)
 
     def release(self) -> None:
         """Give the lock back (nothing happens when it is not held)."""
