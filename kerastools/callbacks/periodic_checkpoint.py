@@ -1,8 +1,7 @@
 """Save weights every N epochs, steps or seconds, and at Ctrl-C/SIGTERM; keep the last k and the best, never half-written.
 
 What Keras' `ModelCheckpoint` lacks: a period in epochs, optimizer steps or
-seconds, a last save when the run is interrupted,
-pruning to the last k files, the optimizer state in the file (so a resumed
+seconds, a last save when the run is interrupted, pruning to the last k files, the optimizer state in the file (so a resumed
 learning-rate schedule continues), atomic writes and a manifest with the
 metrics, size and checksum of every file. Read the directory back with
 `kerastools.checkpoints`.
@@ -29,6 +28,7 @@ from kerastools.checkpoints import is_chief
 from kerastools.checkpoints.archive import check_save_format, file_suffix
 from kerastools.checkpoints.file_format import optimizer_step
 from kerastools.checkpoints.manifest import Kind
+from kerastools.checkpoints.optimizer_check import remember_compiled
 from kerastools.checkpoints.store import CheckpointStore
 from kerastools.checkpoints.training_state import capture, check_resumable_data
 from kerastools.errors import CheckpointError
@@ -70,7 +70,8 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     epoch's last batch is recorded as the finished epoch. `save_best` is
     judged at epoch ends, where validation metrics exist. The callback is
     reusable across `fit` calls: its state (best value, files) comes from the
-manifest at each `on_train_begin`. One writer per directory.
+manifest at each `on_train_begin`. One writer per directory: it is locked from then on
+    until `fit` ends (another writer's `CheckpointError` names this one's pid and host).
 
     Keras gives a callback no access to the others of its `fit`, so the
     callbacks whose state each checkpoint records are named: with
@@ -177,8 +178,8 @@ manifest at each `on_train_begin`. One writer per directory.
             a period not above 0, `mode` without `save_best`, or a `mode`
             that cannot be inferred.
         ConfigTypeError: an argument of the wrong type.
-        CheckpointError: during training, when the directory or a file
-            cannot be written, or its manifest is not valid.
+        CheckpointError: during training, when the directory or a file cannot be
+            written, its manifest is not valid, or another writer has it locked.
     """
 
     def __init__(
@@ -212,8 +213,7 @@ manifest at each `on_train_begin`. One writer per directory.
         self.callbacks: list[Any] = resumable_callbacks(callbacks)
         self.save_format = check_save_format(save_format, self.include_optimizer)
         self._suffix = file_suffix(self.save_format)  # ".weights.h5" or ".keras"
-        # Per-batch hooks are dispatched asynchronously unless a callback
-        # overrides them; counting batches must be synchronous, epoch saves need not.
+        # Per-batch hooks run asynchronously unless overridden; batch counting must not.
         self.async_safe = self.every_steps is None and self.every_seconds is None
         self._chief = True
         self._store = CheckpointStore(
@@ -251,12 +251,12 @@ manifest at each `on_train_begin`. One writer per directory.
         self._chief = is_chief()
         if not self._chief:
             return
+        remember_compiled(self.model)  # the hyper-parameters before any callback changes them
+        fit = self.params or self  # Keras' params dict, one per fit: names it for the lock
         if self._monitor is None:
-            self._store.open()
-        else:
-            # The best value so far comes from the manifest, so a resumed run
-            # only replaces best.weights.h5 with a better one.
-            recorded = self._store.open(self._monitor.monitor, self._monitor.mode)
+            self._store.open(owner=fit)
+        else:  # the best value so far comes from the manifest: a resumed run only replaces
+            recorded = self._store.open(self._monitor.monitor, self._monitor.mode, owner=fit)
             self._monitor.best = self._monitor.worst_value() if recorded is None else recorded
             self._monitor.reset_monitor()
         self._counter.start(optimizer_step(self.model))

@@ -43,6 +43,7 @@ from kerastools.checkpoints.array_checks import ArrayFacts, numeric_facts
 from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS, check_structure
 from kerastools.checkpoints.integrity import DamagedFile, RecordFields, synced_record
 from kerastools.checkpoints.manifest import CheckpointInfo
+from kerastools.checkpoints.optimizer_check import compiled_config
 from kerastools.checkpoints.optimizer_state import trained_positions
 from kerastools.device.cluster import writing_alone
 from kerastools.errors import CheckpointError
@@ -95,6 +96,7 @@ class KerasWeightsFile:
     path: Path
     model_name: str = ""
     optimizer_classes: dict[str, str] = field(default_factory=dict)  # by attribute name
+    optimizer_configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # compiled with
     build_config: dict[str, Any] | None = None
     groups: list[VarsGroup] = field(default_factory=list)
     # Positions in model.trainable_variables each attribute optimizer updates.
@@ -144,6 +146,11 @@ def _header(model: keras.Model, optimizers: dict[str, str]) -> str:
         "version": FORMAT_VERSION,
         "model": model.name,
         "optimizers": optimizers,
+        "optimizer_configs": {  # checkpoints.optimizer_check compares them at loading
+            name: compiled_config(optimizer)
+            for name, optimizer in model_optimizers(model).items()
+            if name in optimizers
+        },
         "trains": {
             name: trained_positions(model, optimizer)
             for name, optimizer in model_optimizers(model).items()
@@ -280,10 +287,13 @@ def read_keras_file(path: Path, *, max_elements: int = MAX_ELEMENTS) -> KerasWei
     if plain:  # its compiled optimizer, of a class the file does not say
         optimizers = {g.top: "" for g in groups if g.path == f"{COMPILED_OPTIMIZER}/vars"}
     trains = header.get("trains")
+    configs = header.get("optimizer_configs")
     return KerasWeightsFile(
         path=path,
         model_name=str(header.get("model", "")),
         optimizer_classes=dict(optimizers) if isinstance(optimizers, dict) else {},
+        optimizer_configs={k: v for k, v in configs.items() if isinstance(v, dict)}
+        if isinstance(configs, dict) else {},
         build_config=build_config if isinstance(build_config, dict) else None,
         groups=groups,
         trains=dict(trains) if isinstance(trains, dict) else {},

@@ -1,9 +1,16 @@
 """What a kill leaves in a checkpoint directory, and how opening it cleans up.
 
-Temporary files of an unfinished write, periodic files the manifest does not
-list (a kill between a file's rename and its journal entry, or before a
-pruned file's unlink), and the pending record of a best-file replacement
-whose rename may or may not have happened.
+Temporary files of an unfinished write, checkpoint files the manifest does
+not list, and the pending record of a best-file replacement whose rename may
+or may not have happened.
+
+An unlisted file is deleted only when this directory's journal says the
+store pruned it (its `remove` entry, and the SHA-256 of its `add` entry
+matches the file: a kill came before the unlink). Any other file named like
+a checkpoint (an older run's, after its manifest was moved away; one a kill
+left between its rename and its journal entry) is moved into an
+`unlisted-<time>/` folder with a warning: nothing is deleted or overwritten
+that the manifest does not list, and moving it back undoes it.
 
 Examples:
     >>> _ = (tmp_path / ".epoch-0001.weights.h5.x1y2.tmp").write_bytes(b"")
@@ -15,9 +22,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import re
+import time
 import warnings
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,9 +37,19 @@ from kerastools.errors import CheckpointError
 if TYPE_CHECKING:
     from kerastools.checkpoints.manifest import CheckpointInfo, Manifest
 
-__all__ = ["remove_orphans", "remove_stale_temporaries", "settle_pending"]
+__all__ = [
+    "journal_drops",
+    "remove_orphans",
+    "remove_stale_temporaries",
+    "set_aside_unlisted",
+    "settle_pending",
+]
+
+logger = logging.getLogger(__name__)
 
 _PERIODIC_NAME = re.compile(r"^(epoch-\d{4,}|step-\d{8,})\.(weights\.h5|keras)$")
+# What PeriodicCheckpoint names its files: what a new run could overwrite.
+_CHECKPOINT_NAME = re.compile(r"^(epoch-\d{4,}|step-\d{8,}|best)\.(weights\.h5|keras)$")
 # Temporary files left by a kill mid-write (see kerastools._atomic.atomic_path).
 # ".tmp" ends atomic writes; ".tmp.weights.h5" and ".tmp.keras" end snapshots (Keras wants
 # ".weights.h5" or ".keras", see checkpoints.archive).
@@ -122,3 +142,81 @@ def remove_stale_temporaries(directory: Path) -> list[str]:
         ['.manifest.json.x1y2.tmp']
     """
     return _remove_matching(directory, _STALE_TEMPORARY, set())
+
+
+def journal_drops(entries: Iterable[Mapping[str, object]]) -> dict[str, str | None]:
+    """The files a journal's `remove` entries pruned, with the SHA-256 of their last `add`.
+
+    Examples:
+        >>> journal_drops([{"event": "add", "checkpoint": {"file": "epoch-0001.weights.h5",
+        ...                 "sha256": "ab"}}, {"event": "remove", "file": "epoch-0001.weights.h5"}])
+        {'epoch-0001.weights.h5': 'ab'}
+    """
+    added: dict[str, str | None] = {}
+    dropped: dict[str, str | None] = {}
+    for entry in entries:
+        record = entry.get("checkpoint")
+        if entry.get("event") == "add" and isinstance(record, Mapping):
+            sha = record.get("sha256")
+            added[str(record.get("file"))] = sha if isinstance(sha, str) else None
+        elif entry.get("event") == "remove":
+            dropped[str(entry.get("file"))] = added.get(str(entry.get("file")))
+    return dropped
+
+
+def _aside_folder(directory: Path) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    folder, number = directory / f"unlisted-{stamp}", 1
+    while folder.exists():
+        number += 1
+        folder = directory / f"unlisted-{stamp}-{number}"
+    return folder
+
+
+def set_aside_unlisted(
+    manifest: Manifest, dropped: Mapping[str, str | None]
+) -> tuple[list[str], list[str]]:
+    """Delete the unlisted files the journal pruned; move the other unlisted checkpoints aside.
+
+    Returns the names deleted and the names moved (into `unlisted-<time>/`).
+
+    Examples:
+        >>> from kerastools.checkpoints.manifest import Manifest
+        >>> _ = (tmp_path / "epoch-0009.weights.h5").write_bytes(b"an older run's")
+        >>> set_aside_unlisted(Manifest(tmp_path), dropped={})
+        ([], ['epoch-0009.weights.h5'])
+        >>> [path.name.startswith("unlisted-") for path in tmp_path.iterdir()]
+        [True]
+
+    Raises:
+        CheckpointError: a file cannot be moved (the message names it).
+    """
+    directory, listed = manifest.directory, manifest.names()
+    deleted, unlisted = [], []
+    with os.scandir(directory) as entries:
+        names = sorted(e.name for e in entries if _CHECKPOINT_NAME.match(e.name) and e.is_file())
+    for name in (name for name in names if name not in listed):
+        sha = dropped.get(name)
+        if sha is not None and file_sha256(directory / name) == sha:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(directory / name)  # pruned by this directory's store; the unlink was lost
+            deleted.append(name)
+        else:
+            unlisted.append(name)
+    if unlisted:
+        folder = _aside_folder(directory)
+        for name in unlisted:
+            try:
+                folder.mkdir(exist_ok=True)
+                os.rename(directory / name, folder / name)
+            except OSError as error:
+                raise CheckpointError(
+                    f"Cannot move {directory / name}, which the manifest does not list, into "
+                    f"{folder}: {error}. Move it yourself (or give this run another directory)."
+                ) from error
+        logger.warning(
+            "Moved %d checkpoint files the manifest of %s does not list into %s (kept, never "
+            "deleted: an older run's, or written just before a kill): %s",
+            len(unlisted), directory, folder.name, unlisted,
+        )
+    return deleted, unlisted

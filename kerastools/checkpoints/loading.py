@@ -20,11 +20,17 @@ import numpy as np
 
 from kerastools._validation import check_bool
 from kerastools.checkpoints.array_checks import array_problem
+from kerastools.checkpoints.callback_restore import restore_callback_states, resumable_of
 from kerastools.checkpoints.file_format import CheckpointState
 from kerastools.checkpoints.hdf5_checks import elements_bound
 from kerastools.checkpoints.keras_format import KerasWeightsFile, saved_optimizer, saved_weights
 from kerastools.checkpoints.keras_sources import is_keras_source, keras_candidates, loaded_record
 from kerastools.checkpoints.manifest import CheckpointInfo, read_manifest
+from kerastools.checkpoints.optimizer_check import (
+    apply_states,
+    check_optimizer_config,
+    check_states,
+)
 from kerastools.checkpoints.optimizer_state import OptimizerState, optimizers_to_restore
 from kerastools.checkpoints.selection import (
     Contents,
@@ -136,8 +142,10 @@ def _mark_built(model: keras.Model, build_config: dict[str, Any]) -> None:
 
 
 def _check_optimizers(
-    info: CheckpointInfo, model: keras.Model, pairs: list[tuple[Any, OptimizerState]]
-) -> None:
+    info: CheckpointInfo, model: keras.Model, pairs: list[tuple[Any, OptimizerState]], choice: str
+) -> list[Any]:
+    """Shapes, then class and hyper-parameters (`optimizer_check`); return what `apply_states` needs."""
+    befores = check_states(info.path, model, pairs, choice)
     for optimizer, state in pairs:
         try:
             _check_fits("optimizer", info.path, model, state.paths, state.arrays, optimizer.variables)
@@ -147,23 +155,26 @@ def _check_optimizers(
                 f"model is compiled with {type(optimizer).__name__}; compile it like the saved run, "
                 "or pass include_optimizer=False to load the weights only."
             ) from None
+    return befores
 
 
 def _apply(
-    model: keras.Model, info: CheckpointInfo, contents: Contents, include_optimizer: bool
+    model: keras.Model, info: CheckpointInfo, contents: Contents, include_optimizer: bool,
+    choice: str = "check",
 ) -> None:
     """Check every shape first, then assign: a refused checkpoint leaves the model as it was."""
     _check_weights(model, info, contents)
     if isinstance(contents, KerasWeightsFile):
-        _apply_keras(model, info, contents, include_optimizer)
+        _apply_keras(model, info, contents, include_optimizer, choice)
         return
     pairs = optimizers_to_restore(model, contents.optimizers) if include_optimizer else []
-    _check_optimizers(info, model, pairs)
+    befores = _check_optimizers(info, model, pairs, choice)
     for variable, array in zip(model.weights, contents.model_arrays, strict=True):
         variable.assign(array)
     for optimizer, state in pairs:
         for variable, array in zip(optimizer.variables, state.arrays, strict=True):
             variable.assign(array)
+    apply_states(info.path, pairs, choice, befores)
 
 
 def _keras_pairs(
@@ -174,16 +185,19 @@ def _keras_pairs(
     for name, class_name in contents.optimizer_classes.items():
         saved = saved_optimizer(contents, name)
         if saved is not None:
-            states[name] = OptimizerState(class_name, *saved, contents.trains.get(name))
+            states[name] = OptimizerState(
+                class_name, *saved, contents.trains.get(name), contents.optimizer_configs.get(name)
+            )
     return optimizers_to_restore(model, states)
 
 
 def _apply_keras(
-    model: keras.Model, info: CheckpointInfo, contents: KerasWeightsFile, include_optimizer: bool
+    model: keras.Model, info: CheckpointInfo, contents: KerasWeightsFile, include_optimizer: bool,
+    choice: str,
 ) -> None:
     """`model.load_weights`; undone (and refused) when Keras fails part-way."""
     pairs = _keras_pairs(model, contents) if include_optimizer else []
-    _check_optimizers(info, model, pairs)
+    befores = _check_optimizers(info, model, pairs, choice)
     restored = {id(optimizer) for optimizer, _ in pairs}
     keep = [
         variable
@@ -205,6 +219,7 @@ def _apply_keras(
         ) from None
     for variable, array in zip(keep, before[len(model.weights):], strict=True):
         variable.assign(array)
+    apply_states(info.path, pairs, choice, befores)
 
 
 def load_checkpoint(
@@ -213,6 +228,7 @@ def load_checkpoint(
     which: Which = "latest",
     *,
     include_optimizer: bool = True,
+    optimizer_config: str = "check",
 ) -> CheckpointInfo:
     """Load a checkpoint of `directory` into `model` and return its record.
 
@@ -258,6 +274,10 @@ def load_checkpoint(
             metric)`. Defaults to `"latest"`.
         include_optimizer: also restore the optimizer state when the model
             is compiled and the file has it. Defaults to True.
+        optimizer_config: when the recorded hyper-parameters differ from the
+            compiled ones (`checkpoints.optimizer_check`): `"check"` refuses,
+            `"checkpoint"` takes the saved ones, `"current"` keeps yours.
+            Defaults to `"check"`.
 
     Returns:
         The `CheckpointInfo` that was loaded.
@@ -276,11 +296,12 @@ def load_checkpoint(
     path = check_directory(directory)
     which = check_which(which)
     include_optimizer = check_bool("include_optimizer", include_optimizer)
+    choice = check_optimizer_config(optimizer_config)
     bound = elements_bound(model.weights)  # no dataset larger than the largest variable is read
     candidates = keras_candidates(path, which, max_elements=bound)
     for info, contents in pick(path, which, max_elements=bound) if candidates is None else candidates:
         _ensure_built(model, info, contents)
-        _apply(model, info, contents, include_optimizer)
+        _apply(model, info, contents, include_optimizer, choice)
         return loaded_record(info, model, include_optimizer)
     raise AssertionError("unreachable: pick raises when nothing is intact")
 
@@ -290,6 +311,7 @@ def resume(
     directory: str | os.PathLike[str],
     *,
     callbacks: Sequence[Any] | None = None,
+    optimizer_config: str = "check",
 ) -> int:
     """Load the latest intact checkpoint and return the epoch to resume from.
 
@@ -331,6 +353,8 @@ def resume(
             yet), a Keras file or a `BackupAndRestore` directory.
         callbacks: the callbacks of the resumed `fit` that get their state
             back; None for none. Defaults to None.
+        optimizer_config: `"check"`, `"checkpoint"` or `"current"`, as in
+            `load_checkpoint`. Defaults to `"check"`.
 
     Returns:
         The number of epochs already done, 0 for a fresh start.
@@ -343,7 +367,8 @@ def resume(
     """
     model = _check_model(model)
     path = check_directory(directory)
-    resumable = _resumable(callbacks)
+    resumable = resumable_of(callbacks)
+    check_optimizer_config(optimizer_config)
     if not model_optimizers(model):
         raise ConfigError(
             "Argument `model` must be compiled before resume, so its optimizer state can be "
@@ -355,7 +380,7 @@ def resume(
         logger.info("No checkpoint in %s: starting from epoch 0.", path)
         return 0
     try:
-        info = load_checkpoint(model, path, "latest")
+        info = load_checkpoint(model, path, "latest", optimizer_config=optimizer_config)
     except NoIntactCheckpoint as error:
         warnings.warn(f"{error} Starting from epoch 0.", RuntimeWarning, stacklevel=2)
         return 0
@@ -366,41 +391,6 @@ def resume(
             RuntimeWarning,
             stacklevel=2,
         )
-    _restore_callback_states(info, resumable)
+    restore_callback_states(info, resumable)
     logger.info("Resumed from %s (epoch %d, step %d).", info.path, info.epoch, info.step)
     return info.epoch
-
-
-def _resumable(callbacks: Any) -> list[Any]:
-    """The callbacks of `callbacks` that have `get_state()` and `set_state()`."""
-    if callbacks is None:
-        return []
-    if not isinstance(callbacks, Sequence) or isinstance(callbacks, str):
-        raise ConfigTypeError(
-            f"Argument `callbacks` must be a list of callbacks. Received: callbacks={callbacks!r}"
-        )
-    for callback in callbacks:
-        if not isinstance(callback, keras.callbacks.Callback):
-            raise ConfigTypeError(
-                "Argument `callbacks` must hold Keras callbacks (those with get_state() and "
-                f"set_state() get their state back). Received: {callback!r} in callbacks={callbacks!r}"
-            )
-    return [
-        callback
-        for callback in callbacks
-        if callable(getattr(callback, "get_state", None))
-        and callable(getattr(callback, "set_state", None))
-    ]
-
-
-def _restore_callback_states(info: CheckpointInfo, callbacks: list[Any]) -> None:
-    """`set_state` each callback with the state of its kind, in order within a kind."""
-    by_kind: dict[str, list[dict[str, Any]]] = {}
-    for state in info.callback_states:
-        by_kind.setdefault(state["kind"], []).append(state)
-    for callback in callbacks:
-        states = by_kind.get(type(callback).__name__)
-        if states:
-            callback.set_state(states.pop(0))
-        else:
-            logger.info("%s records no state for %s.", info.path, type(callback).__name__)

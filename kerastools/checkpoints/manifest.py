@@ -315,8 +315,8 @@ def _parse_manifest(directory: Path, document: Any) -> Manifest:
 def _invalid(path: Path, error: Exception, how: str) -> CheckpointError:
     return CheckpointError(
         f"The checkpoint manifest {path} is not valid ({error}). It is written {how}, "
-        "so it was edited or damaged after the fact: restore it, or move it away to start "
-        "a new checkpoint directory."
+        "so it was edited or damaged after the fact: restore it, or give a new run another "
+        "directory (its files are never deleted: a run here moves unlisted ones aside)."
     )
 
 

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from kerastools.checkpoints.journal import JournalWriter
+from kerastools.checkpoints.leftovers import journal_drops
 from kerastools.checkpoints.manifest import (
     CheckpointInfo,
     Manifest,
@@ -83,6 +84,8 @@ class ManifestWriter:
         self._journal = JournalWriter(self.directory)
         self._queued: list[dict[str, Any]] = []
         self._rule: tuple[str | None, str | None] = (None, None)
+        # Files the journal read at open() says were pruned (name -> SHA-256 of their record).
+        self.dropped: dict[str, str | None] = {}
 
     def open(self, keep_last: int | None) -> Manifest:
         """Read the manifest, settle an interrupted replacement; return the in-memory manifest.
@@ -95,6 +98,7 @@ class ManifestWriter:
         manifest, content = read_manifest_and_journal(self.directory)
         self._journal = JournalWriter(self.directory, content.size, len(content.entries))
         self._queued = []
+        self.dropped = journal_drops(content.entries)
         self._rule = (manifest.monitor, manifest.mode)
         self.manifest = manifest
         if manifest.pending:

@@ -16,6 +16,7 @@ Examples:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import keras
 import numpy as np
@@ -39,6 +40,8 @@ class OptimizerState:
     arrays: list[np.ndarray]
     # Positions in model.trainable_variables of what it updates; None: all of them.
     trains: list[int] | None = None
+    # The config it was compiled with (`checkpoints.optimizer_check`); None: not recorded.
+    config: dict[str, Any] | None = None
 
 
 def trained_positions(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> list[int] | None:

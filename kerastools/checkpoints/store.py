@@ -34,15 +34,16 @@ from kerastools.checkpoints.keras_format import (
     saved_optimizers,
     write_snapshot,
 )
+from kerastools.checkpoints.leftovers import set_aside_unlisted
 from kerastools.checkpoints.manifest import (
     CheckpointInfo,
     Kind,
     Manifest,
-    remove_orphans,
     remove_stale_temporaries,
 )
 from kerastools.checkpoints.manifest_writer import ManifestWriter
 from kerastools.checkpoints.selection import check_directory
+from kerastools.checkpoints.writer_lock import WriterLock
 from kerastools.errors import CheckpointError
 
 __all__ = ["CheckpointStore"]
@@ -150,8 +151,10 @@ class CheckpointStore:
     """Write checkpoint files and the manifest of one directory, durably or in the background.
 
     `open()` prepares the directory (it waits for a write an interrupted
-    earlier fit left running, removes temporary files and unlisted periodic
-    files a kill left, and settles a pending best-file replacement);
+    earlier fit left running, locks the directory against a second writer,
+    removes temporary files a kill left and the files its journal pruned,
+    moves other unlisted checkpoint files aside into `unlisted-<time>/`
+    (`checkpoints.leftovers`), and settles a pending best-file replacement);
     `save()` copies the state to host memory and has one writer thread
     write the files and the manifest, one save at a time; `close()` waits
     until everything is on disk and raises the error of a failed write.
@@ -207,21 +210,27 @@ class CheckpointStore:
         self._manifest: Manifest | None = None
         self._manifest_writer = ManifestWriter(self.directory)
         self._writer = _BackgroundWriter(self.directory)
+        self._lock = WriterLock(self.directory)
 
     @property
     def is_open(self) -> bool:
         """Whether `open()` was called, so `save()` may be."""
         return self._manifest is not None
 
-    def open(self, monitor: str | None = None, mode: str | None = None) -> float | None:
+    def open(
+        self, monitor: str | None = None, mode: str | None = None, *, owner: object = None
+    ) -> float | None:
         """Prepare the directory for saving; return the recorded best value of `monitor`.
 
         The value is the best file's, when the directory was kept with the
         same `monitor` and `mode`; None otherwise (or without a monitor).
+        The directory stays locked against other writers until `close()`;
+        `owner` names the run (`checkpoints.writer_lock.WriterLock.acquire`).
 
         Raises:
-            CheckpointError: the directory cannot be created or written, or
-                its manifest is not valid.
+            CheckpointError: the directory cannot be created or written, its
+                manifest is not valid, or another writer holds it (the message
+                names its pid and host).
         """
         # A fit that raised skipped close(): its write may still be running.
         self._writer.reset()
@@ -237,6 +246,14 @@ class CheckpointStore:
                 f"The checkpoint directory {self.directory} is not writable: no checkpoint can be "
                 "saved there. Allowed: a directory this process can write; pass another directory."
             )
+        self._lock.acquire(owner)  # one writer per directory, until close()
+        try:
+            return self._open_locked(monitor, mode)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open_locked(self, monitor: str | None, mode: str | None) -> float | None:
         stale = remove_stale_temporaries(self.directory)
         if stale:
             logger.info("Removed %d unfinished checkpoint writes: %s", len(stale), stale)
@@ -248,10 +265,10 @@ class CheckpointStore:
                 recorded = manifest.best.metrics.get(monitor)
             manifest.monitor, manifest.mode = monitor, mode
         self._manifest = manifest
-        if self.keep_last is not None and manifest.checkpoints:
-            orphans = remove_orphans(manifest)
-            if orphans:
-                logger.info("Removed checkpoint files the manifest does not list: %s", orphans)
+        # Never deletes what the manifest does not list, unless its journal pruned it.
+        deleted, _ = set_aside_unlisted(manifest, self._manifest_writer.dropped)
+        if deleted:
+            logger.info("Removed checkpoint files the journal had pruned: %s", deleted)
         return recorded
 
     def save(
@@ -297,12 +314,15 @@ class CheckpointStore:
     def close(self) -> None:
         """Wait until every file is on disk, then compact the manifest; a failed write raises here."""
         try:
-            self._writer.close()
-        except BaseException:
-            self._manifest_writer.release()  # the next open() reads the journal as it is
-            raise
-        if self._manifest is not None:
-            self._manifest_writer.close()
+            try:
+                self._writer.close()
+            except BaseException:
+                self._manifest_writer.release()  # the next open() reads the journal as it is
+                raise
+            if self._manifest is not None:
+                self._manifest_writer.close()
+        finally:
+            self._lock.release()
 
     def _snapshot(self, model: keras.Model, files: list[tuple[str, Kind]]) -> _FileWriter:
         """Take the state now, on the training thread; return what writes each file of it.

@@ -264,9 +264,12 @@ def test_leftovers_of_a_kill_are_cleaned_at_train_begin(tmp_path, squares_data):
     (tmp_path / "epoch-0009.weights.h5").write_bytes(b"renamed, never recorded")
     (tmp_path / "notes.txt").write_text("not ours")
     fit(model, squares_data, [callback], epochs=2, initial_epoch=1)
+    # The unlisted file is moved aside, never deleted (tests/checkpoints/test_writers.py).
+    aside = [name for name in files_in(tmp_path) if name.startswith("unlisted-")]
     assert files_in(tmp_path) == [
-        "epoch-0001.weights.h5", "epoch-0002.weights.h5", "manifest.json", "notes.txt"
+        "epoch-0001.weights.h5", "epoch-0002.weights.h5", "manifest.json", "notes.txt", *aside
     ]
+    assert files_in(tmp_path / aside[0]) == ["epoch-0009.weights.h5"]
 
 
 def test_kill_between_best_rename_and_manifest_write_is_recovered(tmp_path, squares_data, monkeypatch):
