@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_path", "atomic_write", "fsync_directory"]
+__all__ = ["atomic_path", "atomic_write", "fsync_directory", "hidden_temporary"]
 
 
 def fsync_directory(directory: str | os.PathLike[str]) -> None:
@@ -31,6 +31,19 @@ def fsync_directory(directory: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
+def hidden_temporary(directory: str | os.PathLike[str], prefix: str, suffix: str) -> Path:
+    """Create an empty hidden temporary file in `directory` with the permissions open() gives.
+
+    mkstemp creates 0600; a checkpoint should get what a plain open() would.
+    """
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
+    os.close(fd)
+    return Path(name)
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path next to `target`; on success it replaces `target`.
@@ -40,13 +53,7 @@ def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Pa
     error the temporary file is removed and `target` is left as it was.
     """
     target = Path(target)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=suffix + ".tmp", dir=target.parent)
-    # mkstemp creates 0600; give the file the permissions a plain open() would.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)
-    os.close(fd)
-    temporary = Path(name)
+    temporary = hidden_temporary(target.parent, f".{target.name}.", suffix + ".tmp")
     try:
         yield temporary
         with open(temporary, "rb+") as handle:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 
 import keras
 
+from kerastools._atomic import hidden_temporary
 from kerastools._validation import check_choice
 from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS
 from kerastools.checkpoints.integrity import DamagedFile
@@ -101,11 +101,7 @@ def write_archive(model: keras.Model, directory: Path, name: str) -> Path:
         CheckpointError: Keras cannot save the model (the message names the
             file and says why).
     """
-    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=_SNAPSHOT_SUFFIX, dir=directory)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # mkstemp creates 0600; give what a plain open() would
-    os.close(fd)
+    temporary = hidden_temporary(directory, f".{name}.", _SNAPSHOT_SUFFIX)
     try:
         with writing_alone():  # the chief saves while the other processes wait for it
             model.save(temporary)

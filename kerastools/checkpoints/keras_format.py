@@ -1,18 +1,14 @@
 """The checkpoint file as Keras' own `.weights.h5`: written by `model.save_weights`.
 
-A file `CheckpointStore` writes is what `model.save_weights` writes, so plain
-`model.load_weights(path)` reads it on every backend, the optimizer
-included: Keras stores each layer's variables under `layers/<layer>/vars/<i>`
-(a `vars` group whose `name` attribute is the layer's name), the compiled
-optimizer under `optimizer/vars/<i>` and optimizers kept as model attributes
-(the GAN pattern) under their attribute name, e.g. `d_optimizer/vars/<i>`.
-kerastools adds one root attribute, `kerastools` (JSON: the model's name,
-each optimizer's class, `get_build_config()`), which Keras' loader ignores.
-
-The snapshot is taken on the training thread (`write_snapshot`, through
-Keras' API, into a hidden temporary file of the directory); `place_snapshot`
-then fsyncs and hashes it and renames it over its target, on the writer
-thread when the store writes in the background.
+What `model.save_weights` writes, so plain `model.load_weights(path)` reads
+it on every backend, optimizer included: layers under
+`layers/<layer>/vars/<i>`, the compiled optimizer under `optimizer/vars/<i>`,
+optimizers kept as attributes (GAN) under their name, e.g. `d_optimizer/vars`.
+One root attribute, `kerastools` (JSON: model name, optimizer classes and
+configs, `get_build_config()`), is ours; Keras' loader ignores it.
+The snapshot is taken on the training thread (`write_snapshot`);
+`place_snapshot` fsyncs, hashes and renames it (on the writer thread in the
+background).
 
 Examples:
     >>> snapshot = write_snapshot(model, tmp_path, "epoch-0001.weights.h5", True)
@@ -38,7 +34,7 @@ from typing import Any
 
 import keras
 
-from kerastools._atomic import atomic_path
+from kerastools._atomic import atomic_path, hidden_temporary
 from kerastools.checkpoints.array_checks import ArrayFacts, numeric_facts
 from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS, check_structure
 from kerastools.checkpoints.integrity import DamagedFile, RecordFields, synced_record
@@ -176,11 +172,7 @@ def write_snapshot(
     """
     import h5py
 
-    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=SNAPSHOT_SUFFIX, dir=directory)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)  # mkstemp creates 0600; give what a plain open() would
-    os.close(fd)
+    temporary = hidden_temporary(directory, f".{name}.", SNAPSHOT_SUFFIX)
     optimizers = saved_optimizers(model, include_optimizer)
     try:
         with writing_alone():  # the chief saves while the other processes wait for it
