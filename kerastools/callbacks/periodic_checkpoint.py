@@ -123,7 +123,7 @@ manifest at each `on_train_begin`. One writer per directory: it is locked from t
 
         >>> checkpoint = kt.callbacks.PeriodicCheckpoint(tmp_path / "keras", save_format="keras")
         >>> _ = model.fit(x, y, epochs=1, verbose=0, callbacks=[checkpoint])
-        >>> loaded = keras.models.load_model(tmp_path / "keras" / "epoch-0001.keras")
+        >>> loaded = keras.models.load_model(tmp_path / "keras" / "epoch-0001.keras", safe_mode=True)
         >>> int(loaded.optimizer.iterations) == int(model.optimizer.iterations)
         True
 

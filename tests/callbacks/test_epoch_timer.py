@@ -32,7 +32,9 @@ def test_time_and_throughput_are_logged_and_reset_across_two_fits():
         assert len(times) == len(rates) == epochs
         assert (times > 0).all()
         # Without validation the whole epoch is training: rate * time = the 20 samples.
-        np.testing.assert_allclose(rates * times, SAMPLES, rtol=1e-3)
+        # The two are read from the clock microseconds apart: under load that is 0.1 % of a
+        # tiny epoch, while a miscount (24 for the padded last batch, 16 without it) is 20 %.
+        np.testing.assert_allclose(rates * times, SAMPLES, rtol=0.02)
 
 
 def test_throughput_excludes_validation_time():
