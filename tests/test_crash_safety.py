@@ -2,8 +2,9 @@
 
 Four ways to run out of space: a real 128 KiB tmpfs filled to the last byte
 (when this process may mount one: root on Linux), and, everywhere, ENOSPC
-injected while HDF5 writes the weights file, while the file is fsynced, and
-while the manifest is written. Each time `fit` raises an error naming the file
+injected while the weights file's bytes are written (HDF5 builds them in
+memory), while the file is fsynced, and while the manifest is written. A
+tmpfs that fills *during* each write is tests/test_full_disk.py. Each time `fit` raises an error naming the file
 and "No space left on device", the previous checkpoint still loads with
 exactly its weights, no temporary file is left, and training saves again once
 there is space.
@@ -23,7 +24,6 @@ import subprocess
 import uuid
 import warnings
 
-import h5py
 import keras
 import numpy as np
 import pytest
@@ -95,16 +95,36 @@ def enospc(path) -> OSError:
     return OSError(errno.ENOSPC, FULL, os.fspath(path))
 
 
+class FullDiskFile:
+    """A file opened for writing whose writes fail as on a full disk."""
+
+    def __init__(self, handle, name):
+        self.handle, self.name = handle, name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.handle.close()
+
+    def write(self, data):
+        raise enospc(self.name)
+
+    def __getattr__(self, attribute):
+        return getattr(self.handle, attribute)
+
+
 def test_disk_full_while_writing_weights(tmp_path, monkeypatch):
+    """The file's bytes are built in memory (checkpoints.in_memory); the write to disk fails."""
+    from kerastools.checkpoints import in_memory
+
     run = Run(tmp_path / "checkpoints")
-    real_file = h5py.File
 
     def full_disk(name, mode="r", *args, **kwargs):
-        if mode != "r" and inside(run.directory, name):
-            raise enospc(name)
-        return real_file(name, mode, *args, **kwargs)
+        handle = open(name, mode, *args, **kwargs)
+        return FullDiskFile(handle, name) if "w" in mode and inside(run.directory, name) else handle
 
-    monkeypatch.setattr(h5py, "File", full_disk)
+    monkeypatch.setattr(in_memory, "open", full_disk, raising=False)
     with pytest.raises(CheckpointError, match=FULL) as caught:
         run.fit(1, 2)
     assert str(run.directory / "epoch-0002.weights.h5") in str(caught.value)

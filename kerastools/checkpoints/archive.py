@@ -13,10 +13,9 @@ weights: the given model keeps its Python object, its compile settings
 and its callbacks, and gets exactly the saved values.
 
 Examples:
-    >>> snapshot = write_archive(model, tmp_path, "epoch-0001.keras")
-    >>> snapshot.name.startswith(".epoch-0001.keras."), snapshot.name.endswith(".tmp.keras")
-    (True, True)
-    >>> read_archive(snapshot).optimizer_classes
+    >>> data = write_archive(model, tmp_path / "epoch-0001.keras")
+    >>> _ = (tmp_path / "epoch-0001.keras").write_bytes(data)
+    >>> read_archive(tmp_path / "epoch-0001.keras").optimizer_classes
     {'optimizer': 'RMSprop'}
 """
 
@@ -31,9 +30,9 @@ from typing import Any
 
 import keras
 
-from kerastools._atomic import hidden_temporary
 from kerastools._validation import check_choice
 from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS
+from kerastools.checkpoints.in_memory import archive_bytes
 from kerastools.checkpoints.integrity import DamagedFile
 from kerastools.checkpoints.keras_format import KerasWeightsFile, read_keras_file
 from kerastools.checkpoints.safe_read import MAX_JSON_BYTES
@@ -55,7 +54,6 @@ SAVE_FORMATS = ("weights", "keras")
 ARCHIVE_SUFFIX = ".keras"
 WEIGHTS_SUFFIX = ".weights.h5"
 WEIGHTS_IN_ARCHIVE = "model.weights.h5"  # where Keras puts the variables in the zip
-_SNAPSHOT_SUFFIX = ".tmp.keras"  # Keras wants ".keras"; the clean-up of a kill wants ".tmp"
 
 
 def check_save_format(save_format: Any, include_optimizer: bool) -> str:
@@ -90,28 +88,21 @@ def file_suffix(save_format: str) -> str:
     return ARCHIVE_SUFFIX if save_format == "keras" else WEIGHTS_SUFFIX
 
 
-def write_archive(model: keras.Model, directory: Path, name: str) -> Path:
-    """Write `model.save` into a hidden temporary `.keras` file of `directory`; return its path.
-
-    Run it on the training thread: the file is the state at this moment.
-    The name (`.<name>.<random>.tmp.keras`) is one the clean-up after a kill
-    removes.
+def write_archive(model: keras.Model, target: Path) -> bytes:
+    """The bytes of `model.save` (a `.keras` zip), made in memory on the training thread.
 
     Raises:
-        CheckpointError: Keras cannot save the model (the message names the
-            file and says why).
+        CheckpointError: Keras cannot save the model (the message names
+            `target` and says why).
     """
-    temporary = hidden_temporary(directory, f".{name}.", _SNAPSHOT_SUFFIX)
     try:
         with writing_alone():  # the chief saves while the other processes wait for it
-            model.save(temporary)
+            return archive_bytes(model)
     except Exception as error:  # noqa: BLE001 - Keras raises many kinds; all mean "cannot"
-        Path(temporary).unlink(missing_ok=True)
         raise CheckpointError(
-            f"Cannot write checkpoint {directory / name} as a Keras archive: {error}. "
+            f"Cannot write checkpoint {target} as a Keras archive: {error}. "
             "save_format='weights' needs no serialisable model config."
         ) from error
-    return Path(temporary)
 
 
 def _config(archive: zipfile.ZipFile) -> dict[str, Any]:

@@ -35,9 +35,9 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerastools._atomic import atomic_path
 from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS, check_structure
-from kerastools.checkpoints.integrity import DamagedFile, RecordFields, synced_record
+from kerastools.checkpoints.in_memory import hdf5_bytes, place_bytes
+from kerastools.checkpoints.integrity import DamagedFile, RecordFields
 from kerastools.checkpoints.manifest import CheckpointInfo
 from kerastools.checkpoints.optimizer_state import OptimizerState, trained_positions
 from kerastools.errors import CheckpointError
@@ -266,24 +266,25 @@ def write_checkpoint_file(
     Raises:
         CheckpointError: the file cannot be written (the message names it).
     """
-    import h5py
-
     header = _header(state, fields)
+
+    def fill(handle: Any) -> None:
+        # One JSON attribute: each HDF5 attribute costs a metadata write.
+        handle.attrs[FORMAT] = header
+        _write_group(handle, "model", state.model_paths, state.model_arrays)
+        _write_optimizers(handle, state.optimizers)
+
     try:
-        with atomic_path(target, suffix=".weights.h5") as temporary:
-            with h5py.File(temporary, "w") as handle:
-                # One JSON attribute: each HDF5 attribute costs a metadata write.
-                handle.attrs[FORMAT] = header
-                _write_group(handle, "model", state.model_paths, state.model_arrays)
-                _write_optimizers(handle, state.optimizers)
-            info = synced_record(
-                temporary, target, includes_optimizer=bool(state.optimizers), fields=fields
-            )
-            if before_replace is not None:
-                before_replace(info)
+        data = hdf5_bytes(fill)  # in memory: a full disk cannot crash HDF5 (in_memory)
     except (OSError, TypeError, ValueError) as error:
         raise CheckpointError(f"Cannot write checkpoint {target}: {error}") from error
-    return info
+    return place_bytes(
+        data,
+        target,
+        includes_optimizer=bool(state.optimizers),
+        fields=fields,
+        before_replace=before_replace,
+    )
 
 
 def _read_group(handle: Any, name: str) -> tuple[list[str], list[np.ndarray]]:

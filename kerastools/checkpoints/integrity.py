@@ -12,8 +12,6 @@ Examples:
 from __future__ import annotations
 
 import hashlib
-import os
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,15 +25,10 @@ if TYPE_CHECKING:
 __all__ = [
     "DamagedFile",
     "RecordFields",
+    "bytes_record",
     "check_integrity",
     "file_sha256",
-    "hash_while_syncing",
-    "synced_record",
 ]
-
-# Above this size the fsync (disk-bound) runs while the checksum (CPU-bound)
-# is computed: both release the GIL, and together they cost about one of them.
-_OVERLAP_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -78,38 +71,6 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def hash_while_syncing(path: Path) -> str:
-    """The SHA-256 of `path`, computed while a second thread fsyncs a large file.
-
-    Examples:
-        >>> _ = (tmp_path / "data.bin").write_bytes(b"abc")
-        >>> hash_while_syncing(tmp_path / "data.bin") == file_sha256(tmp_path / "data.bin")
-        True
-
-    Raises:
-        OSError: the fsync failed (a full disk, for instance).
-    """
-    if path.stat().st_size < _OVERLAP_BYTES:
-        return file_sha256(path)  # atomic_path fsyncs it next
-    errors: list[OSError] = []
-
-    def sync() -> None:
-        try:
-            with open(path, "rb+") as handle:
-                os.fsync(handle.fileno())
-        except OSError as error:
-            errors.append(error)
-
-    syncer = threading.Thread(target=sync, name="kerastools-fsync")
-    syncer.start()
-    try:
-        return file_sha256(path)
-    finally:
-        syncer.join()
-        if errors:
-            raise errors[0]
-
-
 def check_integrity(info: CheckpointInfo, pending: Iterable[CheckpointInfo]) -> CheckpointInfo:
     """Return the record the file on disk matches (`info` or a pending one).
 
@@ -147,18 +108,19 @@ def check_integrity(info: CheckpointInfo, pending: Iterable[CheckpointInfo]) -> 
     )
 
 
-def synced_record(
-    temporary: Path, target: Path, *, includes_optimizer: bool, fields: RecordFields
+def bytes_record(
+    data: bytes, target: Path, *, includes_optimizer: bool, fields: RecordFields
 ) -> CheckpointInfo:
-    """The record of a complete temporary file that will become `target`: fsynced, sized, hashed.
+    """The record of a file that will hold `data` at `target`: its size and SHA-256.
+
+    Hashed in memory, before the bytes reach the disk: nothing is read back.
 
     Examples:
-        >>> _ = (tmp_path / ".x.tmp").write_bytes(b"abc")
         >>> fields = RecordFields("best", epoch=1, step=2, metrics={}, wall_time=0.0)
-        >>> info = synced_record(tmp_path / ".x.tmp", tmp_path / "best.weights.h5",
-        ...                      includes_optimizer=False, fields=fields)
-        >>> info.path.name, info.size
-        ('best.weights.h5', 3)
+        >>> info = bytes_record(b"abc", tmp_path / "best.weights.h5",
+        ...                     includes_optimizer=False, fields=fields)
+        >>> info.path.name, info.size, info.sha256[:12]
+        ('best.weights.h5', 3, 'ba7816bf8f01')
     """
     from kerastools.checkpoints.manifest import CheckpointInfo  # manifest imports this module
 
@@ -169,7 +131,7 @@ def synced_record(
         step=fields.step,
         metrics=fields.metrics,
         wall_time=fields.wall_time,
-        size=temporary.stat().st_size,
-        sha256=hash_while_syncing(temporary),
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
         includes_optimizer=includes_optimizer,
     )

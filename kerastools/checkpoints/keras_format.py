@@ -6,15 +6,17 @@ it on every backend, optimizer included: layers under
 optimizers kept as attributes (GAN) under their name, e.g. `d_optimizer/vars`.
 One root attribute, `kerastools` (JSON: model name, optimizer classes and
 configs, `get_build_config()`), is ours; Keras' loader ignores it.
-The snapshot is taken on the training thread (`write_snapshot`);
-`place_snapshot` fsyncs, hashes and renames it (on the writer thread in the
-background).
+The snapshot is made in memory on the training thread (`write_snapshot`);
+`in_memory.place_bytes` writes, fsyncs and renames it (on the writer thread
+in the background).
 
 Examples:
-    >>> snapshot = write_snapshot(model, tmp_path, "epoch-0001.weights.h5", True)
+    >>> from kerastools.checkpoints.in_memory import place_bytes
+    >>> from kerastools.checkpoints.integrity import RecordFields
+    >>> target = tmp_path / "epoch-0001.weights.h5"
+    >>> snapshot = write_snapshot(model, target, True)
     >>> fields = RecordFields("epoch", epoch=1, step=0, metrics={}, wall_time=0.0)
-    >>> info = place_snapshot(snapshot, tmp_path / "epoch-0001.weights.h5", move=True,
-    ...                       includes_optimizer=True, fields=fields)
+    >>> info = place_bytes(snapshot, target, includes_optimizer=True, fields=fields)
     >>> fresh = kt.compile(kt.build_mlp(2, [8]), optimizer="rmsprop")
     >>> fresh.load_weights(info.path)
     >>> read_keras_file(info.path).optimizer_classes
@@ -23,22 +25,18 @@ Examples:
 
 from __future__ import annotations
 
+import io
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import keras
 
-from kerastools._atomic import atomic_path, hidden_temporary
 from kerastools.checkpoints.array_checks import ArrayFacts, numeric_facts
 from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS, check_structure
-from kerastools.checkpoints.integrity import DamagedFile, RecordFields, synced_record
-from kerastools.checkpoints.manifest import CheckpointInfo
+from kerastools.checkpoints.in_memory import weights_bytes
+from kerastools.checkpoints.integrity import DamagedFile
 from kerastools.checkpoints.optimizer_check import compiled_config
 from kerastools.checkpoints.optimizer_state import trained_positions
 from kerastools.device.cluster import writing_alone
@@ -50,7 +48,6 @@ __all__ = [
     "KerasWeightsFile",
     "VarsGroup",
     "can_write",
-    "place_snapshot",
     "read_keras_file",
     "saved_optimizer",
     "saved_optimizers",
@@ -61,7 +58,6 @@ __all__ = [
 HEADER = "kerastools"  # the root attribute kerastools adds; Keras ignores it
 FORMAT = "kerastools-keras-weights"
 FORMAT_VERSION = 2
-SNAPSHOT_SUFFIX = ".tmp.weights.h5"  # Keras wants ".weights.h5"; clean-up wants ".tmp"
 
 
 @dataclass
@@ -84,8 +80,9 @@ class KerasWeightsFile:
     """What loading needs to know of a Keras weights file, read without assigning anything.
 
     Examples:
-        >>> snapshot = write_snapshot(model, tmp_path, "best.weights.h5", False)
-        >>> read_keras_file(snapshot).optimizer_classes
+        >>> data = write_snapshot(model, tmp_path / "best.weights.h5", False)
+        >>> _ = (tmp_path / "best.weights.h5").write_bytes(data)
+        >>> read_keras_file(tmp_path / "best.weights.h5").optimizer_classes
         {}
     """
 
@@ -159,70 +156,28 @@ def _header(model: keras.Model, optimizers: dict[str, str]) -> str:
     return json.dumps(header, allow_nan=False)
 
 
-def write_snapshot(
-    model: keras.Model, directory: Path, name: str, include_optimizer: bool
-) -> Path:
-    """Write `model.save_weights` into a hidden temporary file of `directory`; return its path.
+def write_snapshot(model: keras.Model, target: Path, include_optimizer: bool) -> bytes:
+    """The bytes of `model.save_weights` plus our header, made in memory (`in_memory`).
 
-    Run it on the training thread: the file is the state at this moment.
-    Without `include_optimizer` the optimizer groups are deleted from it.
+    Run it on the training thread: the bytes are the state at this moment.
+    Without `include_optimizer` the optimizer groups are deleted from them.
 
     Raises:
-        CheckpointError: the file cannot be written (the message names it).
+        CheckpointError: Keras cannot save the model (the message names `target`).
     """
-    import h5py
-
-    temporary = hidden_temporary(directory, f".{name}.", SNAPSHOT_SUFFIX)
     optimizers = saved_optimizers(model, include_optimizer)
+
+    def add_header(handle: Any) -> None:
+        for attribute in model_optimizers(model):
+            if attribute not in optimizers and attribute in handle:
+                del handle[attribute]
+        handle.attrs[HEADER] = _header(model, optimizers)
+
     try:
         with writing_alone():  # the chief saves while the other processes wait for it
-            model.save_weights(temporary)
-        with h5py.File(temporary, "r+") as handle:
-            for attribute in model_optimizers(model):
-                if attribute not in optimizers and attribute in handle:
-                    del handle[attribute]
-            handle.attrs[HEADER] = _header(model, optimizers)
+            return weights_bytes(model, add_header)
     except (OSError, TypeError, ValueError) as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise CheckpointError(f"Cannot write checkpoint {directory / name}: {error}") from error
-    return Path(temporary)
-
-
-def place_snapshot(
-    snapshot: Path,
-    target: Path,
-    *,
-    move: bool,
-    includes_optimizer: bool,
-    fields: RecordFields,
-    before_replace: Callable[[CheckpointInfo], None] | None = None,
-) -> CheckpointInfo:
-    """Put a snapshot (moved, or copied with `move=False`) at `target` atomically; return its record.
-
-    The file is fsynced and hashed, `before_replace` runs (the manifest's
-    pending record goes there), then it is renamed over `target` and the
-    directory is fsynced.
-
-    Raises:
-        CheckpointError: the file cannot be written (the message names it).
-    """
-    try:
-        with atomic_path(target, suffix=".weights.h5") as temporary:
-            if move:
-                os.replace(snapshot, temporary)
-            else:
-                shutil.copyfile(snapshot, temporary)
-            info = synced_record(
-                temporary, target, includes_optimizer=includes_optimizer, fields=fields
-            )
-            if before_replace is not None:
-                before_replace(info)
-    except OSError as error:
         raise CheckpointError(f"Cannot write checkpoint {target}: {error}") from error
-    finally:
-        if move:
-            snapshot.unlink(missing_ok=True)
-    return info
 
 
 def _groups(handle: Any, read: bool = True) -> list[VarsGroup]:
@@ -303,8 +258,8 @@ def saved_weights(
     None when some layer names differ and the counts agree (Keras decides).
 
     Examples:
-        >>> snapshot = write_snapshot(model, tmp_path, "best.weights.h5", True)
-        >>> paths, _ = saved_weights(read_keras_file(snapshot), model)
+        >>> model.save_weights(tmp_path / "best.weights.h5")
+        >>> paths, _ = saved_weights(read_keras_file(tmp_path / "best.weights.h5"), model)
         >>> paths == [variable.path for variable in model.weights]
         True
     """
@@ -354,11 +309,8 @@ def _saved_weights_by_path(
 
     if not can_write(model):
         return None
-    with tempfile.TemporaryDirectory() as scratch:
-        probe = Path(scratch) / "probe.weights.h5"
-        model.save_weights(probe)
-        with h5py.File(probe, "r") as handle:
-            layout = _groups(handle, read=False)
+    with h5py.File(io.BytesIO(weights_bytes(model)), "r") as handle:  # in memory: no disk to fill
+        layout = _groups(handle, read=False)
     saved = {group.path: group for group in file.groups if group.top not in skip}
     owners: dict[str, list[Any]] = {}
     for variable in model.weights:

@@ -51,8 +51,8 @@ _PERIODIC_NAME = re.compile(r"^(epoch-\d{4,}|step-\d{8,})\.(weights\.h5|keras)$"
 # What PeriodicCheckpoint names its files: what a new run could overwrite.
 _CHECKPOINT_NAME = re.compile(r"^(epoch-\d{4,}|step-\d{8,}|best)\.(weights\.h5|keras)$")
 # Temporary files left by a kill mid-write (see kerastools._atomic.atomic_path).
-# ".tmp" ends atomic writes; ".tmp.weights.h5" and ".tmp.keras" end snapshots (Keras wants
-# ".weights.h5" or ".keras", see checkpoints.archive).
+# ".tmp" ends atomic writes; ".tmp.weights.h5" and ".tmp.keras" ended the on-disk snapshots
+# of kerastools 0.2 (snapshots are now made in memory, checkpoints.in_memory).
 _STALE_TEMPORARY = re.compile(
     r"^\.(epoch-\d+|step-\d+|best|manifest)\..*\.tmp(\.weights\.h5|\.keras)?$"
 )

@@ -27,13 +27,9 @@ import numpy as np
 
 from kerastools.checkpoints.archive import check_save_format, write_archive
 from kerastools.checkpoints.file_format import take_state, write_checkpoint_file
+from kerastools.checkpoints.in_memory import place_bytes
 from kerastools.checkpoints.integrity import RecordFields
-from kerastools.checkpoints.keras_format import (
-    can_write,
-    place_snapshot,
-    saved_optimizers,
-    write_snapshot,
-)
+from kerastools.checkpoints.keras_format import can_write, saved_optimizers, write_snapshot
 from kerastools.checkpoints.leftovers import set_aside_unlisted
 from kerastools.checkpoints.manifest import (
     CheckpointInfo,
@@ -331,19 +327,18 @@ class CheckpointStore:
         refuses to save (never marked built) gets the 0.1 format. With
         `save_format="keras"`, Keras' `.keras` archive through `model.save`.
         """
+        target = self.directory / files[0][0]
         if self.save_format == "keras":
-            snapshot = write_archive(model, self.directory, files[0][0])
+            snapshot = write_archive(model, target)
         elif not can_write(model):
             state = take_state(model, self.include_optimizer)
-            return lambda target, last, **record: write_checkpoint_file(state, target, **record)
+            return lambda target, **record: write_checkpoint_file(state, target, **record)
         else:
-            snapshot = write_snapshot(model, self.directory, files[0][0], self.include_optimizer)
+            snapshot = write_snapshot(model, target, self.include_optimizer)
         includes_optimizer = bool(saved_optimizers(model, self.include_optimizer))
 
-        def place(target: Path, last: bool, **record: Any) -> CheckpointInfo:
-            return place_snapshot(
-                snapshot, target, move=last, includes_optimizer=includes_optimizer, **record
-            )
+        def place(target: Path, **record: Any) -> CheckpointInfo:
+            return place_bytes(snapshot, target, includes_optimizer=includes_optimizer, **record)
 
         return place
 
@@ -373,7 +368,6 @@ class CheckpointStore:
         for position, (name, _) in enumerate(files):
             info = write_file(
                 self.directory / name,
-                position == len(files) - 1,
                 fields=fields[position],
                 before_replace=record_pending if manifest.lists(name) else None,
             )
