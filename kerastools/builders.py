@@ -166,6 +166,19 @@ def _conv_spec(index: int, spec: Any) -> dict[str, Any]:
     }
 
 
+def _conv_block(
+    x: Any, spec: dict[str, Any], name: str, rmap: RegularizerMap, batch_norm: bool, index: int
+) -> Any:
+    """One conv layer, with a batch norm before its activation when asked."""
+    regularizer = rmap.for_layer(name, "conv")
+    if not batch_norm:
+        return keras.layers.Conv2D(**spec, kernel_regularizer=regularizer, name=name)(x)
+    fields = {**spec, "activation": None, "use_bias": False}
+    x = keras.layers.Conv2D(**fields, kernel_regularizer=regularizer, name=name)(x)
+    x = keras.layers.BatchNormalization(name=f"bn_{index}")(x)
+    return keras.layers.Activation(spec["activation"], name=f"act_{index}")(x)
+
+
 def _check_window(argument: str, value: Any) -> tuple[int, int]:
     """A kernel, stride or pool size: an int n meaning (n, n), or a pair of ints."""
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
@@ -244,6 +257,7 @@ def build_cnn(
     output_units: int = 10,
     output_activation: str | None = "softmax",
     dropout: float = 0.0,
+    batch_norm: bool = False,
     regularizers: Mapping[str, Any] | None = None,
     name: str | None = None,
 ) -> keras.Model:
@@ -309,6 +323,8 @@ def build_cnn(
         raise ConfigTypeError(f"Argument `dense` must be a sequence of layer sizes. Received: dense={dense!r}")
     denses = [_dense_spec(i, spec) for i, spec in enumerate(dense)]
     rate = _check_dropout("dropout", dropout)
+    if not isinstance(batch_norm, bool):
+        raise ConfigTypeError(f"Argument `batch_norm` must be True or False. Received: batch_norm={batch_norm!r}")
     output_units = _check_units("output_units", output_units)
     output_activation = _check_activation("output_activation", output_activation, allow_none=True)
     model_name = check_name("name", name) or "cnn"
@@ -320,9 +336,7 @@ def build_cnn(
     x = inputs
     pool_index = 0
     for i, (layer_name, spec) in enumerate(zip(conv_names, convs, strict=True)):
-        x = keras.layers.Conv2D(
-            **spec, kernel_regularizer=rmap.for_layer(layer_name, "conv"), name=layer_name
-        )(x)
+        x = _conv_block(x, spec, layer_name, rmap, batch_norm, index=i + 1)
         if i < gaps and pools[i] is not None:
             pool_index += 1
             x = keras.layers.MaxPooling2D(pools[i], name=f"pool_{pool_index}")(x)

@@ -35,6 +35,8 @@ __all__ = [
 
 def _loss_for_activation(layer: Any) -> str:
     """The loss a Keras user would pick for an output layer's activation."""
+    while isinstance(layer, keras.Model) and layer.layers:  # a nested model: its own last layer
+        layer = layer.layers[-1]
     name = getattr(getattr(layer, "activation", None), "__name__", "linear")
     if name == "sigmoid":
         return "binary_crossentropy"

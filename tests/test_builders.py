@@ -64,6 +64,25 @@ def test_cnn_explicit_pools_and_mapping_specs(image_data):
     assert np.isfinite(history.history["loss"]).all()
 
 
+def test_cnn_batch_norm_sits_between_each_conv_and_its_activation(image_data):
+    x, y = image_data
+    model = kt.build_cnn(
+        (12, 12, 1), [(4, 3), (8, 3, "tanh")], dense=[16], output_units=3, batch_norm=True,
+        regularizers={"conv": ("l2", 1e-4)},
+    )
+    assert layer_names(model)[1:5] == ["conv_1", "bn_1", "act_1", "pool_1"]
+    conv = model.get_layer("conv_2")
+    # The norm's offset replaces the bias; the activation moves after the norm.
+    assert conv.use_bias is False and conv.activation.__name__ == "linear"
+    assert model.get_layer("act_2").activation.__name__ == "tanh"
+    assert conv.kernel_regularizer.get_config() == {"l2": pytest.approx(1e-4)}
+    kt.compile(model, optimizer="adam", learning_rate=0.01, metrics=["accuracy"])
+    before = np.array(model.get_layer("bn_1").moving_mean)
+    history = model.fit(x, y, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert not np.array_equal(before, model.get_layer("bn_1").moving_mean)  # the norm is trained
+
+
 def test_regularizer_precedence_name_over_group_over_all():
     model = kt.build_mlp(
         2, [4, 4], regularizers={"all": ("l1", 1e-4), "hidden": ("l2", 1e-3), "dense_2": None}
@@ -133,6 +152,7 @@ def test_build_mlp_rejects_bad_input(kwargs, argument):
         ({"input_shape": (28, 28, 1), "conv": [{"filters": 4}]}, "conv\\[0\\]"),
         ({"input_shape": (28, 28, 1), "conv": [{"filters": 4, "kernel_size": 3, "padding": "full"}]}, "padding"),
         ({"input_shape": (28, 28, 1), "conv": [(4, 3)], "dense": [0]}, "dense\\[0\\]"),
+        ({"input_shape": (28, 28, 1), "conv": [(4, 3)], "batch_norm": "yes"}, "batch_norm"),
         ({"input_shape": (28, 28, 1), "conv": [(4, 3)], "regularizers": {"conv_2": ("l2", 1e-3)}}, "regularizers"),
     ],
 )

@@ -101,6 +101,17 @@ def test_auto_loss_follows_the_output_activation(activation, loss):
     assert model.loss == loss
 
 
+def test_auto_loss_looks_inside_a_nested_model():
+    # The recipe's pattern: augmentation layers in front of a built classifier.
+    inner = kt.build_mlp(4, [8], output_units=3, output_activation="softmax")
+    inputs = keras.Input((4,))
+    model = kt.compile(keras.Model(inputs, inner(keras.layers.GaussianNoise(0.1)(inputs))))
+    assert model.loss == "sparse_categorical_crossentropy"
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+    history = model.fit(x, np.arange(32) % 3, epochs=1, verbose=0)  # MSE would fail on the shapes
+    assert np.isfinite(history.history["loss"]).all()
+
+
 def fit_curve(model, x, y):
     probe = RecordLearningRate()
     history = model.fit(x, y, batch_size=16, epochs=3, shuffle=False, callbacks=[probe], verbose=0)
