@@ -5,8 +5,8 @@ leaving less room than the next file needs, so the write starts and runs out
 part-way. Before kerastools built its HDF5 files in memory, h5py segfaulted
 in `File.close` there (the process died with SIGSEGV and left a temporary
 file), so each case runs in a child process and the test reads its exit
-status first. Paths: an epoch file, `best.weights.h5`, the manifest and a
-live plot's PNG. Needs root (mount) on Linux; skipped elsewhere.
+status first. Paths: an epoch file, `best.weights.h5`, the manifest, a
+live plot's PNG and the run report. Needs root (mount) on Linux; skipped elsewhere.
 """
 
 from __future__ import annotations
@@ -82,20 +82,28 @@ CHILD = textwrap.dedent(
 
     result = {}
     model = make_model()
-    if case == "live_plot":
+    if case in ("live_plot", "report"):
         records = []
         logging.getLogger("kerastools").addHandler(logging.Handler())
         logging.getLogger("kerastools").handlers[-1].emit = records.append
         os.makedirs(directory)
-        plot = kt.callbacks.LivePlot(path=os.path.join(disk, "plot.png"), mode="file",
-                                     min_interval_s=0)
+        if case == "live_plot":
+            writer = kt.callbacks.LivePlot(path=os.path.join(disk, "plot.png"), mode="file",
+                                           min_interval_s=0)
+            written = os.path.join(disk, "plot.png")
+        else:
+            writer = kt.callbacks.RunReport(os.path.join(disk, "report"), html_every_seconds=0)
+            written = os.path.join(disk, "report", "report.json")
         filling = FillAfterFirstEpoch(0)
-        history = model.fit(x, y, epochs=4, batch_size=64, verbose=0, callbacks=[filling, plot])
-        with open(os.path.join(disk, "plot.png"), "rb") as handle:
-            png = handle.read()
-        result.update(epochs=len(history.history["loss"]), png=png[:8] == b"\x89PNG\r\n\x1a\n",
+        history = model.fit(x, y, epochs=4, batch_size=64, verbose=0, callbacks=[filling, writer])
+        with open(written, "rb") as handle:
+            content = handle.read()
+        whole = (content[:8] == b"\x89PNG\r\n\x1a\n" if case == "live_plot"
+                 else json.loads(content)["epochs_run"] >= 1)
+        result.update(epochs=len(history.history["loss"]), whole=whole,
                       warnings=[r.getMessage() for r in records if r.levelno >= logging.WARNING],
-                      leftovers=leftovers())
+                      leftovers=leftovers() + sorted(
+                          n for n in os.listdir(os.path.dirname(written)) if n.endswith(".tmp")))
         print(json.dumps(result))
         sys.exit(0)
 
@@ -176,10 +184,11 @@ def test_a_manifest_that_runs_out_of_space(tmp_path):
     assert (result["recovered_epoch"], result["recovered_exact"]) == (3, True)
 
 
-def test_a_live_plot_on_a_full_disk_warns_once_and_training_goes_on(tmp_path):
+@pytest.mark.parametrize("case", ["live_plot", "report"])
+def test_a_plot_or_report_on_a_full_disk_warns_once_and_training_goes_on(tmp_path, case):
     with tiny_tmpfs(tmp_path / "mnt", size="4m") as disk:
-        result = run_child(disk, "live_plot")
+        result = run_child(disk, case)
     assert result["epochs"] == 4  # fit ran to the end
-    assert result["png"]  # the last plot that fitted is still a whole PNG
+    assert result["whole"]  # the last PNG or report.json that fitted is still whole
     assert len(result["warnings"]) == 1 and "No space left on device" in result["warnings"][0]
     assert result["leftovers"] == []

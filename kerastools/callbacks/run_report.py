@@ -11,6 +11,7 @@ leaves is listed in `RunReport`'s docstring.
 from __future__ import annotations
 
 import atexit
+import logging
 import math
 import os
 import signal
@@ -35,6 +36,8 @@ from kerastools.checkpoints import is_chief
 from kerastools.errors import ConfigTypeError
 from kerastools.improvement import infer_mode
 from kerastools.log_keys import THROUGHPUT_KEY, is_learning_rate
+
+_LOGGER = logging.getLogger(__name__)
 
 __all__ = ["RunReport"]
 
@@ -75,7 +78,9 @@ class RunReport(keras.callbacks.Callback):
       process exited while fit was running".
 
     Only the chief (`kerastools.checkpoints.is_chief`) writes. Files are
-    replaced atomically, so a reader never sees half a report.
+    replaced atomically, so a reader never sees half a report. A report
+    that cannot be written (a full disk, a folder that cannot be made) logs
+    one warning and training goes on; it is tried again at the next epoch.
 
     Examples:
         >>> report = kt.callbacks.RunReport(tmp_path / "report")
@@ -153,6 +158,7 @@ class RunReport(keras.callbacks.Callback):
         self.async_safe = True  # the batch hook reads one attribute; nothing needs the batch's end
         self._guard = InterruptionGuard()
         self._chief = True
+        self._write_failed = False
         self._reset()
 
     def _reset(self) -> None:
@@ -175,7 +181,6 @@ class RunReport(keras.callbacks.Callback):
         if not self._chief:
             return
         self._reset()
-        self.path.mkdir(parents=True, exist_ok=True)
         self._rate_start = run_facts.learning_rate(self.model)
         self._fixed = {
             "device": run_facts.device_summary(),
@@ -325,8 +330,21 @@ class RunReport(keras.callbacks.Callback):
         }
 
     def _write(self, html: bool) -> None:
+        """Write the report; a failure to write warns once and never stops training."""
+        try:
+            self._write_files(html)
+        except OSError as error:
+            if not self._write_failed:
+                _LOGGER.warning(
+                    "RunReport cannot write %s (%s); training goes on, and the report is "
+                    "written again at the next epoch.", self.path, error,
+                )
+            self._write_failed = True
+
+    def _write_files(self, html: bool) -> None:
         import json
 
+        self.path.mkdir(parents=True, exist_ok=True)
         document = run_facts.json_safe(self._document())
         with atomic_write(self.path / JSON_NAME, "w") as handle:
             json.dump(document, handle, indent=2)
