@@ -12,9 +12,9 @@
    printed: the one O(records) step, the compaction at `close()`, and what
    rewriting the whole manifest (0.1's way) costs at 10,000 records.
 1. Throughput (MB/s of variable data) of the callback's save path, measured
-   from the epoch-end hook until the file and the manifest are on disk (host
-   copy, HDF5 write, SHA-256, fsync, rename, manifest), against raw h5py
-   writing the same numpy arrays to one file: once as a bare write, and once
+   from the epoch-end hook until the file and the manifest are on disk
+   (`model.save_weights` into memory, write, SHA-256 of the bytes, fsync,
+   rename, manifest), against raw h5py writing the same numpy arrays to one file: once as a bare write, and once
    fsynced, which is the durability the checkpoint promises; and against
    Keras' own `model.save_weights`, bare and followed by the same fsync of
    the file (no directory fsync). Target: >= 0.9 of `save_weights`+fsync.

@@ -7,7 +7,9 @@ docs true. Each script accepts `--output-dir`; full-size runs are behind flags.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +54,29 @@ def test_example_runs(script, tmp_path):
         timeout=300,
     )
     assert result.returncode == 0, f"{script.name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+
+
+def test_fashion_mnist_seeds_are_summarized_as_make_full_does(tmp_path):
+    """`make fashion-mnist-full` runs one directory per seed, then `--summarize` over them.
+
+    The summaries are written here (the runs themselves are test_example_runs' quick mode).
+    """
+    accuracies = {3: 0.9301, 4: 0.9356, 5: 0.9322}
+    for seed, accuracy in accuracies.items():
+        (tmp_path / f"seed-{seed}").mkdir()
+        summary = {"seed": seed, "test_accuracy": accuracy, "epochs_trained": 20, "fit_seconds": 900.0}
+        (tmp_path / f"seed-{seed}" / "summary.json").write_text(json.dumps(summary))
+    script = str(ROOT / "examples" / "fashion_mnist_cnn.py")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    result = subprocess.run([sys.executable, script, "--summarize", str(tmp_path)],
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "seed 4: test accuracy 0.9356, 20 epochs, 900 s" in result.stdout
+    values = list(accuracies.values())
+    assert (
+        f"3 seeds: mean {statistics.mean(values):.4f}, standard deviation {statistics.stdev(values):.4f}, "
+        "min 0.9301, max 0.9356"
+    ) in result.stdout
+    empty = subprocess.run([sys.executable, script, "--summarize", str(tmp_path / "none")],
+                           env=env, capture_output=True, text=True, timeout=120)
+    assert empty.returncode == 2 and "no seed-*/summary.json" in empty.stderr
