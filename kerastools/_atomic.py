@@ -78,7 +78,6 @@ def atomic_write(target: str | os.PathLike[str], mode: str = "wb") -> Iterator[I
     """
     if "w" not in mode:
         raise ValueError(f"atomic_write only writes; got mode={mode!r}")
+    # The handle is closed before atomic_path fsyncs and renames the file: one fsync.
     with atomic_path(target) as temporary, open(temporary, mode) as handle:
         yield handle
-        handle.flush()
-        os.fsync(handle.fileno())

@@ -116,7 +116,7 @@ class FullDiskFile:
 
 def test_disk_full_while_writing_weights(tmp_path, monkeypatch):
     """The file's bytes are built in memory (checkpoints.in_memory); the write to disk fails."""
-    from kerastools.checkpoints import in_memory
+    from kerastools import _atomic
 
     run = Run(tmp_path / "checkpoints")
 
@@ -124,7 +124,7 @@ def test_disk_full_while_writing_weights(tmp_path, monkeypatch):
         handle = open(name, mode, *args, **kwargs)
         return FullDiskFile(handle, name) if "w" in mode and inside(run.directory, name) else handle
 
-    monkeypatch.setattr(in_memory, "open", full_disk, raising=False)
+    monkeypatch.setattr(_atomic, "open", full_disk, raising=False)
     with pytest.raises(CheckpointError, match=FULL) as caught:
         run.fit(1, 2)
     assert str(run.directory / "epoch-0002.weights.h5") in str(caught.value)

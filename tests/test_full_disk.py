@@ -30,6 +30,7 @@ CHILD = textwrap.dedent(
     import numpy as np, keras
     import kerastools as kt
     from kerastools.errors import CheckpointError
+    from tests.test_crash_safety import fill
 
     disk, case = sys.argv[1], sys.argv[2]
     directory = os.path.join(disk, "checkpoints")
@@ -46,14 +47,7 @@ CHILD = textwrap.dedent(
 
     def fill_leaving(free):
         """Fill the disk, then give `free` bytes back: the next write runs out part-way."""
-        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            while True:
-                os.write(fd, bytes(1 << 16))
-        except OSError:
-            pass
-        finally:
-            os.close(fd)
+        fill(filler)
         os.truncate(filler, max(os.path.getsize(filler) - free, 0))
 
 

@@ -28,14 +28,13 @@ Examples:
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import keras
 
-from kerastools._atomic import atomic_path
+from kerastools._atomic import atomic_write
 from kerastools.checkpoints.integrity import RecordFields, bytes_record
 from kerastools.errors import CheckpointError
 
@@ -127,8 +126,8 @@ def place_bytes(
 ) -> CheckpointInfo:
     """Write `data` to `target` atomically (temporary file, fsync, rename); return its record.
 
-    `before_replace` runs after the temporary file is complete and fsynced
-    and before it replaces `target` (the manifest's pending record goes
+    `before_replace` runs after the bytes are written and before the file
+    is fsynced and replaces `target` (the manifest's pending record goes
     there).
 
     Raises:
@@ -136,11 +135,8 @@ def place_bytes(
             (the message names the file; `target` is left as it was).
     """
     try:
-        with atomic_path(target, suffix=".tmp") as temporary:
-            with open(temporary, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+        with atomic_write(target) as handle:
+            handle.write(data)
             info = bytes_record(data, target, includes_optimizer=includes_optimizer, fields=fields)
             if before_replace is not None:
                 before_replace(info)
