@@ -11,7 +11,7 @@ os.environ.setdefault("KERASTOOLS_LIVEPLOT", "off")
 import pytest  # noqa: E402
 
 # Scripts that are run, not imported: --doctest-modules would import (and run) them.
-collect_ignore_glob = ["tests/browser/*", "tests/gpu/*", "tests/*_worker.py", "examples/*", "benchmarks/*"]
+collect_ignore_glob = ["tests/browser/*", "tests/gpu/*", "tests/*_worker.py", "tests/checkpoints/fixtures/*", "examples/*", "benchmarks/*"]
 
 
 @pytest.fixture(autouse=True)
