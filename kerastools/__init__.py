@@ -16,7 +16,7 @@ from kerastools.resumable import fit_resumable
 # gets its device summary from here, the package root above every layer.
 set_device_summary_source(device.summary)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place the version is written: pyproject.toml reads it
 
 __all__ = [
     "__version__",

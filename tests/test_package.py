@@ -6,6 +6,7 @@ import ast
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,27 @@ SOURCES = sorted(PACKAGE.rglob("*.py"))
 def test_version_and_typed_marker():
     assert re.fullmatch(r"\d+\.\d+\.\d+", kerastools.__version__)
     assert (PACKAGE / "py.typed").is_file()
+
+
+def test_the_version_is_written_once_and_the_changelog_dates_it():
+    """`__version__` is the one source: the build reads it, the changelog's newest entry is it."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" not in project["project"] and project["project"]["dynamic"] == ["version"]
+    assert project["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "kerastools.__version__"}
+    # A plain string literal, so setuptools reads it without importing kerastools (and Keras).
+    tree = ast.parse((PACKAGE / "__init__.py").read_text())
+    literal = [
+        node.value.value for node in tree.body
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["__version__"]
+        and isinstance(node.value, ast.Constant)
+    ]
+    assert literal == [kerastools.__version__]
+    newest = re.search(r"^## (\S+) \((.+)\)$", (ROOT / "docs" / "changelog.md").read_text(), re.M)
+    assert newest is not None and newest.group(1) == kerastools.__version__
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", newest.group(2)), f"undated: {newest.group(0)}"
+    # An SPDX expression, not the table setuptools warns about on every install.
+    assert isinstance(project["project"]["license"], str)
+    assert not any("License ::" in c for c in project["project"].get("classifiers", []))
 
 
 @pytest.mark.parametrize("init", sorted(PACKAGE.rglob("__init__.py")), ids=lambda p: str(p.relative_to(ROOT)))
