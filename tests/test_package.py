@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -103,3 +104,26 @@ def test_import_stays_light():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "", f"import kerastools imported: {result.stdout.strip()}"
+
+
+def test_the_demo_command_prints_its_own_line_first(tmp_path):
+    """`python -m kerastools demo` (what `make demo` runs): the first line of its output, stdout
+    and stderr together, is kerastools' own, not the backend's start-up notices; then the summary."""
+    from kerastools._quiet_start import QUIET_ENVIRONMENT
+
+    env = {name: value for name, value in os.environ.items() if name not in QUIET_ENVIRONMENT}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    output = tmp_path / "demo"
+    run = subprocess.run(
+        [sys.executable, "-m", "kerastools", "demo", "--epochs", "1", "--output-dir", str(output)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path, timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-3000:]
+    lines = run.stdout.splitlines()
+    assert lines[0] == (
+        f"kerastools {kerastools.__version__} demo: a small MLP on the circles set (epochs=1), "
+        f"output in {output}"
+    ), run.stdout[:3000]
+    summary = dict(line.strip().split(": ", 1) for line in lines[1:] if ": " in line)
+    assert summary["epochs"] == "1" and 0.5 <= float(summary["test_accuracy"]) <= 1.0, run.stdout
+    assert (output / "training_curves.png").stat().st_size > 0
