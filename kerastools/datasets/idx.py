@@ -114,17 +114,22 @@ def _read_idx(path: Path, stream: Any, size: int | None, max_bytes: int) -> np.n
     expected = offset + math.prod(shape) * dtype.itemsize
     if expected > max_bytes:
         raise _too_large(path, expected, max_bytes, "its header declares")
-    _read_up_to(stream, expected - offset + 1, data)  # one byte more tells of trailing data
-    if len(data) != expected:
-        if len(data) < expected:
-            problem, found = "truncated", f"{len(data)} bytes"
-        elif size is not None:
-            problem, found = "has trailing bytes", f"{size} bytes"
-        else:
-            problem, found = "has trailing bytes", f"more than {expected} bytes decompressed"
+    if size is None:  # gzip content: one byte past the declared size tells of trailing data
+        _read_up_to(stream, expected - offset + 1, data)
+        found = len(data)
+    else:  # a plain file: its size tells, and its data is read in place
+        found = size
+        if size == expected:
+            whole = bytearray(expected)
+            whole[:offset] = data
+            found = offset + stream.readinto(memoryview(whole)[offset:])
+            data = whole
+    if found != expected:
+        problem = "truncated" if found < expected else "has trailing bytes"
+        amount = f"more than {expected}" if size is None and found > expected else str(found)
         raise DatasetError(
             f"Corrupt IDX file {where}: {problem}; the header says shape {shape} of {dtype.name} "
-            f"({expected} bytes in all) but the file has {found}."
+            f"({expected} bytes in all) but the file has {amount} bytes."
         )
     # A bytearray, so np.frombuffer gives a writable array without a copy.
     array = np.frombuffer(data, dtype=dtype, offset=offset).reshape(shape)
