@@ -5,6 +5,11 @@ Examples:
     >>> model = kt.compile(kt.build_mlp(2, [16, 16]), optimizer="adam", learning_rate=0.01)
 """
 
+# First, before Keras loads: in `python -m kerastools` and the `kerastools` script (only
+# there), the backend's start-up notices are turned off; see kerastools/_quiet_start.py.
+from kerastools import _quiet_start  # noqa: F401
+
+# isort: split
 from kerastools import callbacks, checkpoints, datasets, device, errors, plots, resumable, sweep
 from kerastools.builders import build_cnn, build_mlp, suggest_hidden_units
 from kerastools.callbacks.run_facts import set_device_summary_source
@@ -16,7 +21,7 @@ from kerastools.resumable import fit_resumable
 # gets its device summary from here, the package root above every layer.
 set_device_summary_source(device.summary)
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place the version is written: pyproject.toml reads it
 
 __all__ = [
     "__version__",

@@ -32,8 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.command == "demo":
+        from kerastools import __version__
         from kerastools.demo import run_demo
 
+        # The first line is kerastools' own (the backend's start-up notices are off,
+        # kerastools/_quiet_start.py), shown before training starts.
+        print(f"kerastools {__version__} demo: a small MLP on the circles set (epochs={args.epochs}), "
+              f"output in {args.output_dir}", flush=True)
         summary = run_demo(args.output_dir, epochs=args.epochs)
         width = max(map(len, summary))
         for key, value in summary.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import stat
 from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
@@ -120,12 +121,60 @@ def check_name(name: str, value: Any, *, allow_none: bool = True) -> str | None:
 
 
 def check_path(name: str, value: Any) -> Path:
-    """Return `value` as a Path if it is a non-empty str or os.PathLike."""
+    """Return `value` as a Path if it is a non-empty str or os.PathLike without a NUL character.
+
+    Examples:
+        >>> check_path("directory", "runs/a").name
+        'a'
+        >>> check_path("directory", "runs" + chr(0) + "a")
+        Traceback (most recent call last):
+        ...
+        kerastools.errors.ConfigError: Argument `directory` must not contain a NUL character. Received: ...
+    """
     if not isinstance(value, (str, os.PathLike)) or not os.fspath(value):
         raise ConfigTypeError(
             f"Argument `{name}` must be a path (str or os.PathLike), not empty. {_received(name, value)}"
         )
+    # The OS cannot name a file with a NUL: refused here, not as a builtin
+    # "embedded null byte" from the first open/stat deep inside.
+    if "\0" in os.fsdecode(os.fspath(value)):
+        raise ConfigError(
+            f"Argument `{name}` must not contain a NUL character. {_received(name, value)}"
+        )
     return Path(value)
+
+
+def check_file_target(name: str, value: Any) -> Path:
+    """Return `value` as a Path (see `check_path`) whose parent is an existing directory.
+
+    For a file kerastools writes without creating folders: a missing parent, or
+    a file where the parent folder should be, is a ConfigError naming `name`
+    (not a raw OSError naming the hidden temporary of the atomic write).
+
+    Examples:
+        >>> check_file_target("path", tmp_path / "figure.png").name
+        'figure.png'
+        >>> check_file_target("path", tmp_path / "no-folder" / "figure.png")
+        Traceback (most recent call last):
+        ...
+        kerastools.errors.ConfigError: Argument `path` must be a file in an existing directory; ...
+    """
+    path = check_path(name, value)
+    parent = path.parent
+    try:
+        problem = None if stat.S_ISDIR(os.stat(parent).st_mode) else "is not a directory"
+    except FileNotFoundError:
+        problem = "does not exist"
+    except NotADirectoryError:
+        problem = "is below a file, not a directory"
+    except OSError as error:  # no permission, a name too long, ...
+        problem = f"cannot be used ({error.strerror})"
+    if problem is not None:
+        raise ConfigError(
+            f"Argument `{name}` must be a file in an existing directory; {str(parent)!r} "
+            f"{problem}. {_received(name, value)}"
+        )
+    return path
 
 
 # The largest figure any kerastools plot draws or writes: 2**26 pixels (256 MiB as RGBA, e.g.

@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from matplotlib.figure import Figure
 
 import kerastools as kt
 import kerastools.device.backend
@@ -171,7 +172,11 @@ def bad_name(*, none_ok: bool = True) -> st.SearchStrategy[Any]:
 
 
 def bad_path() -> st.SearchStrategy[Any]:
-    return st.one_of(st.just(""), st.none(), st.integers(), st.floats(), st.binary(max_size=3), OTHER_OBJECTS)
+    # "runs\0a": no OS can name it, so it is refused at the entry point (issue 23), not by open().
+    return st.one_of(
+        st.sampled_from(["", "runs\0a"]), st.none(), st.integers(), st.floats(), st.binary(max_size=3),
+        OTHER_OBJECTS,
+    )
 
 
 ACTIVATIONS = builders._activation_names()
@@ -933,6 +938,47 @@ def test_standard_gap_stays_fixed(entry, call, argument):
     expect_rejected(entry, lambda: call(), ({}, [argument]))
 
 
+# --------------------------------------------------------------------------- paths (issue 23)
+
+# Found by the generated tests: a path the OS cannot use reached users as a builtin error
+# ("embedded null byte", or a FileNotFoundError naming the atomic write's hidden temporary).
+# Each call gets the compiled model and a folder holding `a-file`; each value is refused
+# naming the argument and the value received.
+def _save_figure(model: Any, path: str) -> Any:
+    return kt.plots.save_figure(Figure(figsize=(2, 2)), path)
+
+
+PATH_GAPS = [
+    pytest.param(entry, call, argument, name, id=case_id)
+    for case_id, entry, call, argument, name in [
+        ("list-checkpoints-nul", "checkpoints.list_checkpoints",
+         lambda model, path: kt.checkpoints.list_checkpoints(path), "directory", "runs\0a"),
+        ("find-checkpoint-nul", "checkpoints.find_checkpoint",
+         lambda model, path: kt.checkpoints.find_checkpoint(path, "best"), "directory", "runs\0a"),
+        ("resume-nul", "checkpoints.resume",
+         lambda model, path: kt.checkpoints.resume(model, path), "directory", "runs\0a"),
+        ("load-idx-nul", "datasets.load_idx",
+         lambda model, path: kt.datasets.load_idx(path), "path", "labels\0-idx1-ubyte"),
+        ("save-figure-nul", "plots.save_figure", _save_figure, "path", "figure\0.png"),
+        ("save-figure-under-a-file", "plots.save_figure", _save_figure, "path", "a-file/figure.png"),
+        ("save-figure-below-a-file", "plots.save_figure", _save_figure, "path", "a-file/deeper/figure.png"),
+        ("save-figure-missing-folder", "plots.save_figure", _save_figure, "path", "no-folder/figure.png"),
+    ]
+]
+
+
+@pytest.mark.parametrize(("entry", "call", "argument", "name"), PATH_GAPS)
+def test_path_gap_stays_fixed(compiled_model, tmp_path, entry, call, argument, name):
+    (tmp_path / "a-file").write_text("not a folder")
+    value = str(tmp_path / name)
+    expect_rejected(entry, lambda: call(compiled_model, value), ({}, [argument]))
+    with pytest.raises(KerastoolsError) as caught:
+        call(compiled_model, value)
+    assert f"{argument}={value!r}" in str(caught.value)  # the value received, as given
+    assert ".tmp" not in str(caught.value)  # not the atomic write's temporary
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]  # nothing written
+
+
 # --------------------------------------------------------------------------- every other public function
 
 # Issue 15 item 10: the entry points above are the ones the first generated
@@ -1007,7 +1053,6 @@ def _api_table(request: pytest.FixtureRequest) -> dict[str, tuple[Callable[..., 
     checkpoints = request.getfixturevalue("checkpoint_directory")
     sources = request.getfixturevalue("keras_files")
     scratch = request.getfixturevalue("tmp_path_factory").getbasetemp() / "api-never-created"
-    from matplotlib.figure import Figure
 
     toy_bad = {
         "n": st.one_of(bad_int(low=1), st.just(10**12), st.just(10**400)),

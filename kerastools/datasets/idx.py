@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from kerastools._reading import open_regular
-from kerastools._validation import check_int
-from kerastools.errors import ConfigError, ConfigTypeError, DatasetError
+from kerastools._validation import check_int, check_path
+from kerastools.errors import DatasetError
 
 __all__ = ["MAX_IDX_BYTES", "load_idx"]
 
@@ -54,38 +54,108 @@ def _too_large(path: Path, size: int, max_bytes: int, what: str) -> DatasetError
     )
 
 
-def _read_gzip(path: Path, handle: Any, size: int, max_bytes: int) -> bytes:
-    """The decompressed content, streamed and refused as soon as it passes `max_bytes`."""
-    if size >= 18:  # the trailer's ISIZE: the uncompressed size modulo 2**32
-        handle.seek(size - 4)
-        declared = int.from_bytes(handle.read(4), "little")
-        if declared > max_bytes:
-            raise _too_large(path, declared, max_bytes, "its gzip header declares")
-        handle.seek(0)
-    chunks, total = [], 0
-    with gzip.GzipFile(fileobj=handle, mode="rb") as compressed:
-        while chunk := compressed.read(1 << 20):
-            total += len(chunk)
-            if total > max_bytes:
-                raise _too_large(path, total, max_bytes, "it decompresses to more than")
-            chunks.append(chunk)
-    return b"".join(chunks)
+# Decompressed data is read in pieces of this size, so memory follows what is really there.
+_CHUNK = 1 << 20
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes | bytearray:
+def _read_up_to(stream: Any, count: int, data: bytearray) -> None:
+    """Append at most `count` bytes of `stream` to `data` (fewer at its end)."""
+    end = len(data) + count
+    while len(data) < end:
+        chunk = stream.read(min(end - len(data), _CHUNK))
+        if not chunk:
+            return
+        data += chunk
+
+
+def _check_magic(data: bytearray, where: str) -> int:
+    """The number of dimensions of the IDX header starting `data` (its first 4 bytes)."""
+    if len(data) < 4:
+        raise DatasetError(f"Not an IDX file {where}: only {len(data)} bytes, no complete header.")
+    if data[0] != 0 or data[1] != 0:
+        raise DatasetError(
+            f"Not an IDX file {where}: the magic number must start with two zero bytes, "
+            f"found {bytes(data[:4]).hex()}."
+        )
+    type_code, ndim = data[2], data[3]
+    if type_code not in _IDX_TYPES:
+        raise DatasetError(
+            f"Bad IDX header {where}: unknown type code 0x{type_code:02x}; "
+            f"known: {[f'0x{code:02x}' for code in _IDX_TYPES]}."
+        )
+    if ndim == 0:
+        raise DatasetError(f"Bad IDX header {where}: zero dimensions.")
+    if ndim > _MAX_NDIM:
+        raise DatasetError(
+            f"Bad IDX header {where}: {ndim} dimensions; allowed: 1 to {_MAX_NDIM} (numpy's limit)."
+        )
+    return int(ndim)
+
+
+def _read_idx(path: Path, stream: Any, size: int | None, max_bytes: int) -> np.ndarray:
+    """The array in `stream` (`size`: the file's size, None for gzip content).
+
+    Reads the header, then at most one byte past the size it declares: peak
+    memory is bounded by the declared size, however much data follows.
+    """
+    where = f"in {str(path)!r}"
+    data = bytearray()
+    _read_up_to(stream, 4, data)
+    ndim = _check_magic(data, where)
+    offset = 4 + 4 * ndim
+    _read_up_to(stream, offset - 4, data)
+    if len(data) < offset:
+        raise DatasetError(
+            f"Truncated IDX header {where}: {ndim} dimensions need {offset} header bytes, "
+            f"the file has {len(data)}."
+        )
+    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    dtype = _IDX_TYPES[data[2]]
+    expected = offset + math.prod(shape) * dtype.itemsize
+    if expected > max_bytes:
+        raise _too_large(path, expected, max_bytes, "its header declares")
+    if size is None:  # gzip content: one byte past the declared size tells of trailing data
+        _read_up_to(stream, expected - offset + 1, data)
+        found = len(data)
+    else:  # a plain file: its size tells, and its data is read in place
+        found = size
+        if size == expected:
+            whole = bytearray(expected)
+            whole[:offset] = data
+            found = offset + stream.readinto(memoryview(whole)[offset:])
+            data = whole
+    if found != expected:
+        problem = "truncated" if found < expected else "has trailing bytes"
+        amount = f"more than {expected}" if size is None and found > expected else str(found)
+        raise DatasetError(
+            f"Corrupt IDX file {where}: {problem}; the header says shape {shape} of {dtype.name} "
+            f"({expected} bytes in all) but the file has {amount} bytes."
+        )
+    # A bytearray, so np.frombuffer gives a writable array without a copy.
+    array = np.frombuffer(data, dtype=dtype, offset=offset).reshape(shape)
+    if dtype.itemsize > 1:
+        array = array.astype(dtype.newbyteorder("="))
+    return array
+
+
+def _load(path: Path, max_bytes: int) -> np.ndarray:
     try:
         with _open_regular(path) as handle:
             size = os.fstat(handle.fileno()).st_size
             head = handle.read(2)
             handle.seek(0)
-            if head == _GZIP_MAGIC:
-                return _read_gzip(path, handle, size, max_bytes)
-            if size > max_bytes:
-                raise _too_large(path, size, max_bytes, "it has")
-            # bytearray so np.frombuffer gives a writable array without a copy.
-            data = bytearray(size)
-            handle.readinto(data)
-            return data
+            if head != _GZIP_MAGIC:
+                if size > max_bytes:
+                    raise _too_large(path, size, max_bytes, "it has")
+                return _read_idx(path, handle, size, max_bytes)
+            if size >= 18:  # the trailer's ISIZE: the uncompressed size modulo 2**32
+                handle.seek(size - 4)
+                declared = int.from_bytes(handle.read(4), "little")
+                if declared > max_bytes:
+                    raise _too_large(path, declared, max_bytes, "its gzip header declares")
+                handle.seek(0)
+            with gzip.GzipFile(fileobj=handle, mode="rb") as content:
+                return _read_idx(path, content, None, max_bytes)
     except (gzip.BadGzipFile, EOFError, zlib.error) as error:
         raise DatasetError(f"Corrupt gzip data in {str(path)!r}: {error}") from error
     except OSError as error:
@@ -111,8 +181,10 @@ def load_idx(path: str | os.PathLike[str], *, max_bytes: int = MAX_IDX_BYTES) ->
         path: the file; gzip files are recognised by their content, not
             their name. Only regular files are read (never a FIFO or device).
         max_bytes: the largest file, or decompressed gzip content, read; a
-            gzip file is refused from its declared size before decompressing
-            and while streaming. Defaults to `MAX_IDX_BYTES` (2 GiB).
+            gzip file is refused from the size its trailer declares before
+            decompressing, and any file from the size its IDX header declares
+            before its data is read. At most one byte past that size is read:
+            more is refused as trailing data. Defaults to `MAX_IDX_BYTES` (2 GiB).
 
     Returns:
         A numpy array with the file's dimensions and type.
@@ -124,49 +196,6 @@ def load_idx(path: str | os.PathLike[str], *, max_bytes: int = MAX_IDX_BYTES) ->
             `max_bytes`, or its header or size is not valid IDX (the message
             names the file and what is wrong).
     """
-    if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
-        raise ConfigTypeError(f"Argument `path` must be a file path. Received: path={path!r}")
-    if "\0" in str(os.fspath(path)):
-        raise ConfigError(f"Argument `path` must not contain a NUL character. Received: path={path!r}")
+    file = check_path("path", path)
     max_bytes = check_int("max_bytes", max_bytes, low=1)
-    file = Path(path)
-    data = _read_bytes(file, max_bytes)
-    where = f"in {str(file)!r}"
-    if len(data) < 4:
-        raise DatasetError(f"Not an IDX file {where}: only {len(data)} bytes, no complete header.")
-    if data[0] != 0 or data[1] != 0:
-        raise DatasetError(
-            f"Not an IDX file {where}: the magic number must start with two zero bytes, "
-            f"found {bytes(data[:4]).hex()}."
-        )
-    type_code, ndim = data[2], data[3]
-    if type_code not in _IDX_TYPES:
-        raise DatasetError(
-            f"Bad IDX header {where}: unknown type code 0x{type_code:02x}; "
-            f"known: {[f'0x{code:02x}' for code in _IDX_TYPES]}."
-        )
-    if ndim == 0:
-        raise DatasetError(f"Bad IDX header {where}: zero dimensions.")
-    if ndim > _MAX_NDIM:
-        raise DatasetError(
-            f"Bad IDX header {where}: {ndim} dimensions; allowed: 1 to {_MAX_NDIM} (numpy's limit)."
-        )
-    offset = 4 + 4 * ndim
-    if len(data) < offset:
-        raise DatasetError(
-            f"Truncated IDX header {where}: {ndim} dimensions need {offset} header bytes, "
-            f"the file has {len(data)}."
-        )
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
-    dtype = _IDX_TYPES[type_code]
-    expected = offset + math.prod(shape) * dtype.itemsize
-    if len(data) != expected:
-        problem = "truncated" if len(data) < expected else "has trailing bytes"
-        raise DatasetError(
-            f"Corrupt IDX file {where}: {problem}; the header says shape {shape} of {dtype.name} "
-            f"({expected} bytes in all) but the file has {len(data)} bytes."
-        )
-    array = np.frombuffer(data, dtype=dtype, offset=offset).reshape(shape)
-    if dtype.itemsize > 1:
-        array = array.astype(dtype.newbyteorder("="))
-    return array
+    return _load(file, max_bytes)

@@ -12,7 +12,7 @@ import os
 from typing import TYPE_CHECKING
 
 from kerastools._atomic import atomic_write
-from kerastools._validation import check_figure_size, check_int
+from kerastools._validation import check_figure_size, check_file_target, check_int, check_path
 from kerastools.errors import ConfigError, ConfigTypeError
 
 if TYPE_CHECKING:
@@ -78,7 +78,9 @@ def save_figure(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 100)
         The path written, as a string.
 
     Raises:
-        ConfigError: not a Figure, a path without a suffix matplotlib knows,
+        ConfigTypeError: `figure` is not a Figure, or `path` not a path.
+        ConfigError: a path with a NUL character, without a suffix
+            matplotlib knows, or whose directory is missing (or is a file);
             a `dpi` below 1, or one that makes the image larger than
             `kerastools._validation.MAX_FIGURE_PIXELS` (2**26 pixels).
     """
@@ -88,12 +90,10 @@ def save_figure(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 100)
         raise ConfigTypeError(
             f"Argument `figure` must be a matplotlib Figure. Received: figure={figure!r}"
         )
-    if not isinstance(path, (str, os.PathLike)):
-        raise ConfigTypeError(f"Argument `path` must be a file path. Received: path={path!r}")
+    target = os.fspath(check_path("path", path))
     dpi = check_int("dpi", dpi, low=1)
     width, height = figure.get_size_inches()
     check_figure_size("dpi", float(width), float(height), dpi)
-    target = os.fspath(path)
     suffix = os.path.splitext(target)[1].lstrip(".").lower()
     formats = figure.canvas.get_supported_filetypes()
     if suffix not in formats:
@@ -101,6 +101,7 @@ def save_figure(figure: Figure, path: str | os.PathLike[str], *, dpi: int = 100)
             f"Argument `path` must end in a format matplotlib writes, one of {sorted(formats)}. "
             f"Received: path={target!r}"
         )
+    check_file_target("path", path)  # last: the only check that looks at the disk
     with atomic_write(target, "wb") as handle:
         figure.savefig(handle, format=suffix, dpi=dpi, bbox_inches="tight")
     return target

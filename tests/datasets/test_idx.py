@@ -76,7 +76,7 @@ def test_load_idx_rejects_corrupt_files_naming_them(tmp_path, content, match):
 def test_load_idx_missing_file_and_bad_argument(tmp_path):
     with pytest.raises(DatasetError, match="IDX file not found: .*nothing-here"):
         datasets.load_idx(tmp_path / "nothing-here")
-    with pytest.raises(TypeError, match=r"`path` must be a file path. Received: path=3"):
+    with pytest.raises(TypeError, match=r"`path` must be a path .*Received: path=3"):
         datasets.load_idx(3)
 
 
@@ -131,11 +131,11 @@ def test_load_idx_refuses_a_gzip_bomb_before_decompressing_it(tmp_path):
     try:
         with pytest.raises(DatasetError, match=r"gzip header declares 67108872 bytes.*max_bytes=1048576"):
             datasets.load_idx(path, max_bytes=1 << 20)
-        # The declared size lies (its trailer says 8 bytes): refused while streaming, under the cap.
+        # The gzip trailer lies (it says 8 bytes): the IDX header's size is refused before its data.
         lying = bytearray(path.read_bytes())
         lying[-4:] = (8).to_bytes(4, "little")
         path.write_bytes(bytes(lying))
-        with pytest.raises(DatasetError, match=r"decompresses to more than \d+ bytes.*max_bytes=1048576"):
+        with pytest.raises(DatasetError, match=r"its header declares 67108872 bytes.*max_bytes=1048576"):
             datasets.load_idx(path, max_bytes=1 << 20)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -149,3 +149,38 @@ def test_load_idx_refuses_a_plain_file_above_max_bytes_and_reads_one_at_it(tmp_p
     with pytest.raises(DatasetError, match=r"it has 11 bytes, more than max_bytes=10"):
         datasets.load_idx(path, max_bytes=10)
     assert datasets.load_idx(path, max_bytes=11).tolist() == [7, 2, 1]
+
+
+# --------------------------------------------------------------------------- issue 23
+
+
+def test_load_idx_refuses_trailing_data_reading_one_byte_past_the_declared_size(tmp_path):
+    """A small gzip whose IDX header declares 1 byte but which inflates to 256 MiB: refused as
+    trailing data after one byte more, with peak memory nowhere near what it inflates to."""
+    import tracemalloc
+
+    declared = bytes([0, 0, 0x08, 1]) + (1).to_bytes(4, "big") + b"\x07"
+    # gzip members read as one stream: 16 members of 16 MiB of zeros, 256 MiB in about 260 KB.
+    zeros = gzip.compress(bytes(16 << 20), compresslevel=9)
+    path = tmp_path / "bomb-idx1-ubyte"
+    path.write_bytes(gzip.compress(declared) + zeros * 16)
+    assert path.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match=r"has trailing bytes; .*\(9 bytes in all\)") as info:
+            datasets.load_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert str(path) in str(info.value)
+    assert peak < 1 << 20, f"peak {peak} bytes for a file that declares 9: the trailing data was read"
+    # The same file without the trailing zeros loads.
+    path.write_bytes(gzip.compress(declared))
+    assert datasets.load_idx(path).tolist() == [7]
+
+
+def test_load_idx_refuses_a_header_larger_than_max_bytes_before_reading_its_data(tmp_path):
+    path = tmp_path / "huge-idx1-ubyte"
+    path.write_bytes(gzip.compress(bytes([0, 0, 0x08, 1]) + (1 << 30).to_bytes(4, "big")))
+    with pytest.raises(DatasetError, match=r"its header declares 1073741832 bytes.*max_bytes=1048576"):
+        datasets.load_idx(path, max_bytes=1 << 20)
