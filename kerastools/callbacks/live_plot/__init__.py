@@ -27,8 +27,8 @@ grow with the number of epochs.
 # output target (_sinks) shows it; _mode picks the target.
 
 from kerastools.callbacks.live_plot._callback import THROTTLE_FACTOR, LivePlot
-from kerastools.callbacks.live_plot._history import downsample
-from kerastools.callbacks.live_plot._mode import ENV_VAR, MODES, PlotMode
+from kerastools.live.history import downsample
+from kerastools.live.mode import ENV_VAR, MODES, PlotMode
 from kerastools.log_keys import BOOKKEEPING_KEYS
 
 __all__ = ["BOOKKEEPING_KEYS", "ENV_VAR", "MODES", "THROTTLE_FACTOR", "LivePlot", "PlotMode", "downsample"]

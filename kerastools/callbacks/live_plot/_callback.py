@@ -23,20 +23,20 @@ import keras
 
 from kerastools._plot_guard import PlotGuard
 from kerastools._validation import check_bool, check_choice, check_float, check_int
-from kerastools.callbacks.live_plot._figure import (
+from kerastools.callbacks.state import ResumableCallbackState, decode_floats, encode_floats
+from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.learning_rates import learning_rate_logs
+from kerastools.live.figure import (
     MAX_PIXELS,
     LiveFigure,
     check_figsize,
     check_pixels,
 )
-from kerastools.callbacks.live_plot._history import RunHistory, scalar_values
-from kerastools.callbacks.live_plot._mode import MODES, PlotMode, resolve_mode
-from kerastools.callbacks.live_plot._panels import LR_KEY, PanelPlan, check_metrics, check_targets
-from kerastools.callbacks.live_plot._reference import reference_runs
-from kerastools.callbacks.live_plot._sinks import Sink, open_sinks
-from kerastools.callbacks.state import ResumableCallbackState, decode_floats, encode_floats
-from kerastools.errors import ConfigError, ConfigTypeError
-from kerastools.learning_rates import learning_rate_logs
+from kerastools.live.history import RunHistory, scalar_values
+from kerastools.live.mode import MODES, PlotMode, resolve_mode
+from kerastools.live.panels import LR_KEY, PanelPlan, check_metrics, check_targets
+from kerastools.live.reference import reference_runs
+from kerastools.live.sinks import Sink, open_sinks
 from kerastools.log_keys import is_learning_rate
 
 if TYPE_CHECKING:
