@@ -30,14 +30,10 @@ from kerastools.checkpoints.file_format import take_state, write_checkpoint_file
 from kerastools.checkpoints.in_memory import place_bytes
 from kerastools.checkpoints.integrity import RecordFields
 from kerastools.checkpoints.keras_format import can_write, saved_optimizers, write_snapshot
-from kerastools.checkpoints.leftovers import set_aside_unlisted
-from kerastools.checkpoints.manifest import (
-    CheckpointInfo,
-    Kind,
-    Manifest,
-    remove_stale_temporaries,
-)
+from kerastools.checkpoints.leftovers import remove_stale_temporaries, set_aside_unlisted
+from kerastools.checkpoints.manifest import CheckpointInfo, Manifest
 from kerastools.checkpoints.manifest_writer import ManifestWriter
+from kerastools.checkpoints.record_values import Kind
 from kerastools.checkpoints.selection import check_directory
 from kerastools.checkpoints.writer_lock import WriterLock
 from kerastools.errors import CheckpointError
