@@ -10,7 +10,8 @@
 - `reference`: earlier runs drawn faint (`compare_to`);
 - `png`: PNG bytes of an Agg canvas;
 - `sinks`: where a PNG goes (file, notebook, widget);
-- `mode`: which of those a run uses (`KERASTOOLS_LIVEPLOT`, the kernel, the chief).
+- `mode`: which of those a run uses (`KERASTOOLS_LIVEPLOT`, the kernel, the chief);
+- `drawing`: when to redraw (the throttle rule) and the drawing settings' checks.
 
 Nothing here is a Keras callback: the callbacks decide when to draw, the
 engine how.
@@ -22,6 +23,7 @@ Examples:
     10
 """
 
+from kerastools.live.drawing import THROTTLE_FACTOR, check_drawing, next_render_at
 from kerastools.live.figure import MAX_PIXELS, LiveFigure, grown_limits
 from kerastools.live.history import RunHistory, downsample, scalar_values
 from kerastools.live.mode import ENV_VAR, MODES, PlotMode, resolve_mode
@@ -38,9 +40,12 @@ __all__ = [
     "PlotMode",
     "RunHistory",
     "Sink",
+    "THROTTLE_FACTOR",
+    "check_drawing",
     "downsample",
     "encode_png",
     "grown_limits",
+    "next_render_at",
     "open_sinks",
     "resolve_mode",
     "scalar_values",

@@ -20,8 +20,8 @@ import keras
 
 from kerastools._plot_guard import PlotGuard
 from kerastools._validation import check_bool, check_int, check_path
-from kerastools.callbacks.live_plot._callback import check_drawing, next_render_at
 from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.live.drawing import check_drawing, next_render_at
 from kerastools.live.figure import MAX_PIXELS
 from kerastools.live.history import scalar_values
 from kerastools.live.mode import PlotMode, resolve_mode
