@@ -274,8 +274,10 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         logs = dict(logs or {})
-        if self.show_lr and not any(map(is_learning_rate, logs)) and self._model is not None:
-            logs.update(learning_rate_logs(self.model))
+        if self.show_lr and not any(map(is_learning_rate, logs)):
+            model = self.model  # None when hooks run without set_model
+            if model is not None:
+                logs.update(learning_rate_logs(model))
         self._history.record_epoch(epoch, scalar_values(logs))
         if not self._checked_requested:
             self._checked_requested = True
