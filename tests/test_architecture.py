@@ -107,11 +107,17 @@ def _resolve(name: str) -> str | None:
     return name or None
 
 
-def _kerastools_imports(source: Path, *, type_checking: bool) -> list[tuple[str, int]]:
-    """(module, line) for each kerastools module `source` imports; with or without type-only ones."""
+def _kerastools_imports(
+    source: Path, *, type_checking: bool, module: str | None = None
+) -> list[tuple[str, int]]:
+    """(module, line) for each kerastools module `source` imports; with or without type-only ones.
+
+    `module` is the importing module's name; by default, from `source`'s place in the tree.
+    """
     tree = ast.parse(source.read_text())
     skipped = set() if type_checking else _type_checking_nodes(tree)
-    package = _module_name(source).split(".")
+    module = module or _module_name(source)
+    package = module.split(".")
     if source.name != "__init__.py":
         package = package[:-1]
     found = []
@@ -129,7 +135,7 @@ def _kerastools_imports(source: Path, *, type_checking: bool) -> list[tuple[str,
             continue
         for name in names:
             target = _resolve(name) if _is_under(name, "kerastools") else None
-            if target is not None and target != _module_name(source):
+            if target is not None and target != module:
                 found.append((target, node.lineno))
     return found
 
@@ -215,13 +221,30 @@ def test_no_import_cycles():
     assert not cycles, "import cycles (break them: docs/architecture.md):\n" + "\n".join(cycles)
 
 
-def test_the_import_graph_sees_lazy_imports_and_skips_type_checking_ones():
-    """The graph's own check: a lazy import is an edge, a type-only one is not."""
-    graph = _import_graph()
-    # kerastools.live.reference imports checkpoints inside `_checkpoint_run` only.
-    assert "kerastools.checkpoints" in graph["kerastools.live.reference"]
-    # kerastools.checkpoints.leftovers names manifest's types under TYPE_CHECKING only.
-    assert "kerastools.checkpoints.manifest" not in graph["kerastools.checkpoints.leftovers"]
+def test_the_import_graph_counts_lazy_imports_and_not_type_only_ones(tmp_path):
+    """The graph's own check, on a module written here: what is an edge and what is not."""
+    source = tmp_path / "example.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "from kerastools import errors\n"
+        "from . import improvement\n"
+        "if TYPE_CHECKING:\n"
+        "    from kerastools.device.cluster import tf_config\n"
+        "else:\n"
+        "    import kerastools.log_keys\n"
+        "def later():\n"
+        "    from kerastools.live.sinks import open_sinks\n"
+    )
+    runtime = {name for name, _ in _kerastools_imports(source, type_checking=False, module="kerastools.example")}
+    assert runtime == {"kerastools.errors", "kerastools.improvement", "kerastools.log_keys", "kerastools.live.sinks"}
+    typed = {name for name, _ in _kerastools_imports(source, type_checking=True, module="kerastools.example")}
+    assert typed == runtime | {"kerastools.device.cluster"}
+
+
+def test_a_cycle_is_found_and_named():
+    graph = {"a": {"b": 3}, "b": {"c": 7}, "c": {"a": 1, "d": 2}, "d": {}}
+    assert _strongly_connected(graph) == [["a", "b", "c"]]
+    assert _one_cycle(graph, ["a", "b", "c"]) == "a (line 3) imports b; b (line 7) imports c; c (line 1) imports a"
 
 
 def _private_owner(module: str) -> str | None:
@@ -231,6 +254,12 @@ def _private_owner(module: str) -> str | None:
         if part.startswith("_") and not part.startswith("__"):
             return ".".join(parts[:position])
     return None
+
+
+def test_a_private_module_belongs_to_its_package():
+    assert _private_owner("kerastools.callbacks.live_plot._callback") == "kerastools.callbacks.live_plot"
+    assert _private_owner("kerastools._atomic") == "kerastools"  # any kerastools module may import it
+    assert _private_owner("kerastools.live.sinks") is None
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=_ids)
