@@ -341,33 +341,11 @@ def process_index() -> int:
     return 0
 
 
-def distribute(request: DistributionRequest) -> Any:
-    """`kerastools.device.strategy()`: TensorFlow reads its cluster from `TF_CONFIG`, not arguments.
-
-    Examples:
-        >>> from kerastools.device import mesh, tensorflow
-        >>> tensorflow.distribute(mesh.validate()).num_replicas_in_sync   # doctest: +SKIP
-        1
-
-    Raises:
-        DeviceError: any argument: a mesh, a layout map or processes are
-            `keras.distribution` settings, which Keras implements on JAX only.
-    """
-    if not request.default:
-        raise DeviceError(
-            "On the tensorflow backend kerastools.device.distribute returns a tf.distribute "
-            "strategy and takes no arguments: device meshes and layout maps are "
-            "keras.distribution settings (JAX only), and the processes of a multi-worker job come "
-            "from TF_CONFIG (see kerastools.device.strategy). Received: " + request.arguments()
-        )
-    return strategy("auto")
-
-
 def strategy(kind: str) -> Any:
     """The `tf.distribute` strategy of a checked `kind`, read with `TF_CONFIG`.
 
     `kerastools.device.strategy` checks `kind` and the backend, then calls
-    this; `distribute` above calls it with `"auto"`.
+    this; `distribute` below calls it with `"auto"`.
 
     Examples:
         >>> from kerastools.device import tensorflow
@@ -426,3 +404,25 @@ def _multi_worker_class(tf: Any) -> Any:
             return super().reduce(reduce_op, value, axis)
 
     return MultiWorkerMirroredStrategy
+
+
+def distribute(request: DistributionRequest) -> Any:
+    """`kerastools.device.strategy()`: TensorFlow reads its cluster from `TF_CONFIG`, not arguments.
+
+    Examples:
+        >>> from kerastools.device import mesh, tensorflow
+        >>> tensorflow.distribute(mesh.validate()).num_replicas_in_sync   # doctest: +SKIP
+        1
+
+    Raises:
+        DeviceError: any argument: a mesh, a layout map or processes are
+            `keras.distribution` settings, which Keras implements on JAX only.
+    """
+    if not request.default:
+        raise DeviceError(
+            "On the tensorflow backend kerastools.device.distribute returns a tf.distribute "
+            "strategy and takes no arguments: device meshes and layout maps are "
+            "keras.distribution settings (JAX only), and the processes of a multi-worker job come "
+            "from TF_CONFIG (see kerastools.device.strategy). Received: " + request.arguments()
+        )
+    return strategy("auto")
