@@ -30,7 +30,7 @@ import numpy as np
 
 os.environ.pop("KERASTOOLS_LIVEPLOT", None)
 
-from kerastools.callbacks.live_plot._panels import PanelPlan  # noqa: E402
+from kerastools.live.panels import PanelPlan  # noqa: E402
 from kerastools.sweep.live_figure import SweepFigure  # noqa: E402
 
 TARGET = 1.20

@@ -27,8 +27,8 @@ from kerastools.callbacks.step_counting import StepCounter
 from kerastools.checkpoints import is_chief
 from kerastools.checkpoints.archive import check_save_format, file_suffix
 from kerastools.checkpoints.file_format import optimizer_step
-from kerastools.checkpoints.manifest import Kind
 from kerastools.checkpoints.optimizer_check import remember_compiled
+from kerastools.checkpoints.record_values import Kind
 from kerastools.checkpoints.store import CheckpointStore
 from kerastools.checkpoints.training_state import capture, check_resumable_data
 from kerastools.errors import CheckpointError

@@ -26,7 +26,7 @@ import json
 import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import keras
 
@@ -42,6 +42,7 @@ from kerastools.errors import CheckpointError, ConfigError
 __all__ = [
     "ARCHIVE_SUFFIX",
     "SAVE_FORMATS",
+    "SaveFormat",
     "WEIGHTS_IN_ARCHIVE",
     "WEIGHTS_SUFFIX",
     "check_save_format",
@@ -50,13 +51,14 @@ __all__ = [
     "write_archive",
 ]
 
-SAVE_FORMATS = ("weights", "keras")
+SaveFormat = Literal["weights", "keras"]
+SAVE_FORMATS: tuple[SaveFormat, ...] = ("weights", "keras")
 ARCHIVE_SUFFIX = ".keras"
 WEIGHTS_SUFFIX = ".weights.h5"
 WEIGHTS_IN_ARCHIVE = "model.weights.h5"  # where Keras puts the variables in the zip
 
 
-def check_save_format(save_format: Any, include_optimizer: bool) -> str:
+def check_save_format(save_format: Any, include_optimizer: bool) -> SaveFormat:
     """`save_format` checked (`"weights"` or `"keras"`), lower-cased.
 
     Examples:
@@ -68,14 +70,14 @@ def check_save_format(save_format: Any, include_optimizer: bool) -> str:
             (a `.keras` archive always holds the optimizer).
         ConfigTypeError: `save_format` is not a string.
     """
-    save_format = check_choice("save_format", save_format, SAVE_FORMATS)
-    if save_format == "keras" and not include_optimizer:
+    checked: SaveFormat = check_choice("save_format", save_format, SAVE_FORMATS)  # type: ignore[assignment]
+    if checked == "keras" and not include_optimizer:
         raise ConfigError(
             "Argument `save_format='keras'` writes Keras archives, which always hold the "
             "optimizer: pass include_optimizer=True, or save_format='weights' to leave the "
             "optimizer out. Received: save_format='keras', include_optimizer=False"
         )
-    return save_format
+    return checked
 
 
 def file_suffix(save_format: str) -> str:

@@ -15,12 +15,10 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from kerastools.checkpoints.manifest import CheckpointInfo
+from kerastools.checkpoints.record_values import Kind
 from kerastools.checkpoints.safe_read import check_regular
-
-if TYPE_CHECKING:
-    from kerastools.checkpoints.manifest import CheckpointInfo, Kind
 
 __all__ = [
     "DamagedFile",
@@ -122,8 +120,6 @@ def bytes_record(
         >>> info.path.name, info.size, info.sha256[:12]
         ('best.weights.h5', 3, 'ba7816bf8f01')
     """
-    from kerastools.checkpoints.manifest import CheckpointInfo  # manifest imports this module
-
     return CheckpointInfo(
         path=target,
         kind=fields.kind,

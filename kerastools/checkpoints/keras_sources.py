@@ -38,7 +38,8 @@ from kerastools.checkpoints.file_format import CheckpointState, optimizer_step
 from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS
 from kerastools.checkpoints.integrity import DamagedFile, file_sha256
 from kerastools.checkpoints.journal import JOURNAL_NAME
-from kerastools.checkpoints.manifest import MANIFEST_NAME, CheckpointInfo, Kind
+from kerastools.checkpoints.manifest import MANIFEST_NAME, CheckpointInfo
+from kerastools.checkpoints.record_values import KERAS_KINDS, Kind
 from kerastools.checkpoints.safe_read import MAX_JSON_BYTES, parse_json, read_regular
 from kerastools.checkpoints.selection import Contents, Which, read_contents
 from kerastools.errors import CheckpointError, ConfigError
@@ -54,7 +55,6 @@ __all__ = [
 
 BACKUP_WEIGHTS = "latest.weights.h5"  # keras.callbacks.BackupAndRestore's file names
 BACKUP_METADATA = "training_metadata.json"
-KERAS_KINDS = ("keras-file", "keras-backup")
 ACCEPTED = (
     "a kerastools checkpoint directory (with manifest.json), a Keras `.weights.h5` file "
     "(model.save_weights, ModelCheckpoint(save_weights_only=True)), a `.keras` file "

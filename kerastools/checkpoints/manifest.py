@@ -39,16 +39,12 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from kerastools._atomic import atomic_path
 from kerastools.checkpoints.journal import JOURNAL_NAME, JournalContent, decode_journal
-from kerastools.checkpoints.leftovers import (  # re-exported: the store's clean-up
-    remove_orphans,
-    remove_stale_temporaries,
-    settle_pending,
-)
 from kerastools.checkpoints.record_values import (
+    Kind,
     check_count,
     check_file_name,
     check_flag,
@@ -65,13 +61,9 @@ __all__ = [
     "MANIFEST_NAME",
     "CheckpointInfo",
     "JOURNAL_NAME",
-    "Kind",
     "Manifest",
     "read_manifest",
     "read_manifest_and_journal",
-    "remove_orphans",
-    "remove_stale_temporaries",
-    "settle_pending",
     "write_manifest",
 ]
 
@@ -82,9 +74,6 @@ MANIFEST_FORMAT = "kerastools-checkpoints"
 # so that a kerastools that ignores the journal refuses the directory rather than
 # missing records (and deleting their files as orphans).
 MANIFEST_VERSION = 2
-# "keras-file" and "keras-backup": records of Keras' own files (checkpoints.keras_sources),
-# made when loading them, never written to a manifest.
-Kind = Literal["epoch", "step", "best", "keras-file", "keras-backup"]
 
 
 @dataclass(frozen=True)

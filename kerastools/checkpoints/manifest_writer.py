@@ -46,12 +46,11 @@ from pathlib import Path
 from typing import Any
 
 from kerastools.checkpoints.journal import JournalWriter
-from kerastools.checkpoints.leftovers import journal_drops
+from kerastools.checkpoints.leftovers import journal_drops, settle_pending
 from kerastools.checkpoints.manifest import (
     CheckpointInfo,
     Manifest,
     read_manifest_and_journal,
-    settle_pending,
     write_manifest,
 )
 from kerastools.errors import CheckpointError

@@ -19,16 +19,19 @@ Examples:
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from kerastools.checkpoints.manifest import Kind
+from typing import Any, Literal
 
 __all__ = [
+    "KERAS_KINDS", "MANIFEST_KINDS", "Kind",
     "check_count", "check_file_name", "check_flag", "check_kind", "check_metrics", "check_real",
 ]
 
-KINDS = ("epoch", "step", "best")
+# What a record is, the one definition: the kinds a manifest holds (periodic files and the
+# best file), and those of Keras' own files, recorded when they are read
+# (checkpoints.keras_sources), never written to a manifest.
+Kind = Literal["epoch", "step", "best", "keras-file", "keras-backup"]
+MANIFEST_KINDS: tuple[Kind, ...] = ("epoch", "step", "best")
+KERAS_KINDS: tuple[Kind, ...] = ("keras-file", "keras-backup")
 
 
 def check_count(name: str, value: Any) -> int:
@@ -70,14 +73,17 @@ def check_flag(name: str, value: Any) -> bool:
 
 
 def check_kind(value: Any) -> Kind:
-    """`value` as a record's kind: `"epoch"`, `"step"` or `"best"`.
+    """`value` as the kind of a manifest's record: `"epoch"`, `"step"` or `"best"`.
 
     Examples:
         >>> check_kind("best")
         'best'
+        >>> import typing
+        >>> typing.get_args(Kind) == MANIFEST_KINDS + KERAS_KINDS
+        True
     """
-    if value not in KINDS:
-        raise ValueError(f"field `kind` must be one of {KINDS}, not {value!r:.80}")
+    if value not in MANIFEST_KINDS:
+        raise ValueError(f"field `kind` must be one of {MANIFEST_KINDS}, not {value!r:.80}")
     return value  # type: ignore[no-any-return]
 
 

@@ -25,20 +25,15 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerastools.checkpoints.archive import check_save_format, write_archive
+from kerastools.checkpoints.archive import SaveFormat, write_archive
 from kerastools.checkpoints.file_format import take_state, write_checkpoint_file
 from kerastools.checkpoints.in_memory import place_bytes
 from kerastools.checkpoints.integrity import RecordFields
 from kerastools.checkpoints.keras_format import can_write, saved_optimizers, write_snapshot
-from kerastools.checkpoints.leftovers import set_aside_unlisted
-from kerastools.checkpoints.manifest import (
-    CheckpointInfo,
-    Kind,
-    Manifest,
-    remove_stale_temporaries,
-)
+from kerastools.checkpoints.leftovers import remove_stale_temporaries, set_aside_unlisted
+from kerastools.checkpoints.manifest import CheckpointInfo, Manifest
 from kerastools.checkpoints.manifest_writer import ManifestWriter
-from kerastools.checkpoints.selection import check_directory
+from kerastools.checkpoints.record_values import Kind
 from kerastools.checkpoints.writer_lock import WriterLock
 from kerastools.errors import CheckpointError
 
@@ -154,7 +149,8 @@ class CheckpointStore:
     `save()` copies the state to host memory and has one writer thread
     write the files and the manifest, one save at a time; `close()` waits
     until everything is on disk and raises the error of a failed write.
-    One store (one writer) per directory.
+    One store (one writer) per directory. An internal class: it trusts its
+    arguments, which `PeriodicCheckpoint` (the public entry point) checked.
 
     By default `save()` returns once its files and the manifest are on disk
     (fsynced and renamed), so a kill right after it loses nothing it saved.
@@ -195,10 +191,11 @@ class CheckpointStore:
         include_optimizer: bool = True,
         on_saved: Callable[[CheckpointInfo], None] | None = None,
         background: bool = False,
-        save_format: str = "weights",
+        save_format: SaveFormat = "weights",
     ) -> None:
-        self.directory: Path = check_directory(directory)
-        self.save_format = check_save_format(save_format, include_optimizer)
+        # Internal: PeriodicCheckpoint, the public entry point, checked these arguments.
+        self.directory = Path(directory)
+        self.save_format = save_format
         self.background = background
         self.keep_last = keep_last
         self.include_optimizer = include_optimizer

@@ -1,9 +1,9 @@
 """`distribute` and `strategy`: training on several devices and processes, on each backend.
 
-`strategy` builds the `tf.distribute` strategy for the devices in view, one
-machine or several; `TF_CONFIG` is read by `kerastools.device.cluster.tf_config`,
-the one home of the cluster rule; TensorFlow comes from
-`kerastools.device.tensorflow`. `distribute` asks the running backend's
+`strategy` checks its argument and the backend, then hands over to
+`kerastools.device.tensorflow.strategy`, which builds the `tf.distribute`
+strategy for the devices in view, one machine or several (TensorFlow-only code
+lives in the TensorFlow module). `distribute` asks the running backend's
 module (`kerastools.device.backend`): TensorFlow's returns `strategy()`,
 JAX's starts the processes and builds a `keras.distribution` object
 (`kerastools.device.mesh`), torch's refuses.
@@ -22,37 +22,13 @@ from typing import Any, Literal
 import keras
 
 from kerastools._validation import check_choice
-from kerastools.device import backend, mesh
-from kerastools.device.cluster import tf_config
-from kerastools.device.tensorflow import import_tensorflow
-from kerastools.errors import ConfigError, DeviceError
+from kerastools.device import backend, mesh, tensorflow
+from kerastools.errors import DeviceError
 
 __all__ = ["STRATEGY_KINDS", "StrategyKind", "distribute", "strategy"]
 
 StrategyKind = Literal["auto", "default", "mirrored", "multi_worker"]
 STRATEGY_KINDS = ("auto", "default", "mirrored", "multi_worker")
-
-
-def _multi_worker_class(tf: Any) -> Any:
-    class MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):  # type: ignore[misc, name-defined]
-        """`tf.distribute.MultiWorkerMirroredStrategy` that Keras 3's `fit` can use.
-
-        Keras 3 (3.15, TF 2.21) asks the strategy to reduce a nested batch
-        and scalar metrics along axis 0, which the collective implementation
-        rejects (keras-team/keras#20585); reduce them one by one, scalars
-        across replicas.
-        """
-
-        def reduce(self, reduce_op: Any, value: Any, axis: Any) -> Any:
-            if isinstance(value, (tuple, list, dict)):
-                return tf.nest.map_structure(lambda item: self.reduce(reduce_op, item, axis), value)
-            if axis is not None:
-                first = value.values[0] if isinstance(value, tf.distribute.DistributedValues) else value
-                if getattr(getattr(first, "shape", None), "rank", None) == 0:
-                    axis = None
-            return super().reduce(reduce_op, value, axis)
-
-    return MultiWorkerMirroredStrategy
 
 
 def strategy(kind: StrategyKind = "auto") -> Any:
@@ -111,32 +87,7 @@ def strategy(kind: StrategyKind = "auto") -> Any:
             f"tensorflow backend; the {name} backend distributes with {instead}. "
             f"Received: kind={chosen!r}"
         )
-    tf = import_tensorflow()
-    cluster = tf_config()
-    if cluster is not None and "ps" in cluster["cluster"]:
-        raise ConfigError(
-            "TF_CONFIG names parameter servers ('ps'); that needs "
-            "tf.distribute.ParameterServerStrategy and a coordinator, which kerastools does not "
-            f"set up. Received: TF_CONFIG cluster jobs {sorted(cluster['cluster'])}"
-        )
-    # Decide on multi-worker before listing local devices: listing them starts
-    # TensorFlow, after which a multi-worker strategy can no longer be created.
-    if chosen == "multi_worker" or (chosen == "auto" and cluster is not None):
-        try:
-            return _multi_worker_class(tf)()
-        except RuntimeError as error:
-            raise DeviceError(
-                "A multi-worker strategy must be created before TensorFlow initialises its "
-                "devices: call kerastools.device.strategy() first thing, before building a "
-                f"model or running an operation. (tensorflow said: {error})"
-            ) from error
-    if chosen == "default":
-        return tf.distribute.get_strategy()
-    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
-    local = gpus or [d.name for d in tf.config.list_logical_devices("CPU")]
-    if chosen == "mirrored" or len(local) > 1:
-        return tf.distribute.MirroredStrategy(devices=local)
-    return tf.distribute.get_strategy()
+    return tensorflow.strategy(chosen)
 
 
 def distribute(

@@ -22,6 +22,11 @@ The backend interface, the same in `jax.py`, `torch.py` and `other.py`
   checked `kerastools.device.mesh.DistributionRequest`; raises
   `DeviceError` where the backend cannot distribute so.
 
+Beyond the interface, `strategy(kind)` builds the `tf.distribute` strategy that
+`kerastools.device.strategy` returns once it has checked its argument: the
+TensorFlow-only code of distribution lives here, not in the backend-neutral
+`kerastools.device.distribution`.
+
 Examples:
     >>> from kerastools.device import tensorflow
     >>> tensorflow.DISPLAY_NAME
@@ -33,6 +38,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from kerastools.device.cluster import tf_config
 from kerastools.device.mesh import DistributionRequest
 from kerastools.device.report import (
     DeviceInfo,
@@ -49,7 +55,7 @@ from kerastools.device.request import (
     needs_gpu_error,
     policy_step,
 )
-from kerastools.errors import DeviceError
+from kerastools.errors import ConfigError, DeviceError
 
 __all__ = [
     "CHANGEABLE_LATER",
@@ -62,6 +68,7 @@ __all__ = [
     "initialized",
     "plan",
     "process_index",
+    "strategy",
     "summary",
 ]
 
@@ -334,6 +341,71 @@ def process_index() -> int:
     return 0
 
 
+def strategy(kind: str) -> Any:
+    """The `tf.distribute` strategy of a checked `kind`, read with `TF_CONFIG`.
+
+    `kerastools.device.strategy` checks `kind` and the backend, then calls
+    this; `distribute` below calls it with `"auto"`.
+
+    Examples:
+        >>> from kerastools.device import tensorflow
+        >>> tensorflow.strategy("default").num_replicas_in_sync   # doctest: +SKIP
+        1
+
+    Raises:
+        ConfigError: a malformed `TF_CONFIG`, or one with parameter servers.
+        DeviceError: a multi-worker strategy asked for after TensorFlow initialised.
+    """
+    tf = import_tensorflow()
+    cluster = tf_config()
+    if cluster is not None and "ps" in cluster["cluster"]:
+        raise ConfigError(
+            "TF_CONFIG names parameter servers ('ps'); that needs "
+            "tf.distribute.ParameterServerStrategy and a coordinator, which kerastools does not "
+            f"set up. Received: TF_CONFIG cluster jobs {sorted(cluster['cluster'])}"
+        )
+    # Decide on multi-worker before listing local devices: listing them starts
+    # TensorFlow, after which a multi-worker strategy can no longer be created.
+    if kind == "multi_worker" or (kind == "auto" and cluster is not None):
+        try:
+            return _multi_worker_class(tf)()
+        except RuntimeError as error:
+            raise DeviceError(
+                "A multi-worker strategy must be created before TensorFlow initialises its "
+                "devices: call kerastools.device.strategy() first thing, before building a "
+                f"model or running an operation. (tensorflow said: {error})"
+            ) from error
+    if kind == "default":
+        return tf.distribute.get_strategy()
+    gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+    local = gpus or [d.name for d in tf.config.list_logical_devices("CPU")]
+    if kind == "mirrored" or len(local) > 1:
+        return tf.distribute.MirroredStrategy(devices=local)
+    return tf.distribute.get_strategy()
+
+
+def _multi_worker_class(tf: Any) -> Any:
+    class MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):  # type: ignore[misc, name-defined]
+        """`tf.distribute.MultiWorkerMirroredStrategy` that Keras 3's `fit` can use.
+
+        Keras 3 (3.15, TF 2.21) asks the strategy to reduce a nested batch
+        and scalar metrics along axis 0, which the collective implementation
+        rejects (keras-team/keras#20585); reduce them one by one, scalars
+        across replicas.
+        """
+
+        def reduce(self, reduce_op: Any, value: Any, axis: Any) -> Any:
+            if isinstance(value, (tuple, list, dict)):
+                return tf.nest.map_structure(lambda item: self.reduce(reduce_op, item, axis), value)
+            if axis is not None:
+                first = value.values[0] if isinstance(value, tf.distribute.DistributedValues) else value
+                if getattr(getattr(first, "shape", None), "rank", None) == 0:
+                    axis = None
+            return super().reduce(reduce_op, value, axis)
+
+    return MultiWorkerMirroredStrategy
+
+
 def distribute(request: DistributionRequest) -> Any:
     """`kerastools.device.strategy()`: TensorFlow reads its cluster from `TF_CONFIG`, not arguments.
 
@@ -353,6 +425,4 @@ def distribute(request: DistributionRequest) -> Any:
             "keras.distribution settings (JAX only), and the processes of a multi-worker job come "
             "from TF_CONFIG (see kerastools.device.strategy). Received: " + request.arguments()
         )
-    from kerastools.device.distribution import strategy  # it imports this module
-
     return strategy("auto")

@@ -14,7 +14,11 @@ matplotlib is imported inside the functions, so `import kerastools` stays fast.
 from kerastools.plots.data import model_response, points
 from kerastools.plots.figure import save_figure
 from kerastools.plots.inside import activation_profiles, feature_maps, filters, weight_histograms
-from kerastools.plots.training import sweep_curves, training_curves
+from kerastools.plots.training import training_curves
+
+# The sweep comparison figure lives beside its data (kerastools.sweep.records), as the
+# learning-rate finder's does; kt.plots.sweep_curves stays its name here too.
+from kerastools.sweep.records import sweep_curves
 
 __all__ = [
     "activation_profiles",

@@ -1,7 +1,8 @@
-"""How training went: one run's loss and metric curves, and a sweep's runs compared.
+"""How training went: one run's loss and metric curves, and the colours that tell many runs apart.
 
-`training_curves` draws what `model.fit` returned; `sweep_curves` draws one
-metric of every trial of a `kerastools.sweep.sweep` on one axes.
+`training_curves` draws what `model.fit` returned. `trial_colors` picks the
+line colours of a sweep's figures (`kerastools.sweep.records.sweep_curves`,
+`kerastools.sweep.live_figure`), which live beside their data in `kerastools.sweep`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kerastools._validation import check_bool
 from kerastools.errors import ConfigError, ConfigTypeError
 from kerastools.log_keys import is_bookkeeping, is_learning_rate
 from kerastools.plots.figure import grid_size, new_figure, panel_axes
@@ -19,12 +19,7 @@ from kerastools.plots.figure import grid_size, new_figure, panel_axes
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from kerastools.sweep import SweepResults, TrialRecord
-
-__all__ = ["sweep_curves", "training_curves", "trial_colors"]
-
-# Keys kerastools' and Keras' callbacks log that are not model metrics; drawn only when asked for.
-_LINE_STYLES = ("solid", "dashed", "dotted", "dashdot")
+__all__ = ["training_curves", "trial_colors"]
 
 
 def _history_dict(history: Any) -> dict[str, list[float]]:
@@ -136,55 +131,7 @@ def training_curves(
     return fig
 
 
-# --------------------------------------------------------------------------- sweep comparison
-
-
-def _check_param(argument: str, key: Any, params: list[str]) -> str:
-    if key not in params:
-        raise ConfigError(
-            f"Argument `{argument}` must name a parameter of the sweep, one of {params}. "
-            f"Received: {argument}={key!r}"
-        )
-    return str(key)
-
-
-def _pick_style(results: SweepResults, style_by: Any, params: list[str]) -> str | None:
-    """The parameter the line style follows: the last varying one with at most four values."""
-    if style_by is not None:
-        return _check_param("style_by", style_by, params)
-    if len(results.varying) < 2:
-        return None
-    counts = {
-        key: len({repr(record.params[key]) for record in results.records})
-        for key in results.varying
-    }
-    candidates = [key for key in results.varying if counts[key] <= len(_LINE_STYLES)]
-    return candidates[-1] if candidates else None
-
-
-def _pick_colors(
-    results: SweepResults, color_by: Any, style_key: str | None, params: list[str]
-) -> list[str]:
-    """The parameters the colour follows: by default the varying ones the style does not."""
-    if color_by is None:
-        return [key for key in results.varying if key != style_key]
-    if isinstance(color_by, str):
-        color_by = [color_by]
-    if not isinstance(color_by, Sequence):
-        raise ConfigTypeError(
-            f"Argument `color_by` must be a parameter name or a list of them. Received: color_by={color_by!r}"
-        )
-    return [_check_param("color_by", key, params) for key in color_by]
-
-
-def _group_index(records: Sequence[TrialRecord], keys: Sequence[str]) -> dict[int, int]:
-    """Map each trial to a group number: trials with equal values of `keys` share one."""
-    groups: dict[tuple[str, ...], int] = {}
-    result = {}
-    for record in records:
-        signature = tuple(repr(record.params[key]) for key in keys)
-        result[record.index] = groups.setdefault(signature, len(groups))
-    return result
+# --------------------------------------------------------------------------- colours of many runs
 
 
 def trial_colors(count: int) -> list[Any]:
@@ -205,125 +152,3 @@ def trial_colors(count: int) -> list[Any]:
         return [colormap(index) for index in range(count)]
     colormap = matplotlib.colormaps["turbo"]
     return [colormap(value) for value in np.linspace(0.05, 0.95, count)]
-
-
-def _legend_labels(
-    results: SweepResults, keys: Sequence[str] | None, params: list[str]
-) -> tuple[list[str], str | None]:
-    """One legend label per trial, and a legend title when the labels list values only."""
-    from kerastools.sweep.records import format_value
-
-    labels = [record.describe(keys) for record in results.records]
-    legend_keys = list(keys) if keys is not None else list(results.varying or params)
-    if len(legend_keys) <= 2:
-        return labels, None
-    # "sigmoid, sgd, 0.001, 4, 1" under a title naming the keys, rather than
-    # repeating five "key=" prefixes on 32 lines.
-    labels = [
-        ", ".join(format_value(record.params[key]) for key in legend_keys)
-        for record in results.records
-    ]
-    return labels, ", ".join(legend_keys)
-
-
-def sweep_curves(
-    results: SweepResults,
-    metric: str = "loss",
-    *,
-    log: bool = False,
-    keys: Sequence[str] | None = None,
-    color_by: str | Sequence[str] | None = None,
-    style_by: str | None = None,
-    figure: Figure | None = None,
-) -> Figure:
-    """Every trial's `metric` curve of a sweep on one axes, legend outside.
-
-    `SweepResults.plot` calls this. The colour tells one group of parameters
-    apart and the line style another: by default the style follows the last
-    varying parameter with at most four values, and the colour the other
-    varying ones. Legend labels name the varying parameters
-    (`"units=2, lr=0.01"`); with more than two, they list the values only and
-    the legend title names the parameters.
-
-    Examples:
-        >>> results = kerastools.sweep.sweep(
-        ...     lambda units, lr: kerastools.compile(kerastools.build_mlp(2, [units]), learning_rate=lr),
-        ...     {"units": [2, 4], "lr": [1e-3, 1e-2]}, data=(x, y), fit_kwargs={"epochs": 2})
-        >>> fig = kerastools.plots.sweep_curves(results, "loss", style_by="units")
-        >>> [line.get_linestyle() for line in fig.axes[0].get_lines()]
-        ['-', '-', '--', '--']
-
-    Args:
-        results: what `kerastools.sweep.sweep` returned.
-        metric: the history key to draw. Defaults to `"loss"`.
-        log: logarithmic y axis. Defaults to False.
-        keys: parameter names in the legend labels. Defaults to None
-            (the varying ones, see `TrialRecord.describe`).
-        color_by: parameter name(s) that pick the colour. Defaults to None
-            (automatic, see above).
-        style_by: parameter name that picks the line style (cycling
-            through four styles). Defaults to None (automatic).
-        figure: a figure to clear and draw into. Defaults to None.
-
-    Returns:
-        The figure.
-
-    Raises:
-        ConfigError: an empty sweep, a metric no trial logged, or an
-            unknown parameter name.
-    """
-    from matplotlib.ticker import MaxNLocator
-
-    from kerastools.sweep.records import SweepResults, checked_metric
-
-    if not isinstance(results, SweepResults):
-        raise ConfigTypeError(
-            f"Argument `results` must be what kerastools.sweep.sweep returns (a SweepResults). "
-            f"Received: results={results!r:.80}"
-        )
-    if not results.records:
-        raise ConfigError("Argument `results` has no trials to plot.")
-    name = checked_metric(results.records, metric)
-    log = check_bool("log", log)
-    params = list(results.records[0].params)
-    style_key = _pick_style(results, style_by, params)
-    color_keys = _pick_colors(results, color_by, style_key, params)
-    color_index = _group_index(results.records, color_keys)
-    style_index = _group_index(results.records, [style_key] if style_key else [])
-    colors = trial_colors(max(color_index.values(), default=0) + 1)
-    labels, title = _legend_labels(results, keys, params)
-    longest = max([len(label) for label in labels] + [len(title or "") // 2, 10])
-    columns = 1 if len(results.records) <= 24 else 2
-    legend_width = min(9.0, (0.07 * longest + 0.6) * columns)
-    fig = new_figure(6.5 + legend_width, 5.5, figure=figure)
-    ax = fig.add_subplot()
-    for record, label in zip(results.records, labels, strict=True):
-        values = record.history.get(name)
-        if not values:
-            continue
-        ax.plot(
-            range(1, len(values) + 1),
-            values,
-            label=label,
-            color=colors[color_index[record.index]],
-            linestyle=_LINE_STYLES[style_index[record.index] % len(_LINE_STYLES)],
-            linewidth=1.6,
-            alpha=0.85,
-        )
-    if log:
-        ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylabel(name)
-    ax.set_title(f"{name}: {len(results.records)} trials")
-    ax.grid(True, alpha=0.3)
-    ax.legend(
-        loc="center left",
-        bbox_to_anchor=(1.01, 0.5),
-        fontsize="small",
-        title=title,
-        title_fontsize="small",
-        ncols=columns,
-        frameon=False,
-    )
-    return fig

@@ -20,13 +20,13 @@ import keras
 
 from kerastools._plot_guard import PlotGuard
 from kerastools._validation import check_bool, check_int, check_path
-from kerastools.callbacks.live_plot._callback import check_drawing, next_render_at
-from kerastools.callbacks.live_plot._figure import MAX_PIXELS
-from kerastools.callbacks.live_plot._history import scalar_values
-from kerastools.callbacks.live_plot._mode import PlotMode, resolve_mode
-from kerastools.callbacks.live_plot._panels import PanelPlan, check_metrics
-from kerastools.callbacks.live_plot._sinks import Sink, open_sinks
 from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.live.drawing import check_drawing, next_render_at
+from kerastools.live.figure import MAX_PIXELS
+from kerastools.live.history import scalar_values
+from kerastools.live.mode import PlotMode, resolve_mode
+from kerastools.live.panels import PanelPlan, check_metrics
+from kerastools.live.sinks import Sink, open_sinks
 from kerastools.sweep.live_figure import SweepFigure
 
 if TYPE_CHECKING:

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kerastools.callbacks.live_plot._figure import grown_limits
-from kerastools.callbacks.live_plot._history import RunHistory, ValueRange, downsample
-from kerastools.callbacks.live_plot._panels import PanelPlan
-from kerastools.callbacks.live_plot._png import encode_png
+from kerastools.live.figure import grown_limits
+from kerastools.live.history import RunHistory, ValueRange, downsample
+from kerastools.live.panels import PanelPlan
+from kerastools.live.png import encode_png
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -15,8 +15,8 @@ import pytest
 
 import kerastools as kt
 from kerastools.callbacks.live_plot import ENV_VAR, THROTTLE_FACTOR, LivePlot, downsample
-from kerastools.callbacks.live_plot import _sinks as live_plot_sinks
 from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.live import sinks as live_plot_sinks
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -16,7 +16,7 @@ import pytest
 
 import kerastools as kt
 from kerastools.checkpoints import list_checkpoints, load_checkpoint, resume
-from kerastools.checkpoints.manifest import remove_stale_temporaries
+from kerastools.checkpoints.leftovers import remove_stale_temporaries
 from kerastools.errors import CheckpointError, ConfigError
 from tests.checkpoints.helpers import RecordState, assert_same_weights, iterations, make_model
 

@@ -22,13 +22,15 @@ only repaint the lines on a cached background: the cost of a redraw does not
 grow with the number of epochs.
 """
 
-# The callback (_callback) records into a history store (_history); a figure
-# (_figure, panels chosen by _panels, PNG from _png) draws it; one sink per
-# output target (_sinks) shows it; _mode picks the target.
+# The callback (_callback) decides when to redraw; the drawing engine it shares with
+# kerastools.sweep.LiveSweep is the package kerastools.live: a history store
+# (live.history), a figure (live.figure, panels chosen by live.panels, PNG from
+# live.png), one sink per output target (live.sinks), live.mode picks the target.
 
-from kerastools.callbacks.live_plot._callback import THROTTLE_FACTOR, LivePlot
-from kerastools.callbacks.live_plot._history import downsample
-from kerastools.callbacks.live_plot._mode import ENV_VAR, MODES, PlotMode
+from kerastools.callbacks.live_plot._callback import LivePlot
+from kerastools.live.drawing import THROTTLE_FACTOR
+from kerastools.live.history import downsample
+from kerastools.live.mode import ENV_VAR, MODES, PlotMode
 from kerastools.log_keys import BOOKKEEPING_KEYS
 
 __all__ = ["BOOKKEEPING_KEYS", "ENV_VAR", "MODES", "THROTTLE_FACTOR", "LivePlot", "PlotMode", "downsample"]

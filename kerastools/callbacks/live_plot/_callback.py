@@ -22,74 +22,27 @@ from typing import TYPE_CHECKING, Any
 import keras
 
 from kerastools._plot_guard import PlotGuard
-from kerastools._validation import check_bool, check_choice, check_float, check_int
-from kerastools.callbacks.live_plot._figure import (
-    MAX_PIXELS,
-    LiveFigure,
-    check_figsize,
-    check_pixels,
-)
-from kerastools.callbacks.live_plot._history import RunHistory, scalar_values
-from kerastools.callbacks.live_plot._mode import MODES, PlotMode, resolve_mode
-from kerastools.callbacks.live_plot._panels import LR_KEY, PanelPlan, check_metrics, check_targets
-from kerastools.callbacks.live_plot._reference import reference_runs
-from kerastools.callbacks.live_plot._sinks import Sink, open_sinks
+from kerastools._validation import check_bool, check_int
 from kerastools.callbacks.state import ResumableCallbackState, decode_floats, encode_floats
 from kerastools.errors import ConfigError, ConfigTypeError
 from kerastools.learning_rates import learning_rate_logs
+from kerastools.live.drawing import check_drawing, next_render_at
+from kerastools.live.figure import MAX_PIXELS, LiveFigure
+from kerastools.live.history import RunHistory, scalar_values
+from kerastools.live.mode import PlotMode, resolve_mode
+from kerastools.live.panels import LR_KEY, PanelPlan, check_metrics, check_targets
+from kerastools.live.reference import reference_runs
+from kerastools.live.sinks import Sink, open_sinks
 from kerastools.log_keys import is_learning_rate
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["DEFAULT_PATH", "THROTTLE_FACTOR", "LivePlot", "check_drawing", "next_render_at"]
+__all__ = ["DEFAULT_PATH", "LivePlot"]
 
 logger = logging.getLogger(__name__)
 
-# Wait at least this many times the last redraw's duration before the next
-# one: drawing then costs at most ~1/41 of the run, inside the 1.03x target
-# with room for the first and the last redraw.
-THROTTLE_FACTOR = 40.0
 DEFAULT_PATH = "live_plot.png"
-
-
-def next_render_at(start: float, end: float, min_interval_s: float) -> float:
-    """When the next redraw may happen, after one that ran from `start` to `end`.
-
-    Examples:
-        >>> next_render_at(10.0, 10.1, min_interval_s=0.5)  # 40 x 0.1 s beats 0.5 s
-        14.1
-    """
-    return end + max(min_interval_s, THROTTLE_FACTOR * max(end - start, 0.0))
-
-
-def check_drawing(
-    mode: Any, min_interval_s: Any, figsize: Any, dpi: Any, max_points: Any,
-    max_pixels: Any = MAX_PIXELS,
-) -> tuple[str, float, tuple[float, float], int, int]:
-    """The drawing settings LivePlot and a live sweep share, checked.
-
-    The figure's pixel count (`figsize` x `dpi`) must stay within
-    `max_pixels` (`check_pixels`).
-
-    Examples:
-        >>> check_drawing("file", 0.5, (10, 3.5), 80, 2000)
-        ('file', 0.5, (10.0, 3.5), 80, 2000)
-
-    Raises:
-        ConfigError: an unknown mode, a value out of range, or more pixels
-            than `max_pixels`.
-        ConfigTypeError: a value of the wrong type.
-    """
-    checked = (
-        check_choice("mode", mode, MODES),
-        check_float("min_interval_s", min_interval_s, low=0.0),
-        check_figsize(figsize),
-        check_int("dpi", dpi, low=10, high=1000),
-        check_int("max_points", max_points, low=10),
-    )
-    check_pixels(checked[2], checked[3], max_pixels)
-    return checked
 
 
 class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
@@ -321,8 +274,10 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         logs = dict(logs or {})
-        if self.show_lr and not any(map(is_learning_rate, logs)) and self._model is not None:
-            logs.update(learning_rate_logs(self.model))
+        if self.show_lr and not any(map(is_learning_rate, logs)):
+            model = self.model  # None when hooks run without set_model
+            if model is not None:
+                logs.update(learning_rate_logs(model))
         self._history.record_epoch(epoch, scalar_values(logs))
         if not self._checked_requested:
             self._checked_requested = True

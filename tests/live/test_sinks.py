@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import inspect
 
-from kerastools.callbacks.live_plot import _sinks
-from kerastools.callbacks.live_plot._sinks import FileSink, NotebookSink, Sink, WidgetSink
+from kerastools.live import sinks
+from kerastools.live.sinks import FileSink, NotebookSink, Sink, WidgetSink
 
 
 def test_every_sink_has_the_base_class_interface():
@@ -21,7 +21,7 @@ def test_file_sink_stops_after_the_first_failure(monkeypatch, tmp_path, caplog):
         calls.append(args)
         raise PermissionError("read-only file system")
 
-    monkeypatch.setattr(_sinks, "atomic_write", broken_write)
+    monkeypatch.setattr(sinks, "atomic_write", broken_write)
     sink = FileSink(tmp_path / "new" / "live.png")
     assert (tmp_path / "new").is_dir()
     with caplog.at_level("WARNING", logger="kerastools.callbacks.live_plot"):

@@ -1,4 +1,4 @@
-"""Where a LivePlot's PNG goes: one sink per output target, all with the same interface.
+"""Where a live figure's PNG goes (LivePlot, LiveSweep): one sink per output target, all with the same interface.
 
 - `FileSink`: a PNG file replaced atomically, so a viewer never reads half an image.
 - `NotebookSink`: one Jupyter output updated in place through a display handle

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from kerastools.callbacks.live_plot._history import RunHistory
-from kerastools.callbacks.live_plot._panels import PanelPlan
+from kerastools.live.history import RunHistory
+from kerastools.live.panels import PanelPlan
 
 
 def test_metrics_order_the_panels_and_the_loss_and_learning_rate_frame_them():

@@ -1,4 +1,4 @@
-"""Where a LivePlot draws: its `mode`, the `KERASTOOLS_LIVEPLOT` override, the chief rule.
+"""Where a live figure (LivePlot, LiveSweep) draws: its `mode`, the `KERASTOOLS_LIVEPLOT` override, the chief rule.
 
 The environment variable `KERASTOOLS_LIVEPLOT` (`off`, `file`, `notebook`,
 `widget` or `auto`) overrides `mode` for every LivePlot in the process: set it

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from kerastools.callbacks.live_plot._history import RunHistory, ValueRange, scalar_values
+from kerastools.live.history import RunHistory, ValueRange, scalar_values
 
 
 def test_batches_of_an_epoch_without_steps_are_spread_over_it_at_its_end():

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from kerastools._validation import check_float
-from kerastools.callbacks.live_plot._history import RunHistory
 from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.live.history import RunHistory
 from kerastools.log_keys import is_bookkeeping
 
 __all__ = ["LR_KEY", "PanelPlan", "check_metrics", "check_targets"]

@@ -1,4 +1,4 @@
-"""What a LivePlot recorded during one run: values per epoch and per batch.
+"""What a live figure recorded of one run (a LivePlot's, a sweep's trial): values per epoch and per batch.
 
 Pure data, no matplotlib: the store keeps growable (x, y) buffers per log key
 and each key's value range, updated as values arrive, so that laying out the

@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kerastools.callbacks.live_plot._history import ValueRange, downsample
-from kerastools.callbacks.live_plot._panels import PanelPlan
 from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.live.history import ValueRange, downsample
+from kerastools.live.panels import PanelPlan
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

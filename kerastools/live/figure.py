@@ -14,16 +14,16 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from kerastools._validation import check_float, check_int
-from kerastools.callbacks.live_plot._history import RunHistory, downsample
-from kerastools.callbacks.live_plot._panels import LR_KEY, PanelPlan
-from kerastools.callbacks.live_plot._png import encode_png
-from kerastools.callbacks.live_plot._reference import (
+from kerastools.errors import ConfigError, ConfigTypeError
+from kerastools.live.history import RunHistory, downsample
+from kerastools.live.panels import LR_KEY, PanelPlan
+from kerastools.live.png import encode_png
+from kerastools.live.reference import (
     ReferenceRun,
     draw_references,
     key_entries,
     reference_ranges,
 )
-from kerastools.errors import ConfigError, ConfigTypeError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -62,7 +62,7 @@ class LiveFigure:
     """A figure that draws a `RunHistory` as PNG, at a cost that does not grow with epochs.
 
     Examples:
-        >>> from kerastools.callbacks.live_plot._history import RunHistory
+        >>> from kerastools.live.history import RunHistory
         >>> store = RunHistory()
         >>> store.record_epoch(0, {"loss": 0.9, "val_loss": 1.0})
         >>> plan = PanelPlan(metrics=None, show_lr=True, log_loss=False, targets={})
