@@ -178,10 +178,14 @@ def attribution_figure(
         "Grad-CAM at layer 'conv_2'"
 
     Args:
-        model, images, layer, class_index, output: as in `grad_cam`
-            (`layer` is ignored for saliency).
+        model: as in `grad_cam`.
+        images: as in `grad_cam`.
         method: `"grad_cam"` or `"saliency"`. Defaults to `"grad_cam"`.
-        smooth_samples, seed: as in `saliency`. Defaults to 0 and None.
+        layer: as in `grad_cam` (not used for saliency). Defaults to None.
+        class_index: as in `grad_cam`. Defaults to None.
+        output: as in `grad_cam`. Defaults to None.
+        smooth_samples: as in `saliency`. Defaults to 0.
+        seed: as in `saliency`. Defaults to None.
         alpha: the heatmap's opacity, in [0, 1]. Defaults to 0.5.
         figure: a figure to clear and draw into. Defaults to None.
 
