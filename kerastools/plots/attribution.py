@@ -359,13 +359,19 @@ def _scores(model: keras.Model, batch: Any, one_hot: np.ndarray, output: int | s
 # --- layers: which one, and its activation with the gradient -----------------------------
 
 
-def _leaf_layers(model: Any) -> Iterator[Any]:
-    """Every layer inside `model`, nested models opened (depth first)."""
-    for layer in getattr(model, "layers", []):
-        if getattr(layer, "layers", None):
-            yield from _leaf_layers(layer)
-        else:
-            yield layer
+def _leaf_layers(model: Any) -> list[Any]:
+    """Every layer inside `model` once, nested models opened (depth first)."""
+    found: dict[int, Any] = {}
+
+    def visit(container: Any) -> None:
+        for layer in getattr(container, "layers", []):
+            if getattr(layer, "layers", None):
+                visit(layer)
+            else:
+                found.setdefault(id(layer), layer)
+
+    visit(model)
+    return list(found.values())
 
 
 @contextmanager
@@ -401,7 +407,7 @@ def _forward(
             spatial.append((layer, tuple(int(size) for size in shape)))
         return result
 
-    with _wrapped_calls(list(_leaf_layers(model)), record):
+    with _wrapped_calls(_leaf_layers(model), record):
         outputs = model(batch, training=False)
     predictions = np.asarray(keras.ops.convert_to_numpy(_select_output(model, outputs, output)))
     if predictions.ndim != 2:
