@@ -10,7 +10,7 @@ EXTRAS ?= cpu,dev,docs,jupyter,tune
 TORCH_TEST_PIN ?= torch==2.13.0
 # The tests that run again on JAX and on torch: Keras 3 users run all three.
 BACKEND_TESTS := tests/test_builders.py tests/test_optimization.py tests/test_learning_rates.py tests/test_lr_finder.py \
-  tests/callbacks tests/checkpoints tests/compat
+  tests/callbacks tests/checkpoints tests/compat tests/plots/test_attribution.py
 BACKEND_PYTEST := -m "not slow and not browser and not tf_only" -p no:doctest
 PYTEST_ARGS ?=
 FASHION_DIR := /usr/share/datasets/fashion-mnist

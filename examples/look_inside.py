@@ -1,4 +1,4 @@
-"""Look inside trained models: response surface, weights, activations, filters, feature maps.
+"""Look inside trained models: response surface, weights, activations, filters, feature maps, Grad-CAM.
 
 Part 1 trains a good squares model (2-16-16-1, relu, adam) and draws
 what it predicts over the input domain, a histogram of each layer's weights and
@@ -8,7 +8,9 @@ maps one image produces. By default the images
 are generated bars (horizontal vs vertical), so the script runs anywhere;
 `--fashion` uses Fashion-MNIST from local files instead.
 
-Writes five `look_inside_*.png` files to `--output-dir`.
+Part 3 shows where the CNN looks: Grad-CAM and SmoothGrad saliency over eight images.
+
+Writes seven `look_inside_*.png` files to `--output-dir`.
 """
 
 from __future__ import annotations
@@ -73,3 +75,13 @@ history = cnn.fit(x_train, y_train, epochs=3, batch_size=64, verbose=0)
 print(f"CNN training accuracy: {history.history['accuracy'][-1]:.3f}")
 save(kt.plots.filters(cnn, "conv_1"), "filters")
 save(kt.plots.feature_maps(cnn, x_train[0], "conv_1"), "feature_maps")
+
+
+# Part 3: where the CNN looks. Grad-CAM at the last conv layer (picked by default),
+# and SmoothGrad saliency, for the first eight images of the training set.
+sample = x_train[:8]
+save(kt.plots.attribution_figure(cnn, sample), "grad_cam")
+save(kt.plots.attribution_figure(cnn, sample, method="saliency", smooth_samples=16, seed=0),
+     "saliency")
+heatmaps = kt.plots.grad_cam(cnn, sample)
+print(f"Grad-CAM heatmaps: {heatmaps.shape}, peak of the first at {np.unravel_index(heatmaps[0].argmax(), heatmaps[0].shape)}")

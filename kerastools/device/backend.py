@@ -3,8 +3,9 @@
 Following Keras' own `backend/{tensorflow,jax,torch}/` layout, each backend
 has a module here with the same names (see `kerastools.device.tensorflow`):
 `NAME`, `DISPLAY_NAME`, `CHANGEABLE_LATER`, `TF_DISTRIBUTE`, `initialized()`,
-`plan(request)`, `summary()`, `available(kind)`, `process_index()` and
-`distribute(request)`.
+`plan(request)`, `summary()`, `available(kind)`, `process_index()`,
+`distribute(request)` and `value_and_gradient(function, at)` (the one
+gradient call Keras 3 lacks, for `kerastools.plots.grad_cam` and `saliency`).
 `current()` picks one from `keras.backend.backend()`; a backend kerastools
 does not know (numpy, openvino) gets `kerastools.device.other`.
 

@@ -8,7 +8,7 @@ config flags and environment variables; after it they are fixed.
 Implements the backend interface described in `kerastools.device.tensorflow`:
 `NAME`, `DISPLAY_NAME`, `CHANGEABLE_LATER`, `TF_DISTRIBUTE`, `initialized()`,
 `plan(request)`, `summary()`, `available(kind)`, `process_index()`,
-`distribute(request)`.
+`distribute(request)`, `value_and_gradient(function, at)`.
 
 Examples:
     >>> from kerastools.device import jax
@@ -59,6 +59,7 @@ __all__ = [
     "plan",
     "process_index",
     "summary",
+    "value_and_gradient",
 ]
 
 logger = logging.getLogger(__name__)
@@ -386,3 +387,26 @@ def distribute(request: mesh.DistributionRequest) -> Any:
                 f"{advice}. Received: {request.arguments()}"
             ) from error
     return mesh.build(request)
+
+
+def value_and_gradient(function: Any, at: Any) -> tuple[Any, Any]:
+    """`function(at)`'s auxiliary output and the gradient of the sum of its scores, with `jax.value_and_grad`.
+
+    As `kerastools.device.tensorflow.value_and_gradient`; NumPy in, NumPy out.
+
+    Examples:
+        >>> from kerastools.device import jax
+        >>> aux, grad = jax.value_and_gradient(lambda t: (t * t * t, ()), np.ones(2, "float32"))
+        >>> grad.tolist()
+        [3.0, 3.0]
+    """
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    def total(point: Any) -> tuple[Any, Any]:
+        scores, aux = function(point)
+        return jnp.sum(scores), aux
+
+    (_, aux), gradient = jax.value_and_grad(total, has_aux=True)(jnp.asarray(at))
+    return jax.tree_util.tree_map(np.asarray, aux), np.asarray(gradient)

@@ -28,7 +28,7 @@ from kerastools.device.report import (
     package_version,
 )
 from kerastools.device.request import Plan, Request, policy_step
-from kerastools.errors import DeviceError
+from kerastools.errors import ConfigError, DeviceError
 
 __all__ = [
     "CHANGEABLE_LATER",
@@ -41,6 +41,7 @@ __all__ = [
     "plan",
     "process_index",
     "summary",
+    "value_and_gradient",
 ]
 
 NAME = "other"  # error messages and summaries use keras.backend.backend() instead
@@ -143,4 +144,16 @@ def distribute(request: DistributionRequest) -> Any:
         f"The {keras.backend.backend()} backend cannot train on several devices: Keras "
         "distributes on JAX (keras.distribution) and TensorFlow (tf.distribute). "
         f"Received: distribute({request.arguments()})"
+    )
+
+
+def value_and_gradient(function: Any, at: Any) -> tuple[Any, Any]:
+    """Refuses: kerastools takes gradients on TensorFlow, JAX and torch only.
+
+    Raises:
+        ConfigError: always, naming the backend.
+    """
+    raise ConfigError(
+        "Gradients (grad_cam, saliency) need the TensorFlow, JAX or torch backend. Received: "
+        f"KERAS_BACKEND={keras.backend.backend()!r}; set KERAS_BACKEND to one of those."
     )

@@ -21,6 +21,9 @@ The backend interface, the same in `jax.py`, `torch.py` and `other.py`
 - `distribute(request)`: what `kerastools.device.distribute` returns for a
   checked `kerastools.device.mesh.DistributionRequest`; raises
   `DeviceError` where the backend cannot distribute so.
+- `value_and_gradient(function, at)`: a function's auxiliary output and the
+  gradient of the sum of its scores at `at`, as NumPy (Keras 3 has no
+  backend-neutral gradient call; `kerastools.plots.grad_cam` uses it).
 
 Beyond the interface, `strategy(kind)` builds the `tf.distribute` strategy that
 `kerastools.device.strategy` returns once it has checked its argument: the
@@ -70,6 +73,7 @@ __all__ = [
     "process_index",
     "strategy",
     "summary",
+    "value_and_gradient",
 ]
 
 NAME = "tensorflow"
@@ -426,3 +430,32 @@ def distribute(request: DistributionRequest) -> Any:
             "from TF_CONFIG (see kerastools.device.strategy). Received: " + request.arguments()
         )
     return strategy("auto")
+
+
+def value_and_gradient(function: Any, at: Any) -> tuple[Any, Any]:
+    """`function(at)`'s second output, and the gradient of the sum of its first at `at`.
+
+    `function` maps a tensor to `(scores, aux)`; the gradient is taken of
+    `sum(scores)`, so per-sample scores give per-sample gradients. Both
+    results come back as NumPy arrays (`aux` may be a tensor or a nested
+    structure of them). `kerastools.plots.grad_cam` and `saliency` use it.
+
+    Examples:
+        >>> from kerastools.device import backend
+        >>> aux, grad = backend.current().value_and_gradient(
+        ...     lambda t: (keras.ops.square(t), keras.ops.sum(t)), np.array([1.0, 2.0], "float32"))
+        >>> float(aux), grad.tolist()
+        (3.0, [2.0, 4.0])
+    """
+    import keras
+
+    tf = import_tensorflow()
+    point = tf.convert_to_tensor(at)
+    with tf.GradientTape() as tape:
+        tape.watch(point)
+        scores, aux = function(point)
+        total = tf.reduce_sum(scores)
+    gradient = tape.gradient(total, point)
+    if gradient is None:  # the scores do not depend on `at`
+        gradient = tf.zeros_like(point)
+    return keras.tree.map_structure(keras.ops.convert_to_numpy, aux), gradient.numpy()

@@ -6,7 +6,8 @@ until then GPUs are listed from the NVIDIA driver.
 
 Implements the backend interface described in `kerastools.device.tensorflow`:
 `NAME`, `DISPLAY_NAME`, `CHANGEABLE_LATER`, `TF_DISTRIBUTE`, `initialized()`,
-`plan(request)`, `summary()`, `available(kind)`, `process_index()`.
+`plan(request)`, `summary()`, `available(kind)`, `process_index()`,
+`value_and_gradient(function, at)`.
 
 Examples:
     >>> from kerastools.device import torch
@@ -44,6 +45,7 @@ __all__ = [
     "plan",
     "process_index",
     "summary",
+    "value_and_gradient",
 ]
 
 NAME = "torch"
@@ -199,4 +201,34 @@ def distribute(request: DistributionRequest) -> Any:
         "torch.nn.parallel.DistributedDataParallel and start the processes with torchrun, or "
         "run this script with KERAS_BACKEND=jax or tensorflow. "
         f"Received: distribute({request.arguments()})"
+    )
+
+
+def value_and_gradient(function: Any, at: Any) -> tuple[Any, Any]:
+    """`function(at)`'s auxiliary output and the gradient of the sum of its scores, with `torch.autograd.grad`, on Keras' device.
+
+    As `kerastools.device.tensorflow.value_and_gradient`; NumPy in, NumPy out.
+
+    Examples:
+        >>> from kerastools.device import torch
+        >>> aux, grad = torch.value_and_gradient(lambda t: (2 * t, t + 1), np.zeros(2, "float32"))
+        >>> aux.tolist(), grad.tolist()
+        ([1.0, 1.0], [2.0, 2.0])
+    """
+    import keras
+    import numpy as np
+    import torch
+
+    # On Keras' device (the GPU when there is one) when Keras runs on torch.
+    on_keras = keras.backend.backend() == "torch"
+    point = keras.ops.convert_to_tensor(at) if on_keras else torch.as_tensor(np.asarray(at))
+    point = point.detach().requires_grad_(True)
+    with torch.enable_grad():
+        scores, aux = function(point)
+        (gradient,) = torch.autograd.grad(torch.sum(scores), point, allow_unused=True)
+    if gradient is None:  # the scores do not depend on `at`
+        gradient = torch.zeros_like(point)
+    return (
+        keras.tree.map_structure(lambda t: t.detach().cpu().numpy(), aux),
+        gradient.detach().cpu().numpy(),
     )

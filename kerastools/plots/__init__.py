@@ -11,6 +11,7 @@ place (a live notebook cell), pass the previous figure back as `figure=`.
 matplotlib is imported inside the functions, so `import kerastools` stays fast.
 """
 
+from kerastools.plots.attribution import attribution_figure, grad_cam, saliency
 from kerastools.plots.data import model_response, points
 from kerastools.plots.figure import save_figure
 from kerastools.plots.inside import activation_profiles, feature_maps, filters, weight_histograms
@@ -22,10 +23,13 @@ from kerastools.sweep.records import sweep_curves
 
 __all__ = [
     "activation_profiles",
+    "attribution_figure",
     "feature_maps",
     "filters",
+    "grad_cam",
     "model_response",
     "points",
+    "saliency",
     "save_figure",
     "sweep_curves",
     "training_curves",
