@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "kerastools"
 SOURCES = sorted(PACKAGE.rglob("*.py"))
 BACKENDS = ("tensorflow", "jax", "jaxlib", "torch")
+# The per-backend modules: the only ones that import a backend (inside functions).
+BACKEND_MODULES = {f"kerastools.backend.{name}" for name in ("tensorflow", "jax", "torch")}
 
 
 def _module_name(source: Path) -> str:
@@ -46,16 +48,16 @@ def _is_under(name: str, top: str) -> bool:
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=_ids)
-def test_only_device_imports_a_backend(source):
-    if _module_name(source).startswith("kerastools.device"):
+def test_only_the_backend_modules_import_a_backend(source):
+    if _module_name(source) in BACKEND_MODULES:
         return
     wrong = [n for n in _imports(source) if any(_is_under(n, b) for b in BACKENDS)]
-    assert not wrong, f"{_ids(source)} imports {wrong}; only kerastools/device/ may"
+    assert not wrong, f"{_ids(source)} imports {wrong}; only {sorted(BACKEND_MODULES)} may"
 
 
 @pytest.mark.parametrize("source", sorted((PACKAGE / "callbacks").rglob("*.py")), ids=_ids)
-def test_callbacks_do_not_import_device(source):
-    wrong = [n for n in _imports(source) if _is_under(n, "kerastools.device")]
+def test_callbacks_do_not_import_device_or_backend(source):
+    wrong = [n for n in _imports(source) if _is_under(n, "kerastools.device") or _is_under(n, "kerastools.backend")]
     assert not wrong, f"{_ids(source)} imports {wrong}"
 
 

@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 import kerastools as kt
-import kerastools.device.backend
+import kerastools.backend
 from kerastools import builders, optimization
 from kerastools.errors import KerastoolsError
 from kerastools.optimizers import make_optimizer, make_schedule
@@ -631,7 +631,7 @@ def test_device_configure_rejects_bad_arguments_before_touching_anything(case):
     with pytest.MonkeyPatch.context() as patch:
         # Picking the backend module is the first step that reads or changes
         # backend state: a bad argument must be refused before it happens.
-        patch.setattr(kerastools.device.backend, "current", reached)
+        patch.setattr(kerastools.backend, "current", reached)
         expect_rejected("device.configure", kt.device.configure, case)
     assert keras.config.dtype_policy().name == policy
 

@@ -6,11 +6,10 @@ later fails with a bare `RuntimeError`. JAX reads its settings when it starts
 its backend. `configure` does all of it in one call, checks every argument
 before it applies any, and explains what to do when it is too late.
 
-This package is the only part of kerastools that imports TensorFlow, JAX or
-torch, and only inside functions: one module per backend (`tensorflow`,
-`jax`, `torch`, with the same functions), picked once by
-`kerastools.device.backend.current()`, so the jax and torch backends never
-load TensorFlow.
+The backend-specific work is done by `kerastools.backend`, one module per
+backend (`tensorflow`, `jax`, `torch`, with the same functions) picked once by
+`kerastools.backend.current()`; they import their backend inside functions
+only, so the jax and torch backends never load TensorFlow.
 
 Examples:
     >>> summary = kt.device.summary()

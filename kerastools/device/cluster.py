@@ -88,7 +88,7 @@ def process_index() -> int:
     """
     # The running backend's module answers: only the JAX one asks JAX, so a
     # TensorFlow or torch program never imports it.
-    from kerastools.device import backend
+    from kerastools import backend
 
     return int(backend.current().process_index())
 

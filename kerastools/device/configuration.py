@@ -18,7 +18,7 @@ from typing import Literal
 
 import keras
 
-from kerastools.device import backend
+from kerastools import backend
 from kerastools.device.report import DeviceSummary, summary
 from kerastools.device.request import too_late_error, validate, warn_float16_on_cpu
 from kerastools.errors import DeviceError

@@ -1,10 +1,10 @@
 """`distribute` and `strategy`: training on several devices and processes, on each backend.
 
 `strategy` checks its argument and the backend, then hands over to
-`kerastools.device.tensorflow.strategy`, which builds the `tf.distribute`
+`kerastools.backend.tensorflow.strategy`, which builds the `tf.distribute`
 strategy for the devices in view, one machine or several (TensorFlow-only code
 lives in the TensorFlow module). `distribute` asks the running backend's
-module (`kerastools.device.backend`): TensorFlow's returns `strategy()`,
+module (`kerastools.backend`): TensorFlow's returns `strategy()`,
 JAX's starts the processes and builds a `keras.distribution` object
 (`kerastools.device.mesh`), torch's refuses.
 
@@ -21,8 +21,10 @@ from typing import Any, Literal
 
 import keras
 
+from kerastools import backend
 from kerastools._validation import check_choice
-from kerastools.device import backend, mesh, tensorflow
+from kerastools.backend import tensorflow
+from kerastools.device import mesh
 from kerastools.errors import DeviceError
 
 __all__ = ["STRATEGY_KINDS", "StrategyKind", "distribute", "strategy"]

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import keras
 
-from kerastools.device import backend
+from kerastools import backend
 from kerastools.errors import ConfigError, ConfigTypeError, DeviceError
 
 __all__ = ["use"]

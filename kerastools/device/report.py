@@ -1,6 +1,6 @@
 """The device summary: what the backend sees and how it is set up, as text and HTML.
 
-`summary()` asks the running backend's module (`kerastools.device.backend`);
+`summary()` asks the running backend's module (`kerastools.backend`);
 `DeviceInfo` and `DeviceSummary` hold the answer and render it for `print`
 and for Jupyter. The small helpers at the end are what every backend's
 summary reports the same way.
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import keras
 
-from kerastools.device import backend
+from kerastools import backend
 
 __all__ = [
     "NO_GPU_NOTE",

@@ -1,7 +1,7 @@
 """Where a model looks: Grad-CAM and saliency maps, on TensorFlow, JAX and torch.
 
 Keras 3 has no backend-neutral gradient call, so the gradient itself comes
-from the running backend's module (`kerastools.device.backend.current()`:
+from the running backend's module (`kerastools.backend.current()`:
 `tf.GradientTape`, `jax.value_and_grad`, `torch.autograd`). Everything else
 (which layer, which class, the heatmap's arithmetic, the upsampling) is
 NumPy, so one model with the same weights gives the same maps on all three.
@@ -455,7 +455,7 @@ def _grad_cam_maps(
     one_hot: np.ndarray,
     output: int | str | None,
 ) -> np.ndarray:
-    from kerastools.device import backend
+    from kerastools import backend
 
     def scores_and_activation(delta: Any) -> tuple[Any, Any]:
         captured: list[Any] = []
@@ -479,7 +479,7 @@ def _grad_cam_maps(
 def _pixel_gradients(
     model: keras.Model, batch: np.ndarray, one_hot: np.ndarray, output: int | str | None
 ) -> np.ndarray:
-    from kerastools.device import backend
+    from kerastools import backend
     _, gradient = backend.current().value_and_gradient(
         lambda images: (_scores(model, images, one_hot, output), ()), batch
     )

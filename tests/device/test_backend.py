@@ -1,4 +1,4 @@
-"""kerastools.device.backend: one dispatch, and every backend module offers the same interface."""
+"""kerastools.backend: one dispatch, and every backend module offers the same interface."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import inspect
 import keras
 import pytest
 
-from kerastools.device import backend
+from kerastools import backend
 
 INTERFACE = {
     "NAME": str,
@@ -36,7 +36,7 @@ def test_every_backend_module_offers_the_same_interface(name):
 
 def test_current_follows_keras_and_unknown_backends_fall_back():
     assert backend.current().NAME == keras.backend.backend()
-    assert backend.module("numpy").__name__ == "kerastools.device.other"
+    assert backend.module("numpy").__name__ == "kerastools.backend.other"
     assert backend.module("tensorflow").TF_DISTRIBUTE is True
     assert [backend.display_name(n) for n in ("tensorflow", "jax", "torch", "openvino")] == [
         "TensorFlow",
@@ -47,7 +47,7 @@ def test_current_follows_keras_and_unknown_backends_fall_back():
 
 
 def test_other_backends_only_set_the_dtype_policy():
-    from kerastools.device import other
+    from kerastools.backend import other
     from kerastools.device.request import validate
     from kerastools.errors import DeviceError
 

@@ -9,7 +9,7 @@ JAX_PROGRAM = """
     import kerastools as kt
     from kerastools.errors import DeviceError
 
-    from kerastools.device import jax as jax_backend
+    from kerastools.backend import jax as jax_backend
 
     results = {"probe_before": [jax_backend.initialized(), jax_backend.initialized()]}
     import jax

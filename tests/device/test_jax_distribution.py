@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 import kerastools as kt
-from kerastools.device import mesh, torch
+from kerastools.backend import torch
+from kerastools.device import mesh
 from kerastools.errors import ConfigError, ConfigTypeError, DeviceError
 
 

@@ -31,7 +31,7 @@ TENSORFLOW_PROGRAM = """
         runpy.run_module("kerastools", run_name="__main__")
     results["command_line"] = printed.getvalue()
 
-    from kerastools.device import tensorflow as tf_backend
+    from kerastools.backend import tensorflow as tf_backend
     import tensorflow as tf
     before = kt.device.summary()
     results["created_before"] = before.logical_devices_created
@@ -82,7 +82,7 @@ TENSORFLOW_PROGRAM = """
     results["too_late"] = error_text(intra_op_threads=4, mixed_precision="mixed_bfloat16")
     results["policy_after_too_late"] = kt.device.summary().dtype_policy
     # Were the private "initialised?" probe ever wrong, TensorFlow's RuntimeError gives the same error.
-    from kerastools.device import tensorflow as tf_backend
+    from kerastools.backend import tensorflow as tf_backend
     probe, tf_backend.initialized = tf_backend.initialized, lambda: False
     results["too_late_backstop"] = error_text(intra_op_threads=5)
     tf_backend.initialized = probe

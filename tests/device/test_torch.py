@@ -10,7 +10,7 @@ TORCH_PROGRAM = """
     import kerastools as kt
     from kerastools.errors import ConfigError, DeviceError
 
-    from kerastools.device import torch as torch_backend
+    from kerastools.backend import torch as torch_backend
 
     def error_text(function, *args, **arguments):
         try:

@@ -5,13 +5,13 @@ operation, or when anything lists its devices): GPU selection, memory
 preallocation and cap, the number of CPU devices. Before that they are
 config flags and environment variables; after it they are fixed.
 
-Implements the backend interface described in `kerastools.device.tensorflow`:
+Implements the backend interface described in `kerastools.backend.tensorflow`:
 `NAME`, `DISPLAY_NAME`, `CHANGEABLE_LATER`, `TF_DISTRIBUTE`, `initialized()`,
 `plan(request)`, `summary()`, `available(kind)`, `process_index()`,
 `distribute(request)`, `value_and_gradient(function, at)`.
 
 Examples:
-    >>> from kerastools.device import jax
+    >>> from kerastools.backend import jax
     >>> jax.CHANGEABLE_LATER
     ('jit', 'mixed_precision')
 """
@@ -95,7 +95,7 @@ def initialized() -> bool:
     `tests/device/test_jax.py` fails if this stops telling the two apart.
 
     Examples:
-        >>> from kerastools.device import jax
+        >>> from kerastools.backend import jax
         >>> jax.initialized()   # doctest: +SKIP
         False
     """
@@ -135,7 +135,8 @@ def plan(request: Request) -> Plan:
     """The steps that apply `request` on jax.
 
     Examples:
-        >>> from kerastools.device import jax, request
+        >>> from kerastools.backend import jax
+        >>> from kerastools.device import request
         >>> jax.plan(request.validate({})).steps   # doctest: +SKIP
         []
 
@@ -245,7 +246,7 @@ def summary() -> DeviceSummary:
     """The device summary on jax; lists GPUs from the NVIDIA driver until jax starts.
 
     Examples:
-        >>> from kerastools.device import jax
+        >>> from kerastools.backend import jax
         >>> jax.summary().backend   # doctest: +SKIP
         'jax'
     """
@@ -322,7 +323,7 @@ def available(kind: str) -> list[str]:
     """Names of jax's devices of `kind` ("cpu", "gpu", "tpu"), e.g. "cpu:0"; lists start jax.
 
     Examples:
-        >>> from kerastools.device import jax
+        >>> from kerastools.backend import jax
         >>> jax.available("cpu")   # doctest: +SKIP
         ['cpu:0']
     """
@@ -333,7 +334,7 @@ def process_index() -> int:
     """This process's index among the processes of a `jax.distributed` run.
 
     Examples:
-        >>> from kerastools.device import jax
+        >>> from kerastools.backend import jax
         >>> jax.process_index()   # doctest: +SKIP
         0
     """
@@ -350,7 +351,8 @@ def distribute(request: mesh.DistributionRequest) -> Any:
     """Start `jax.distributed` when several processes take part, then build the distribution.
 
     Examples:
-        >>> from kerastools.device import jax, mesh
+        >>> from kerastools.backend import jax
+        >>> from kerastools.device import mesh
         >>> type(jax.distribute(mesh.validate())).__name__   # doctest: +SKIP
         'DataParallel'
 
@@ -392,10 +394,10 @@ def distribute(request: mesh.DistributionRequest) -> Any:
 def value_and_gradient(function: Any, at: Any) -> tuple[Any, Any]:
     """`function(at)`'s auxiliary output and the gradient of the sum of its scores, with `jax.value_and_grad`.
 
-    As `kerastools.device.tensorflow.value_and_gradient`; NumPy in, NumPy out.
+    As `kerastools.backend.tensorflow.value_and_gradient`; NumPy in, NumPy out.
 
     Examples:
-        >>> from kerastools.device import jax
+        >>> from kerastools.backend import jax
         >>> aux, grad = jax.value_and_gradient(lambda t: (t * t * t, ()), np.ones(2, "float32"))
         >>> grad.tolist()
         [3.0, 3.0]

@@ -1,4 +1,4 @@
-"""The TensorFlow side of `kerastools.device`; the only module that imports TensorFlow.
+"""The TensorFlow backend: device setup, `tf.distribute` and gradients; the only module that imports TensorFlow.
 
 TensorFlow fixes its device setup (visible GPUs, memory growth, memory caps,
 logical CPUs, thread pools) the first time it runs anything; a setter called
@@ -6,7 +6,7 @@ later fails with a bare `RuntimeError`. TensorFlow is imported inside
 functions only, so the jax and torch backends never load it.
 
 The backend interface, the same in `jax.py`, `torch.py` and `other.py`
-(`kerastools.device.backend.current()` picks one):
+(`kerastools.backend.current()` picks one):
 
 - `NAME`, `DISPLAY_NAME`: the Keras backend name and how prose calls it.
 - `CHANGEABLE_LATER`: the `configure` arguments that may still change once
@@ -31,7 +31,7 @@ TensorFlow-only code of distribution lives here, not in the backend-neutral
 `kerastools.device.distribution`.
 
 Examples:
-    >>> from kerastools.device import tensorflow
+    >>> from kerastools.backend import tensorflow
     >>> tensorflow.DISPLAY_NAME
     'TensorFlow'
 """
@@ -86,7 +86,7 @@ def import_tensorflow() -> Any:
     """The `tensorflow` module (the only TensorFlow import in kerastools).
 
     Examples:
-        >>> from kerastools.device.tensorflow import import_tensorflow
+        >>> from kerastools.backend.tensorflow import import_tensorflow
         >>> import_tensorflow().__name__   # doctest: +SKIP
         'tensorflow'
     """
@@ -106,7 +106,7 @@ def initialized() -> bool:
     this stops telling the two states apart.
 
     Examples:
-        >>> from kerastools.device import tensorflow
+        >>> from kerastools.backend import tensorflow
         >>> tensorflow.initialized()   # doctest: +SKIP
         False
     """
@@ -124,7 +124,8 @@ def plan(request: Request) -> Plan:
     """The steps that apply `request` on TensorFlow.
 
     Examples:
-        >>> from kerastools.device import request, tensorflow
+        >>> from kerastools.backend import tensorflow
+        >>> from kerastools.device import request
         >>> tensorflow.plan(request.validate({})).steps   # doctest: +SKIP
         []
 
@@ -249,7 +250,7 @@ def summary() -> DeviceSummary:
     """The device summary on TensorFlow; never initialises TensorFlow.
 
     Examples:
-        >>> from kerastools.device import tensorflow
+        >>> from kerastools.backend import tensorflow
         >>> tensorflow.summary().backend   # doctest: +SKIP
         'tensorflow'
     """
@@ -326,7 +327,7 @@ def available(kind: str) -> list[str]:
     """Names of the logical devices of `kind` ("cpu", "gpu", "tpu"); lists start TensorFlow.
 
     Examples:
-        >>> from kerastools.device import tensorflow
+        >>> from kerastools.backend import tensorflow
         >>> tensorflow.available("cpu")   # doctest: +SKIP
         ['/device:CPU:0']
     """
@@ -338,7 +339,7 @@ def process_index() -> int:
     """0: on TensorFlow, `TF_CONFIG` says who is who (`kerastools.device.cluster`).
 
     Examples:
-        >>> from kerastools.device import tensorflow
+        >>> from kerastools.backend import tensorflow
         >>> tensorflow.process_index()
         0
     """
@@ -352,7 +353,7 @@ def strategy(kind: str) -> Any:
     this; `distribute` below calls it with `"auto"`.
 
     Examples:
-        >>> from kerastools.device import tensorflow
+        >>> from kerastools.backend import tensorflow
         >>> tensorflow.strategy("default").num_replicas_in_sync   # doctest: +SKIP
         1
 
@@ -414,7 +415,8 @@ def distribute(request: DistributionRequest) -> Any:
     """`kerastools.device.strategy()`: TensorFlow reads its cluster from `TF_CONFIG`, not arguments.
 
     Examples:
-        >>> from kerastools.device import mesh, tensorflow
+        >>> from kerastools.backend import tensorflow
+        >>> from kerastools.device import mesh
         >>> tensorflow.distribute(mesh.validate()).num_replicas_in_sync   # doctest: +SKIP
         1
 
@@ -441,7 +443,7 @@ def value_and_gradient(function: Any, at: Any) -> tuple[Any, Any]:
     structure of them). `kerastools.plots.grad_cam` and `saliency` use it.
 
     Examples:
-        >>> from kerastools.device import backend
+        >>> from kerastools import backend
         >>> aux, grad = backend.current().value_and_gradient(
         ...     lambda t: (keras.ops.square(t), keras.ops.sum(t)), np.array([1.0, 2.0], "float32"))
         >>> float(aux), grad.tolist()

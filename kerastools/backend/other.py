@@ -2,13 +2,13 @@
 
 Only the dtype policy can be set; the summary shows the CPU.
 
-Implements the backend interface described in `kerastools.device.tensorflow`:
+Implements the backend interface described in `kerastools.backend.tensorflow`:
 `NAME`, `DISPLAY_NAME`, `CHANGEABLE_LATER`, `TF_DISTRIBUTE`, `initialized()`,
 `plan(request)`, `summary()`, `available(kind)`, `process_index()`. `NAME`
 is read from Keras each time, since this module stands in for any backend.
 
 Examples:
-    >>> from kerastools.device import other
+    >>> from kerastools.backend import other
     >>> other.available("cpu")
     ['cpu:0']
 """
@@ -54,7 +54,7 @@ def initialized() -> bool:
     """False: there is no device setup to fix.
 
     Examples:
-        >>> from kerastools.device import other
+        >>> from kerastools.backend import other
         >>> other.initialized()
         False
     """
@@ -65,7 +65,8 @@ def plan(request: Request) -> Plan:
     """Only the dtype policy.
 
     Examples:
-        >>> from kerastools.device import other, request
+        >>> from kerastools.backend import other
+        >>> from kerastools.device import request
         >>> other.plan(request.validate({})).steps
         []
 
@@ -85,7 +86,7 @@ def summary() -> DeviceSummary:
     """The CPU, the dtype policy, and a note that says no more is known.
 
     Examples:
-        >>> from kerastools.device import other
+        >>> from kerastools.backend import other
         >>> other.summary().physical_devices[0].kind
         'CPU'
     """
@@ -107,7 +108,7 @@ def available(kind: str) -> list[str]:
     """`["cpu:0"]` for "cpu", else nothing.
 
     Examples:
-        >>> from kerastools.device import other
+        >>> from kerastools.backend import other
         >>> other.available("gpu")
         []
     """
@@ -118,7 +119,7 @@ def process_index() -> int:
     """0: a single process.
 
     Examples:
-        >>> from kerastools.device import other
+        >>> from kerastools.backend import other
         >>> other.process_index()
         0
     """
@@ -129,7 +130,8 @@ def distribute(request: DistributionRequest) -> Any:
     """Refuses: Keras distributes on JAX (keras.distribution) and TensorFlow (tf.distribute) only.
 
     Examples:
-        >>> from kerastools.device import mesh, other
+        >>> from kerastools.backend import other
+        >>> from kerastools.device import mesh
         >>> from kerastools.errors import DeviceError
         >>> try:
         ...     other.distribute(mesh.validate())

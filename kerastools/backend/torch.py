@@ -4,13 +4,13 @@ Keras' torch backend picks its device when keras is imported, so here
 `configure` sets only threads and precision; torch starts CUDA lazily, so
 until then GPUs are listed from the NVIDIA driver.
 
-Implements the backend interface described in `kerastools.device.tensorflow`:
+Implements the backend interface described in `kerastools.backend.tensorflow`:
 `NAME`, `DISPLAY_NAME`, `CHANGEABLE_LATER`, `TF_DISTRIBUTE`, `initialized()`,
 `plan(request)`, `summary()`, `available(kind)`, `process_index()`,
 `value_and_gradient(function, at)`.
 
 Examples:
-    >>> from kerastools.device import torch
+    >>> from kerastools.backend import torch
     >>> torch.DISPLAY_NAME
     'PyTorch'
 """
@@ -70,7 +70,7 @@ def initialized() -> bool:
     """Whether torch has started CUDA (public API: `torch.cuda.is_initialized`).
 
     Examples:
-        >>> from kerastools.device import torch
+        >>> from kerastools.backend import torch
         >>> torch.initialized()   # doctest: +SKIP
         False
     """
@@ -86,7 +86,8 @@ def plan(request: Request) -> Plan:
     as initialised: torch itself refuses a late inter-op change.
 
     Examples:
-        >>> from kerastools.device import request, torch
+        >>> from kerastools.backend import torch
+        >>> from kerastools.device import request
         >>> torch.plan(request.validate({})).steps   # doctest: +SKIP
         []
 
@@ -121,7 +122,7 @@ def summary() -> DeviceSummary:
     """The device summary on torch; lists GPUs from the NVIDIA driver until CUDA starts.
 
     Examples:
-        >>> from kerastools.device import torch
+        >>> from kerastools.backend import torch
         >>> torch.summary().backend   # doctest: +SKIP
         'torch'
     """
@@ -160,7 +161,7 @@ def available(kind: str) -> list[str]:
     """Names of torch's devices of `kind`: "cpu", or "cuda:0", "cuda:1", ... for "gpu".
 
     Examples:
-        >>> from kerastools.device import torch
+        >>> from kerastools.backend import torch
         >>> torch.available("cpu")   # doctest: +SKIP
         ['cpu']
     """
@@ -175,7 +176,7 @@ def process_index() -> int:
     """0: kerastools does not read torch.distributed ranks.
 
     Examples:
-        >>> from kerastools.device import torch
+        >>> from kerastools.backend import torch
         >>> torch.process_index()
         0
     """
@@ -186,7 +187,8 @@ def distribute(request: DistributionRequest) -> Any:
     """Refuses: Keras has no distribution API for torch; use torch.distributed.
 
     Examples:
-        >>> from kerastools.device import mesh, torch
+        >>> from kerastools.backend import torch
+        >>> from kerastools.device import mesh
         >>> torch.distribute(mesh.validate())
         Traceback (most recent call last):
         ...
@@ -207,10 +209,10 @@ def distribute(request: DistributionRequest) -> Any:
 def value_and_gradient(function: Any, at: Any) -> tuple[Any, Any]:
     """`function(at)`'s auxiliary output and the gradient of the sum of its scores, with `torch.autograd.grad`, on Keras' device.
 
-    As `kerastools.device.tensorflow.value_and_gradient`; NumPy in, NumPy out.
+    As `kerastools.backend.tensorflow.value_and_gradient`; NumPy in, NumPy out.
 
     Examples:
-        >>> from kerastools.device import torch
+        >>> from kerastools.backend import torch
         >>> aux, grad = torch.value_and_gradient(lambda t: (2 * t, t + 1), np.zeros(2, "float32"))
         >>> aux.tolist(), grad.tolist()
         ([1.0, 1.0], [2.0, 2.0])
