@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,9 +28,25 @@ from kerastools.callbacks.stop_rule import StopDecision, StoppingReason, StopRul
 from kerastools.errors import ConfigError
 from kerastools.improvement import is_improvement
 
-__all__ = ["StoppingReason", "StopDecision", "stop_decision", "ThresholdEarlyStopping"]
+__all__ = ["StoppingReason", "StopDecision", "stop_decision", "ThresholdEarlyStopping", "stopper_of"]
 
 logger = logging.getLogger(__name__)
+
+# The stopper that ended each model's current or last fit: Keras shows a callback no other
+# callback, and TensorBoardLogger writes the reason into its log.
+_STOPPED_BY: weakref.WeakKeyDictionary[Any, ThresholdEarlyStopping] = weakref.WeakKeyDictionary()
+
+
+def stopper_of(model: Any) -> ThresholdEarlyStopping | None:
+    """The `ThresholdEarlyStopping` that stopped `model`'s current or last `fit`, or None.
+
+    Examples:
+        >>> stopper = kt.callbacks.ThresholdEarlyStopping("loss", threshold=100.0, patience=0)
+        >>> _ = model.fit(x, y, epochs=3, verbose=0, callbacks=[stopper])
+        >>> stopper_of(model) is stopper, stopper.stopped_epoch
+        (True, 1)
+    """
+    return _STOPPED_BY.get(model)
 
 
 class ThresholdEarlyStopping(ResumableCallbackState, MonitorCallback):
@@ -137,6 +154,7 @@ class ThresholdEarlyStopping(ResumableCallbackState, MonitorCallback):
         self._reset()
         self.reset_monitor()
         self._resume_pending()
+        _STOPPED_BY.pop(self.model, None)
 
     def get_state(self) -> dict[str, Any]:
         """The values seen, the best value and its epoch, as a JSON-safe dict.
@@ -193,6 +211,7 @@ class ThresholdEarlyStopping(ResumableCallbackState, MonitorCallback):
         )
         if decision.should_stop:
             self.model.stop_training = True
+            _STOPPED_BY[self.model] = self
             self.stopped_epoch = epoch + 1
             self.stopping_reason = decision.reason
             self.stopping_message = f"Epoch {epoch + 1}: {decision.message}; stopping training."
