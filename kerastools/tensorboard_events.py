@@ -117,12 +117,15 @@ def _scalar_series(folder: Path) -> tuple[dict[str, dict[int, float]], list[str]
     return series, tags
 
 
-def epoch_curves(directory: str | os.PathLike[str]) -> dict[str, tuple[list[int], list[float]]]:
+def epoch_curves(
+    directory: str | os.PathLike[str], *, argument: str = "directory"
+) -> dict[str, tuple[list[int], list[float]]]:
     """The `epoch_*` scalars of a TensorBoard log directory as `{key: (epochs, values)}`.
 
     Keys are named as in `logs` (`epoch_loss` of `validation/` is
     `val_loss`); epochs count from 1, as Keras prints them (the files'
-    step is the epoch index, from 0).
+    step is the epoch index, from 0). Errors name `argument`, the
+    caller's argument that held the directory.
 
     Examples:
         >>> logger = kt.callbacks.TensorBoardLogger(tmp_path / "logs")
@@ -140,7 +143,8 @@ def epoch_curves(directory: str | os.PathLike[str]) -> dict[str, tuple[list[int]
     path = Path(directory)
     if not path.is_dir():
         raise ConfigError(
-            f"Argument `directory` must be a TensorBoard log directory that exists. Received: {directory!r}"
+            f"Argument `{argument}` must be a TensorBoard log directory that exists. "
+            f"Received: {argument}={directory!r}"
         )
     curves: dict[str, tuple[list[int], list[float]]] = {}
     found: list[str] = []
@@ -155,14 +159,14 @@ def epoch_curves(directory: str | os.PathLike[str]) -> dict[str, tuple[list[int]
                 curves[prefix + tag[len(_EPOCH_PREFIX):]] = ([step + 1 for step in steps], [by_step[s] for s in steps])
     if not curves:
         raise ConfigError(
-            f"The TensorBoard log directory {str(path)!r} holds no `epoch_*` scalars (as "
+            f"Argument `{argument}` names a TensorBoard log directory with no `epoch_*` scalars (as "
             f"keras.callbacks.TensorBoard and kerastools' TensorBoardLogger write under train/ and "
-            f"validation/). Tags found: {sorted(found)}"
+            f"validation/). Tags found: {sorted(found)}. Received: {argument}={directory!r}"
         )
     return curves
 
 
-def epoch_history(directory: str | os.PathLike[str]) -> dict[str, list[float]]:
+def epoch_history(directory: str | os.PathLike[str], *, argument: str = "directory") -> dict[str, list[float]]:
     """`epoch_curves` as a `History`-like dict: the values of each key in epoch order.
 
     Examples:
@@ -175,4 +179,4 @@ def epoch_history(directory: str | os.PathLike[str]) -> dict[str, list[float]]:
     Raises:
         ConfigError: as `epoch_curves`.
     """
-    return {key: values for key, (_, values) in epoch_curves(directory).items()}
+    return {key: values for key, (_, values) in epoch_curves(directory, argument=argument).items()}

@@ -5,8 +5,9 @@ TFRecord framing and its CRCs) as `Event` protos built from its vendored
 proto classes, the same TF-free path `torch.utils.tensorboard` writes
 through. `EventFile` opens its file unbuffered, so every record is in the
 operating system's hands when `scalars` or `text` returns: a killed process
-leaves a file TensorBoard reads up to its last record (a power cut keeps
-what the last `flush(durable=True)` synced).
+leaves a file TensorBoard reads up to its last record. Like TensorFlow's
+summary writer, it does not fsync: a power cut may lose what the operating
+system had not yet written.
 
 Scalars are written as `tf.summary.scalar` writes them (a float32 tensor
 with the scalars plugin's metadata), text as `tf.summary.text` does.
@@ -21,7 +22,6 @@ Examples:
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import socket
@@ -113,17 +113,9 @@ class EventFile:
         )
         self._write(event)
 
-    def flush(self, durable: bool = False) -> None:
-        """The records are the operating system's already; `durable` also syncs them to the disk."""
-        if durable and not self._handle.closed:
-            os.fsync(self._handle.fileno())
-
     def close(self) -> None:
-        """Sync the file to the disk and close it (again: nothing)."""
-        if not self._handle.closed:
-            with contextlib.suppress(OSError):
-                os.fsync(self._handle.fileno())
-            self._handle.close()
+        """Close the file (again: nothing)."""
+        self._handle.close()
 
 
 def _records(path: Path) -> tuple[list[bytes], bool]:

@@ -85,10 +85,10 @@ def test_a_directory_without_epoch_scalars_lists_its_tags(tmp_path):
     events.text(0, "notes", "hello")
     events.close()
     assert is_log_dir(tmp_path / "logs") and not is_log_dir(tmp_path)
-    message = r"no `epoch_\*` scalars.*Tags found: \['train/batch_loss', 'train/notes'\]"
-    with pytest.raises(ConfigError, match=message):
+    message = r"Argument `{}` names .* no `epoch_\*` scalars.*Tags found: \['train/batch_loss', 'train/notes'\]"
+    with pytest.raises(ConfigError, match=message.format("history")):
         kt.plots.training_curves(tmp_path / "logs")
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message.format("compare_to")):
         LivePlot(compare_to=tmp_path / "logs")
     with pytest.raises(ConfigError, match="must be a TensorBoard log directory that exists"):
         epoch_curves(tmp_path / "missing")

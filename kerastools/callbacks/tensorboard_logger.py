@@ -73,7 +73,8 @@ def _facts_markdown(model: keras.Model, params: dict[str, Any] | None) -> str:
     facts = {
         "parameters": f"{model.count_params():,}" if model.built else "not built",
         "optimizer": optimizer.get("class"),
-        "learning rate": json.dumps(rate) if isinstance(rate, dict) else rate,
+        "learning rate": json.dumps(rate) if isinstance(rate, dict) else (
+            f"{rate:.6g}" if isinstance(rate, float) else rate),
         "loss": settings.get("loss"),
         "metrics": ", ".join(settings.get("metrics") or []),
         "backend": f"{versions['backend']} {versions['backend_version']}",
@@ -116,9 +117,8 @@ class TensorBoardLogger(ResumableCallbackState, keras.callbacks.Callback):
 
     Writing needs the `tensorboard` package only (`pip install
     "kerastools[tensorboard]"`), never TensorFlow. Every record is handed to
-    the operating system as it is written, and the files are synced to the
-    disk at the end of training: a killed run leaves files TensorBoard reads
-    up to the last epoch end, or batch, that was logged.
+    the operating system as it is written: a killed run leaves files
+    TensorBoard reads up to the last epoch end, or batch, that was logged.
 
     A resumed run continues the same curves: `get_state()` records the
     epochs logged; after `set_state` (which `kt.checkpoints.resume` and
@@ -230,6 +230,12 @@ class TensorBoardLogger(ResumableCallbackState, keras.callbacks.Callback):
                 "continue the run, or use a new log_dir.", epoch + 1, self.log_dir, self._last_epoch + 1,
                 self._last_epoch + 2,
             )
+        if self._trim_before is not None and epoch < self._trim_before:
+            logger.warning(
+                "TensorBoardLogger: resumed after epoch %d, but this fit starts at epoch %d; "
+                "TensorBoard will draw the curves going back. Pass initial_epoch=%d (what "
+                "kt.checkpoints.resume returns).", self._trim_before, epoch + 1, self._trim_before,
+            )
         if not self._chief:
             return
         if self._trim_before is not None:
@@ -280,7 +286,7 @@ class TensorBoardLogger(ResumableCallbackState, keras.callbacks.Callback):
         self.close()
 
     def close(self) -> None:
-        """Sync and close the event files (the next `fit` opens new ones)."""
+        """Close the event files (the next `fit` opens new ones)."""
         files, self._files = self._files, {}
         for events in files.values():
             events.close()

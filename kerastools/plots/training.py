@@ -31,7 +31,7 @@ _LINE_STYLES = ("solid", "dashed", "dotted", "dashdot")
 
 def _history_dict(history: Any) -> dict[str, list[float]]:
     if isinstance(history, (str, os.PathLike)):
-        return epoch_history(history)
+        return epoch_history(history, argument="history")
     values = getattr(history, "history", history)
     if not isinstance(values, Mapping):
         raise ConfigTypeError(

@@ -86,7 +86,7 @@ def reference_runs(compare_to: Any) -> tuple[ReferenceRun, ...]:
 def _one_run(item: Any, index: int) -> ReferenceRun:
     if isinstance(item, (str, os.PathLike)):
         if is_log_dir(item):
-            curves = {key: _curve(x, y) for key, (x, y) in epoch_curves(item).items()}
+            curves = {key: _curve(x, y) for key, (x, y) in epoch_curves(item, argument="compare_to").items()}
             return ReferenceRun(Path(item).name or str(item), curves)
         return _checkpoint_run(item)
     history = getattr(item, "history", item)
