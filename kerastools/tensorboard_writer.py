@@ -64,12 +64,17 @@ class EventFile:
 
     def __init__(self, directory: str | os.PathLike[str]):
         require_tensorboard("EventFile")
-        from tensorboard.compat.proto import event_pb2
+        from tensorboard.compat.proto import event_pb2, tensor_pb2, tensor_shape_pb2, types_pb2
         from tensorboard.plugins.scalar import metadata as scalar_metadata
         from tensorboard.plugins.text import metadata as text_metadata
         from tensorboard.summary.writer.record_writer import RecordWriter
 
         self._event = event_pb2.Event
+        self._float = lambda value: tensor_pb2.TensorProto(
+            dtype=types_pb2.DT_FLOAT, tensor_shape=tensor_shape_pb2.TensorShapeProto(), float_val=[value]
+        )
+        # Like TensorFlow's writer, the plugin metadata goes with a tag's first value in each file.
+        self._described: set[str] = set()
         self._scalar_metadata = scalar_metadata.create_summary_metadata(display_name="", description="")
         self._text_metadata = text_metadata.create_summary_metadata(display_name="", description="")
         folder = Path(directory)
@@ -90,15 +95,12 @@ class EventFile:
 
     def scalars(self, step: int, values: Mapping[str, float]) -> None:
         """One event at `step` holding each `tag: value` as a float32 scalar."""
-        from tensorboard.util import tensor_util
-
         event = self._event(wall_time=time.time(), step=int(step))
         for tag, value in values.items():
-            event.summary.value.add(
-                tag=tag,
-                tensor=tensor_util.make_tensor_proto(np.float32(value)),
-                metadata=self._scalar_metadata,
-            )
+            entry = event.summary.value.add(tag=tag, tensor=self._float(value))
+            if tag not in self._described:
+                self._described.add(tag)
+                entry.metadata.CopyFrom(self._scalar_metadata)
         self._write(event)
 
     def text(self, step: int, tag: str, markdown: str) -> None:
