@@ -57,6 +57,9 @@ def _scalars(logs: dict[str, Any]) -> dict[str, float]:
     """The entries of `logs` that are one number (per-class arrays and strings left out)."""
     found = {}
     for key, value in logs.items():
+        if type(value) in (float, int):  # what Keras hands callbacks, nearly always
+            found[key] = float(value)
+            continue
         array = np.asarray(value) if not isinstance(value, (str, bytes)) else None
         if array is not None and array.ndim == 0 and array.dtype.kind in "biuf":
             found[key] = float(array)
@@ -266,12 +269,11 @@ class TensorBoardLogger(ResumableCallbackState, keras.callbacks.Callback):
         values = _scalars(logs or {})
         if not any(is_learning_rate(key) for key in values):
             values.update(learning_rate_logs(self.model))
-        for run, prefix in RUNS.items():
-            chosen = {
-                f"epoch_{key[len(prefix):]}": value
-                for key, value in values.items()
-                if key.startswith(prefix) and (prefix or not key.startswith("val_"))
-            }
+        by_run: dict[str, dict[str, float]] = {run: {} for run in RUNS}
+        for key, value in values.items():
+            validation = key.startswith("val_")
+            by_run["validation" if validation else "train"][f"epoch_{key[4:] if validation else key}"] = value
+        for run, chosen in by_run.items():
             if chosen:
                 self._file(run).scalars(epoch, chosen)
 
