@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXTRAS ?= cpu,dev,docs,jupyter,tune
+EXTRAS ?= cpu,dev,docs,jupyter,tune,tensorboard
 # torch only for the tests, pinned: this version has a CPU build of about 190 MB
 # on PyPI, where an unpinned `torch` pulls a CUDA build of several GB.
 TORCH_TEST_PIN ?= torch==2.13.0
@@ -80,6 +80,7 @@ test-browser: install
 	$(PY) -m pip install --quiet -e ".[browser]"
 	$(PY) tests/browser/check_live_plot.py
 	$(PY) tests/browser/check_run_report.py
+	$(PY) tests/browser/check_tensorboard.py
 
 benchmarks: install
 	for script in benchmarks/*.py; do $(PY) $$script || exit 1; done

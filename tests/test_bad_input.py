@@ -487,6 +487,7 @@ CHECKPOINT_BAD = {
     "include_optimizer": bad_bool(),
     "verbose": bad_int(low=0),
     "save_format": bad_choice(["weights", "keras"]),
+    "tensorboard": bad_path().filter(lambda value: value is not None),  # None: no TensorBoard log
 }
 
 
@@ -590,6 +591,7 @@ def test_standard_callbacks_reject_bad_arguments(tmp_path_factory, data):
         "mode": "auto",
         "verbose": 0,
         "save_format": "weights",
+        "tensorboard": directory / "logs",
     }
     expect_rejected("callbacks.standard", kt.callbacks.standard, data.draw(corrupted(valid, STANDARD_BAD)))
     assert not directory.exists()
@@ -1146,6 +1148,17 @@ def _api_table(request: pytest.FixtureRequest) -> dict[str, tuple[Callable[..., 
                 "verbose": bad_int(low=0),
             },
         ),
+        "callbacks.TensorBoardLogger": (
+            kt.callbacks.TensorBoardLogger,
+            {"log_dir": scratch, "update_freq": "epoch"},
+            {
+                "log_dir": bad_path(),
+                "update_freq": st.one_of(
+                    st.text(max_size=8).filter(lambda s: s not in ("epoch", "batch")),
+                    st.integers(max_value=0), st.booleans(), st.floats(), st.none(), st.just([1]),
+                ),
+            },
+        ),
         "callbacks.LivePlot(compare_to=)": (
             kt.callbacks.LivePlot,
             {"mode": "off", "compare_to": {"loss": [1.0, 0.5]}},
@@ -1444,7 +1457,7 @@ API_ENTRIES = [
     "suggest_hidden_units", "current_learning_rate", "reset_training", "find_learning_rate",
     "fit_resumable", "callbacks.infer_mode", "callbacks.read_report", "callbacks.ProgressBar",
     "callbacks.MonitorCallback", "callbacks.RunReport", "callbacks.LivePlot(compare_to=)",
-    "checkpoints.find_checkpoint", "checkpoints.list_checkpoints", "checkpoints.resume",
+    "callbacks.TensorBoardLogger", "checkpoints.find_checkpoint", "checkpoints.list_checkpoints", "checkpoints.resume",
     "checkpoints.load_checkpoint(keras files)", "checkpoints.load_checkpoint(.keras)",
     "datasets.load_fashion_mnist", "datasets.load_idx", "datasets.make_squares", "datasets.make_xor",
     "datasets.make_circles", "device.use", "device.distribute", "device.strategy", "plots.points", "plots.model_response",

@@ -1,5 +1,5 @@
 """Keras callbacks: learning-rate logging, early stopping with a reason,
-crash-safe checkpoints, live plotting and a run report."""
+crash-safe checkpoints, live plotting, a run report and TensorBoard logs."""
 
 from kerastools.callbacks.epoch_timer import EpochTimer
 from kerastools.callbacks.learning_rate import LearningRateLogger
@@ -10,6 +10,7 @@ from kerastools.callbacks.progress_bar import ProgressBar
 from kerastools.callbacks.run_report import RunReport
 from kerastools.callbacks.run_report_schema import read_report
 from kerastools.callbacks.standard import standard
+from kerastools.callbacks.tensorboard_logger import TensorBoardLogger
 from kerastools.callbacks.threshold_stopping import StoppingReason, ThresholdEarlyStopping
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ProgressBar",
     "RunReport",
     "StoppingReason",
+    "TensorBoardLogger",
     "ThresholdEarlyStopping",
     "infer_mode",
     "read_report",

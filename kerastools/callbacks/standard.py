@@ -18,6 +18,7 @@ from kerastools.callbacks.monitor import Mode, infer_mode
 from kerastools.callbacks.periodic_checkpoint import PeriodicCheckpoint
 from kerastools.callbacks.progress_bar import ProgressBar
 from kerastools.callbacks.run_report import RunReport
+from kerastools.callbacks.tensorboard_logger import TensorBoardLogger
 from kerastools.callbacks.threshold_stopping import ThresholdEarlyStopping
 from kerastools.checkpoints.archive import check_save_format
 from kerastools.errors import ConfigError, ConfigTypeError
@@ -39,6 +40,7 @@ def standard(
     verbose: int = 0,
     save_format: str = "weights",
     report: bool | str | os.PathLike[str] = True,
+    tensorboard: str | os.PathLike[str] | None = None,
 ) -> list[keras.callbacks.Callback]:
     """The usual bundle of callbacks: learning rate, timing, live plot, checkpoints, target stop.
 
@@ -47,19 +49,22 @@ def standard(
     1. `LearningRateLogger`: `learning_rate` and `iterations` into `logs`;
     2. `EpochTimer`: `epoch_time_s` and `samples_per_s` into `logs`;
     3. `ThresholdEarlyStopping` on the metric of `stop_at` (only when given);
-    4. `LivePlot` (unless `plot=False`), after those, so it sees every key
+    4. `TensorBoardLogger` into `tensorboard` (only when given), after the
+       two above, so its event files hold the learning rate, the epoch time
+       and the throughput;
+    5. `LivePlot` (unless `plot=False`), after those, so it sees every key
        the others wrote, with the `stop_at` target drawn as a dashed line;
-    5. `PeriodicCheckpoint` every epoch into `checkpoint_dir` (only when
+    6. `PeriodicCheckpoint` every epoch into `checkpoint_dir` (only when
        given), keeping the last `keep_last` files and the best file for the
-       `stop_at` metric; after the three above, whose state
+       `stop_at` metric; after the four above, whose state
        (`get_state()`) each checkpoint records, so that
        `kt.checkpoints.resume(model, checkpoint_dir, callbacks=bundle)` with
        a new bundle continues their histories;
-    6. `RunReport` into `checkpoint_dir / "report"` (only with a
+    7. `RunReport` into `checkpoint_dir / "report"` (only with a
        `checkpoint_dir`, unless `report=False`; `report=path` puts it
        there, also without checkpoints), after the checkpoint so it lists
        the file of each epoch, reading the stopper and the checkpoint;
-    7. `ProgressBar`: Keras' progress bar without the bookkeeping keys
+    8. `ProgressBar`: Keras' progress bar without the bookkeeping keys
        (`iterations`, `epoch_time_s`, `samples_per_s`), which `History`
        still gets.
 
@@ -81,6 +86,12 @@ def standard(
         Checkpoints as `.keras` archives (`keras.models.load_model` opens them):
 
         >>> callbacks = kt.callbacks.standard(checkpoint_dir=tmp_path / "k", save_format="keras")
+
+        TensorBoard event files too, on any backend (`pip install "kerastools[tensorboard]"`):
+
+        >>> callbacks = kt.callbacks.standard(tensorboard=tmp_path / "logs")
+        >>> [type(callback).__name__ for callback in callbacks]
+        ['LearningRateLogger', 'EpochTimer', 'TensorBoardLogger', 'LivePlot', 'ProgressBar']
 
         In a notebook, one line: `model.fit(..., callbacks=kt.callbacks.standard(
         checkpoint_dir="ckpt", stop_at={"val_accuracy": 0.98}))`.
@@ -111,6 +122,9 @@ def standard(
         report: True writes a `RunReport` into `checkpoint_dir / "report"`
             when `checkpoint_dir` is given; False writes none; a path
             writes it there. Defaults to True.
+        tensorboard: a log directory for `TensorBoardLogger` (epoch
+            scalars, as `keras.callbacks.TensorBoard` writes them); None
+            for none. Defaults to None.
 
     Returns:
         A new list of callbacks for `model.fit(callbacks=...)`.
@@ -137,6 +151,7 @@ def standard(
     verbose = check_int("verbose", verbose, low=0)
     save_format = check_save_format(save_format, include_optimizer=True)
     report_dir = _report_dir(report, checkpoint_dir)
+    tensorboard = None if tensorboard is None else check_path("tensorboard", tensorboard)
     mode = _resolved_mode(monitor, mode, stop_at)
     rates = LearningRateLogger(verbose=verbose)
     callbacks: list[keras.callbacks.Callback] = [rates, EpochTimer()]
@@ -152,6 +167,9 @@ def standard(
         )
         callbacks.append(stopper)
         resumable.append(stopper)
+    if tensorboard is not None:
+        callbacks.append(TensorBoardLogger(tensorboard))
+        resumable.append(callbacks[-1])
     if plot:
         targets = {monitor: target} if monitor is not None and target is not None else None
         live_plot = LivePlot(targets=targets, mode=plot_mode, path=plot_path)

@@ -8,8 +8,10 @@ epoch and acts on the answer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,9 +29,28 @@ from kerastools.callbacks.stop_rule import StopDecision, StoppingReason, StopRul
 from kerastools.errors import ConfigError
 from kerastools.improvement import is_improvement
 
-__all__ = ["StoppingReason", "StopDecision", "stop_decision", "ThresholdEarlyStopping"]
+__all__ = ["StoppingReason", "StopDecision", "stop_decision", "ThresholdEarlyStopping", "stopper_of"]
 
 logger = logging.getLogger(__name__)
+
+# The stopper that ended each model's current or last fit: Keras shows a callback no other
+# callback, and TensorBoardLogger writes the reason into its log.
+_STOPPED_BY: weakref.WeakKeyDictionary[Any, ThresholdEarlyStopping] = weakref.WeakKeyDictionary()
+
+
+def stopper_of(model: Any) -> ThresholdEarlyStopping | None:
+    """The `ThresholdEarlyStopping` that stopped `model`'s current or last `fit`, or None.
+
+    Examples:
+        >>> stopper = kt.callbacks.ThresholdEarlyStopping("loss", threshold=100.0, patience=0)
+        >>> _ = model.fit(x, y, epochs=3, verbose=0, callbacks=[stopper])
+        >>> stopper_of(model) is stopper, stopper.stopped_epoch
+        (True, 1)
+    """
+    try:
+        return _STOPPED_BY.get(model)
+    except TypeError:
+        return None
 
 
 class ThresholdEarlyStopping(ResumableCallbackState, MonitorCallback):
@@ -137,6 +158,8 @@ class ThresholdEarlyStopping(ResumableCallbackState, MonitorCallback):
         self._reset()
         self.reset_monitor()
         self._resume_pending()
+        with contextlib.suppress(TypeError):  # a model no weak reference can point to (a test double)
+            _STOPPED_BY.pop(self.model, None)
 
     def get_state(self) -> dict[str, Any]:
         """The values seen, the best value and its epoch, as a JSON-safe dict.
@@ -193,6 +216,8 @@ class ThresholdEarlyStopping(ResumableCallbackState, MonitorCallback):
         )
         if decision.should_stop:
             self.model.stop_training = True
+            with contextlib.suppress(TypeError):
+                _STOPPED_BY[self.model] = self
             self.stopped_epoch = epoch + 1
             self.stopping_reason = decision.reason
             self.stopping_message = f"Epoch {epoch + 1}: {decision.message}; stopping training."

@@ -1,8 +1,9 @@
 """Earlier runs a LivePlot draws as faint reference curves (`compare_to`).
 
 An earlier run comes as a `keras.callbacks.History` (what `fit` returns), a
-sweep's `TrialRecord`, a dict of metric lists, or a `PeriodicCheckpoint`
-directory, whose manifest records the logs of each epoch checkpoint. Each is
+sweep's `TrialRecord`, a dict of metric lists, a `PeriodicCheckpoint`
+directory, whose manifest records the logs of each epoch checkpoint, or a
+TensorBoard log directory (`kerastools.tensorboard_events`). Each is
 read once into a `ReferenceRun`: per log key, epoch positions (from 1) and
 values. The curves are ordinary artists of the cached background, so they
 cost nothing per redraw.
@@ -23,6 +24,7 @@ import numpy as np
 from kerastools.errors import ConfigError, ConfigTypeError
 from kerastools.live.history import ValueRange, downsample
 from kerastools.live.panels import PanelPlan
+from kerastools.tensorboard_events import epoch_curves, is_log_dir
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -31,7 +33,7 @@ __all__ = ["ReferenceRun", "draw_references", "key_entries", "reference_ranges",
 
 _ALLOWED = (
     "a keras History, a sweep TrialRecord, a dict of metric name -> list of values, a "
-    "PeriodicCheckpoint directory, or a list of these"
+    "PeriodicCheckpoint directory, a TensorBoard log directory, or a list of these"
 )
 # One dash pattern per reference run; the colour stays train (C0) or validation (C1).
 _DASHES: tuple[Any, ...] = ((0, (1, 1.5)), (0, (4, 1.5, 1, 1.5)), (0, (6, 2)), (0, (1, 3)))
@@ -83,6 +85,9 @@ def reference_runs(compare_to: Any) -> tuple[ReferenceRun, ...]:
 
 def _one_run(item: Any, index: int) -> ReferenceRun:
     if isinstance(item, (str, os.PathLike)):
+        if is_log_dir(item):
+            curves = {key: _curve(x, y) for key, (x, y) in epoch_curves(item, argument="compare_to").items()}
+            return ReferenceRun(Path(item).name or str(item), curves)
         return _checkpoint_run(item)
     history = getattr(item, "history", item)
     if not isinstance(history, Mapping) or (isinstance(item, Sequence) and not isinstance(item, Mapping)):

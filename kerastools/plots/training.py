@@ -7,6 +7,7 @@ line colours of a sweep's figures (`kerastools.sweep.records.sweep_curves`,
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,7 @@ import numpy as np
 from kerastools.errors import ConfigError, ConfigTypeError
 from kerastools.log_keys import is_bookkeeping, is_learning_rate
 from kerastools.plots.figure import grid_size, new_figure, panel_axes
+from kerastools.tensorboard_events import epoch_history
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -23,11 +25,13 @@ __all__ = ["training_curves", "trial_colors"]
 
 
 def _history_dict(history: Any) -> dict[str, list[float]]:
+    if isinstance(history, (str, os.PathLike)):
+        return epoch_history(history, argument="history")
     values = getattr(history, "history", history)
     if not isinstance(values, Mapping):
         raise ConfigTypeError(
-            "Argument `history` must be a keras History (what `fit` returns) or a dict of "
-            f"metric name -> list of values. Received: history={history!r}"
+            "Argument `history` must be a keras History (what `fit` returns), a dict of "
+            f"metric name -> list of values or a TensorBoard log directory. Received: history={history!r}"
         )
     result: dict[str, list[float]] = {}
     for key, series in values.items():
@@ -65,8 +69,10 @@ def training_curves(
         ['loss', 'loss (log scale)', 'mae']
 
     Args:
-        history: the `History` that `model.fit` returns, or its `.history`
-            dict. Keys that appear mid-run are drawn on the epochs they cover.
+        history: the `History` that `model.fit` returns, its `.history`
+            dict, or a TensorBoard log directory with `epoch_*` scalars (as
+            `keras.callbacks.TensorBoard` and `TensorBoardLogger` write).
+            Keys that appear mid-run are drawn on the epochs they cover.
         metrics: the metrics to draw after the two loss panels, by their
             training name (`"accuracy"`, not `"val_accuracy"`), or a
             callback's key such as `"learning_rate"`. Defaults to None (every
@@ -80,7 +86,8 @@ def training_curves(
 
     Raises:
         ConfigError: `history` has no `loss`, or a requested metric is not in it
-            (the message lists those that are).
+            (the message lists those that are); a log directory without
+            `epoch_*` scalars (the message lists its tags).
     """
     values = _history_dict(history)
     if "loss" not in values:

@@ -7,6 +7,8 @@ the middle of training is in `test_kill_resume.py`.
 
 from __future__ import annotations
 
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -20,6 +22,7 @@ from kerastools.callbacks import (
     StoppingReason,
     ThresholdEarlyStopping,
 )
+from kerastools.tensorboard_events import epoch_history
 from tests.compat.kinds import (
     BACKEND,
     BATCH,
@@ -75,10 +78,17 @@ def _steps_per_epoch(kind: Kind) -> int:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_standard_bundle_logs_checkpoints_and_plots(kind, tmp_path):
+def test_standard_bundle_logs_checkpoints_and_plots(kind, tmp_path, monkeypatch):
     callbacks = kt.callbacks.standard(checkpoint_dir=tmp_path / "ckpt", stop_at={kind.monitor: _unreachable(kind.monitor)},
-                                      plot_mode="file", plot_path=tmp_path / "plot.png")
+                                      plot_mode="file", plot_path=tmp_path / "plot.png",
+                                      tensorboard=tmp_path / "tensorboard")
     model, history = _fit(kind, callbacks)
+    if BACKEND != "tensorflow" and "tensorflow" not in sys.modules:
+        monkeypatch.setitem(sys.modules, "tensorflow", None)  # TensorBoard's reader without it, as users have
+    logged = epoch_history(tmp_path / "tensorboard")
+    for key, values in history.items():
+        if all(np.ndim(value) == 0 for value in values):  # per-class metrics are left out
+            assert np.float32(logged[key]).tolist() == np.float32(values).tolist(), key
 
     for key in (*kind.history_keys, *_bookkeeping(kind)):
         assert key in history, f"{key!r} missing from History: {sorted(history)}"

@@ -128,8 +128,9 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             `keras.callbacks.History` (what `fit` returns), a sweep's
             `TrialRecord` (labelled by its varying parameters), a dict of
             `{metric: [value per epoch]}`, a `PeriodicCheckpoint` directory
-            (the logs its manifest recorded at each epoch checkpoint), or a
-            list of these (a `SweepResults` too). Read once, here.
+            (the logs its manifest recorded at each epoch checkpoint), a
+            TensorBoard log directory (its `epoch_*` scalars), or a list of
+            these (a `SweepResults` too). Read once, here.
             Defaults to None.
         max_pixels: the most pixels the figure may have (`figsize` x `dpi`
             squared); more is refused here, before anything is allocated.
