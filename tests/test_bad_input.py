@@ -487,7 +487,6 @@ CHECKPOINT_BAD = {
     "include_optimizer": bad_bool(),
     "verbose": bad_int(low=0),
     "save_format": bad_choice(["weights", "keras"]),
-    "tensorboard": bad_path().filter(lambda value: value is not None),  # None: no TensorBoard log
 }
 
 
@@ -571,6 +570,7 @@ STANDARD_BAD = {
     "plot": bad_bool(),
     "verbose": bad_int(low=0),
     "save_format": bad_choice(["weights", "keras"]),
+    "tensorboard": bad_path().filter(lambda value: value is not None),  # None: no TensorBoard log
 }
 
 
