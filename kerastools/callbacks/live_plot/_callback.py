@@ -124,7 +124,10 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
     and at least `THROTTLE_FACTOR` times the duration of the last one; the
     end of training always redraws. After training, `figure` is a complete
     matplotlib `Figure` (save it with `figure.savefig(...)`) and `history`
-    holds the values per epoch.
+    holds the values per epoch. The same `LivePlot` passed to a `fit` that
+    continues the last one (`initial_epoch` > 0, a notebook re-fit) draws
+    the whole run from epoch 1 (`kerastools.callbacks.state`); a `fit` from
+    epoch 0 starts a new plot.
 
     Examples:
         >>> plot = kt.callbacks.LivePlot(mode="file", path=tmp_path / "live.png",
@@ -290,9 +293,16 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
                    if index < len(column) and not math.isnan(column[index])}
             self._history.record_epoch(check_int("epochs[]", position, low=1) - 1, row)
 
+    def _trim_state(self, state: dict[str, Any], epoch: int) -> dict[str, Any]:
+        keep = [index for index, position in enumerate(state["epochs"]) if position <= epoch]
+        values = {key: [column[index] for index in keep if index < len(column)]
+                  for key, column in state["values"].items()}
+        return {**state, "epochs": [state["epochs"][index] for index in keep], "values": values}
+
     # ----------------------------------------------------------------- hooks
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        self._keep_last_run()  # a re-fit from initial_epoch > 0 continues it (on_epoch_begin)
         self._reset_run()
         self._resume_pending()
         self.resolved_mode = resolve_mode(self.mode)
@@ -309,6 +319,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             self._plot_guard.run(self._ensure_figure)
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._continue_run(epoch)
         self._history.begin_epoch(epoch)
 
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
