@@ -1,0 +1,99 @@
+"""Checkpoints under the Keras idioms keras.io teaches: gradient accumulation, a model of built
+sub-models, `steps_per_execution`, a `PyDataset` with workers. Each resumes exactly."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+import kerastools as kt
+from kerastools.learning_rates import schedule_step_counter
+
+BACKEND = keras.backend.backend()
+
+
+def _data(rows: int = 48) -> tuple[np.ndarray, np.ndarray]:
+    x = np.random.default_rng(0).uniform(-1, 1, (rows, 2)).astype("float32")
+    return x, x[:, :1] * x[:, 1:]
+
+
+def _model(optimizer: keras.optimizers.Optimizer, **compile_args) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4), keras.layers.Dense(1)])
+    model.compile(optimizer=optimizer, loss="mse", **compile_args)
+    return model
+
+
+def _numbers(value) -> np.ndarray:
+    return keras.ops.convert_to_numpy(value)
+
+
+class _CrashAfter(keras.callbacks.Callback):
+    """Raises once `batches` batches of this fit_resumable call have run."""
+
+    def __init__(self, batches: int):
+        super().__init__()
+        self.batches, self.seen = batches, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+        if self.seen == self.batches:
+            raise RuntimeError("crash")
+
+
+def _assert_same_state(resumed: keras.Model, uninterrupted: keras.Model) -> None:
+    for got, want in zip(resumed.weights, uninterrupted.weights, strict=True):
+        assert np.array_equal(_numbers(got), _numbers(want)), got.path
+    mine, theirs = resumed.optimizer, uninterrupted.optimizer
+    assert int(_numbers(schedule_step_counter(mine))) == int(_numbers(schedule_step_counter(theirs)))
+    assert int(_numbers(mine.iterations)) == int(_numbers(theirs.iterations))
+    assert np.array_equal(_numbers(mine.learning_rate), _numbers(theirs.learning_rate))
+    for got, want in zip(mine.variables, theirs.variables, strict=True):
+        assert np.array_equal(_numbers(got), _numbers(want)), got.path
+
+
+# -- gradient accumulation ------------------------------------------------------------
+
+
+def _accumulating() -> keras.optimizers.Optimizer:
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.05, decay_steps=4, decay_rate=0.5)
+    return keras.optimizers.Adam(schedule, gradient_accumulation_steps=2)
+
+
+def test_gradient_accumulation_checkpoints_with_every_callback(tmp_path):
+    x, y = _data()
+    model = _model(_accumulating())
+    callbacks = kt.callbacks.standard(checkpoint_dir=tmp_path / "bundle", plot=False)
+    callbacks.append(kt.callbacks.PeriodicCheckpoint(tmp_path / "steps", every_steps=3))
+    history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=callbacks)
+
+    # A checkpoint's step counts batches under accumulation (the counter the schedule sees).
+    assert history.history["iterations"] == [6, 12]
+    assert [info.step for info in kt.checkpoints.list_checkpoints(tmp_path / "bundle")] == [6, 12]
+    assert [info.step for info in kt.checkpoints.list_checkpoints(tmp_path / "steps")] == [3, 6, 9, 12]
+    fresh = _model(_accumulating())
+    assert kt.checkpoints.resume(fresh, tmp_path / "steps") == 2
+    _assert_same_state(fresh, model)
+
+
+def test_gradient_accumulation_resumes_exactly_in_the_middle_of_an_accumulation(tmp_path):
+    x, y = _data()
+
+    def train(directory, crash_after=None):
+        model = _model(_accumulating())
+        callbacks = [_CrashAfter(crash_after)] if crash_after else []
+        history = kt.fit_resumable(model, x, y, batch_size=8, directory=directory, epochs=3, seed=0,
+                                   every_steps=3, callbacks=callbacks, verbose=0)
+        return model, history
+
+    with pytest.raises(RuntimeError, match="crash"):
+        train(tmp_path / "run", crash_after=10)  # the last save is at batch 9, one gradient accumulated
+    assert kt.checkpoints.find_checkpoint(tmp_path / "run", "latest").step == 9
+    resumed, history = train(tmp_path / "run")
+    uninterrupted, full = train(tmp_path / "once")
+    assert history.epoch == [1, 2] and full.epoch == [0, 1, 2]
+    assert int(_numbers(resumed.optimizer.iterations)) == 9  # 18 batches, 9 updates
+    _assert_same_state(resumed, uninterrupted)
+    assert [info.step for info in kt.checkpoints.list_checkpoints(tmp_path / "run")] == \
+        [info.step for info in kt.checkpoints.list_checkpoints(tmp_path / "once")]
