@@ -97,3 +97,26 @@ def test_gradient_accumulation_resumes_exactly_in_the_middle_of_an_accumulation(
     _assert_same_state(resumed, uninterrupted)
     assert [info.step for info in kt.checkpoints.list_checkpoints(tmp_path / "run")] == \
         [info.step for info in kt.checkpoints.list_checkpoints(tmp_path / "once")]
+
+
+# -- a model of built sub-models ---------------------------------------------------------
+
+
+def test_a_model_of_built_sub_models_resumes_without_a_dummy_call(tmp_path):
+    from tests.compat.custom_steps import build_vae, vae_data
+
+    data = vae_data()
+    keras.utils.set_random_seed(0)
+    model = build_vae()
+    model.fit(**data, epochs=2, verbose=0, callbacks=[kt.callbacks.PeriodicCheckpoint(tmp_path)])
+
+    keras.utils.set_random_seed(1)
+    fresh = build_vae()  # its encoder and decoder are built, the model itself never called
+    assert kt.checkpoints.resume(fresh, tmp_path) == 2
+    _assert_same_state(fresh, model)
+    history = fresh.fit(**data, initial_epoch=2, epochs=3, verbose=0)
+    assert sorted(history.history) == ["kl_loss", "loss", "reconstruction_loss"]
+    again = build_vae()
+    kt.checkpoints.load_checkpoint(again, tmp_path, include_optimizer=False)
+    for got, want in zip(again.weights, model.weights, strict=True):
+        assert np.array_equal(_numbers(got), _numbers(want))
