@@ -120,3 +120,90 @@ def test_a_model_of_built_sub_models_resumes_without_a_dummy_call(tmp_path):
     kt.checkpoints.load_checkpoint(again, tmp_path, include_optimizer=False)
     for got, want in zip(again.weights, model.weights, strict=True):
         assert np.array_equal(_numbers(got), _numbers(want))
+
+
+# -- steps_per_execution ------------------------------------------------------------------
+
+SPE_REFUSED = "`steps_per_execution` must be 1 with the PyTorch backend. Received: steps_per_execution=4"
+
+
+def _executing(directory=None, crash_after=None, every_steps=6):
+    """3 epochs of 10 batches, 4 batches an execution, through fit_resumable."""
+    x, y = _data(80)
+    model = _model(keras.optimizers.Adam(0.01), steps_per_execution=4)
+    callbacks = [_CrashAfter(crash_after)] if crash_after else []
+    history = kt.fit_resumable(model, x, y, batch_size=8, directory=directory, epochs=3, seed=0,
+                               every_steps=every_steps, callbacks=callbacks, verbose=0)
+    return model, history
+
+
+@pytest.mark.skipif(BACKEND == "torch", reason="torch refuses steps_per_execution > 1 (tested below)")
+def test_steps_per_execution_trains_the_steps_plain_fit_does_and_resumes_exactly(tmp_path):
+    x, y = _data(80)
+    plain = _model(keras.optimizers.Adam(0.01), steps_per_execution=4)
+    saver = kt.callbacks.PeriodicCheckpoint(tmp_path / "plain", every_steps=6, every_epochs=None)
+    plain.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0, callbacks=[saver])
+    assert int(_numbers(plain.optimizer.iterations)) == 30
+    # The first execution boundary at or after each multiple of 6 optimizer steps.
+    assert [info.step for info in kt.checkpoints.list_checkpoints(tmp_path / "plain")] == [8, 14, 18, 24, 30]
+
+    with pytest.raises(RuntimeError, match="crash"):
+        _executing(tmp_path / "run", crash_after=5)  # at step 18, before the checkpoint saw it
+    assert kt.checkpoints.find_checkpoint(tmp_path / "run", "latest").step == 14
+    resumed, history = _executing(tmp_path / "run")
+    uninterrupted, full = _executing(tmp_path / "once")
+    assert int(_numbers(uninterrupted.optimizer.iterations)) == 30  # 36 when an execution ran past the epoch
+    assert history.epoch == [1, 2] and full.epoch == [0, 1, 2]
+    _assert_same_state(resumed, uninterrupted)
+    steps = [info.step for info in kt.checkpoints.list_checkpoints(tmp_path / "once")]
+    assert steps == [8, 14, 18, 24, 30]  # as plain fit saves
+    assert [info.step for info in kt.checkpoints.list_checkpoints(tmp_path / "run")] == steps
+
+
+@pytest.mark.skipif(BACKEND != "torch", reason="only torch refuses steps_per_execution > 1")
+def test_torch_refuses_steps_per_execution_with_keras_own_error(tmp_path):
+    x, y = _data(80)
+    with pytest.raises(ValueError) as plain:
+        _model(keras.optimizers.Adam(0.01), steps_per_execution=4).fit(x, y, verbose=0)
+    with pytest.raises(ValueError) as ours:
+        _executing(tmp_path)
+    assert str(plain.value) == str(ours.value) == SPE_REFUSED
+
+
+# -- a PyDataset with workers ---------------------------------------------------------------
+
+
+class _Rows(keras.utils.PyDataset):
+    """Six batches of 8 rows; batch i is a pure function of i."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, index):
+        x = np.random.default_rng(index).uniform(-1, 1, (8, 2)).astype("float32")
+        return x, x[:, :1] * x[:, 1:]
+
+
+def test_a_py_dataset_with_workers_trains_every_batch_in_order_and_resumes_exactly(tmp_path):
+    plain = _model(keras.optimizers.Adam(0.01))
+    plain.fit(_Rows(), epochs=2, shuffle=False, verbose=0)
+
+    def train(directory, crash_after=None, epochs=2):
+        model = _model(keras.optimizers.Adam(0.01))
+        callbacks = [_CrashAfter(crash_after)] if crash_after else []
+        history = kt.fit_resumable(model, _Rows(workers=2), directory=directory, epochs=epochs, seed=0,
+                                   shuffle=False, every_steps=2, callbacks=callbacks, verbose=0)
+        return model, history
+
+    same_order, _ = train(tmp_path / "order")
+    _assert_same_state(same_order, plain)  # batch 0 first, not lost to Keras' build step
+
+    with pytest.raises(RuntimeError, match="crash"):
+        train(tmp_path / "run", crash_after=9, epochs=3)  # step 8 is saved
+    resumed, history = train(tmp_path / "run", epochs=3)
+    uninterrupted, _ = train(tmp_path / "once", epochs=3)
+    assert history.epoch == [1, 2]
+    _assert_same_state(resumed, uninterrupted)
