@@ -62,6 +62,26 @@ class _RestoreMetrics(keras.callbacks.Callback):
             restore_metrics(self.model, self._state)
 
 
+class _KeepTrainedWeights(keras.callbacks.Callback):
+    """Undoes Keras' end-of-`fit` averaging after the `fit` that finishes an interrupted epoch.
+
+    With `use_ema=True` Keras writes the moving averages into the model when
+    `fit` ends; the first of a resume's two `fit` calls is not the run's end,
+    so the trained weights (read at its last epoch end) go back before the next.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._trained: list[Any] = []
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self._trained = [keras.ops.convert_to_numpy(v) for v in self.model.trainable_weights]
+
+    def put_back(self) -> None:
+        for variable, value in zip(self.model.trainable_weights, self._trained, strict=False):
+            variable.assign(value)
+
+
 def _build_metrics(model: keras.Model, data: ResumableBatches, state: dict[str, Any]) -> None:
     """Build the compiled metrics on one batch if they are not yet (TF builds them in `fit`'s
     first step, after `on_epoch_begin`), so their totals can be put back; `fit` resets them."""
@@ -286,11 +306,14 @@ def fit_resumable(
     if start.stopped or epoch >= epochs:
         return _merge(model, histories)
     if start.batches and start.state is not None:
-        run(epoch, epoch + 1, start.batches, [_RestoreMetrics(start.state)])
+        keep = _KeepTrainedWeights()
+        run(epoch, epoch + 1, start.batches, [_RestoreMetrics(start.state), keep])
         epoch += 1
+        if getattr(model.optimizer, "use_ema", False) and epoch < epochs and not model.stop_training:
+            keep.put_back()
         if model.stop_training or epoch >= epochs:
             return _merge(model, histories)
         for callback, state in [(c, c.get_state()) for c in stateful]:
             callback.set_state(state)
-    run(epoch, epochs, 0, [])
+    run(epoch, epochs, 0, [])  # the run's end: Keras' own averaging (use_ema) stays
     return _merge(model, histories)
