@@ -140,12 +140,9 @@ manifest at each `on_train_begin`. One writer per directory: it is locked from t
             start of training.
         every_epochs: save after every this many epochs. Ignored (and must
             stay at its default) when `every_steps` is given. Defaults to 1.
-        every_steps: save after every this many training batches (counted
-            on the host from the optimizer's step counter at the start of
-            `fit`) instead of epochs. Under `compile(steps_per_execution=k)`
-            callbacks run only between executions: the save is at the first
-            execution boundary at or after each multiple of the period.
-            Defaults to None.
+        every_steps: save after every this many training batches (counted on the host from the
+            optimizer's step counter at the start of `fit`) instead of epochs; under
+            `steps_per_execution`, at the first execution boundary at or after each multiple. Defaults to None.
         every_seconds: also save once this many seconds of wall time have
             passed since the last save (with `every_epochs` or
             `every_steps`, or alone). Defaults to None.

@@ -43,6 +43,7 @@ __all__ = [
     "decode_floats",
     "encode_float",
     "encode_floats",
+    "epochs_up_to",
     "resumable_callbacks",
 ]
 
@@ -98,6 +99,18 @@ def decode_floats(values: Any, name: str = "values") -> list[float]:
     if not isinstance(values, list):
         raise ConfigTypeError(f"State entry `{name}` must be a list. Received: {name}={values!r}")
     return [decode_float(value, f"{name}[{index}]") for index, value in enumerate(values)]
+
+
+def epochs_up_to(state: Mapping[str, Any], epoch: int) -> dict[str, Any]:
+    """A state of `{"epochs": [...], "values": {key: [...]}}` without the epochs after `epoch` (1-based).
+
+    Examples:
+        >>> epochs_up_to({"epochs": [1, 2, 3], "values": {"loss": [0.9, 0.5, 0.4]}}, 2)
+        {'epochs': [1, 2], 'values': {'loss': [0.9, 0.5]}}
+    """
+    keep = [index for index, position in enumerate(state["epochs"]) if position <= epoch]
+    values = {key: [column[index] for index in keep] for key, column in state["values"].items()}
+    return {**state, "epochs": [state["epochs"][index] for index in keep], "values": values}
 
 
 class ResumableCallbackState:
@@ -168,7 +181,13 @@ class ResumableCallbackState:
                            type(self).__name__, epoch + 1, error)
 
     def _trim_state(self, state: dict[str, Any], epoch: int) -> dict[str, Any]:
-        """`state` without what it holds of epochs `epoch` and later (0-based); all of it by default."""
+        """`state` without what it holds of epochs `epoch` and later (0-based).
+
+        A state of per-epoch `epochs` and `values` (LivePlot's) is cut by
+        `epochs_up_to`; any other is kept whole unless a subclass cuts it.
+        """
+        if isinstance(state.get("epochs"), list) and isinstance(state.get("values"), dict):
+            return epochs_up_to(state, epoch)
         return state
 
     def _apply_state(self, state: dict[str, Any]) -> None:

@@ -109,9 +109,11 @@ def _check_weights(model: keras.Model, info: CheckpointInfo, contents: Contents)
 
 
 def _ensure_built(model: keras.Model, info: CheckpointInfo, contents: Contents) -> None:
-    """Build a model without weights from the checkpoint's recorded input shape."""
+    """Build a model without weights from the recorded input shape; mark built one of built
+    sub-models (the VAE guide's, which load_weights refuses until called), as Keras' loading
+    does after build_from_config, with no dummy call (such a model may have no call())."""
     if model.weights:
-        _mark_made_of_built_layers(model)
+        model.built = model.built or bool(model.layers) and all(layer.built for layer in model.layers)
         return
     if contents.build_config is None:
         raise _not_built(model, f"{info.path} records no input shape")
@@ -127,21 +129,6 @@ def _ensure_built(model: keras.Model, info: CheckpointInfo, contents: Contents) 
         _check_weights(model, info, contents)
     except CheckpointError as error:
         raise _not_built(model, f"built for {contents.build_config}: {error}") from None
-
-
-def _mark_made_of_built_layers(model: keras.Model) -> None:
-    """Mark built a model whose layers all are: Keras' VAE and GAN guides' pattern.
-
-    A `keras.Model` subclass holding a built encoder and decoder (or
-    generator and discriminator) has every weight, but is marked built only
-    once called, and `model.load_weights` refuses it until then. Keras
-    itself sets `built = True` after building a layer from its recorded
-    config when it loads a saved model, and its trainer builds nothing more
-    for a model whose layers are all built; a dummy call would run the
-    user's `call` (which such a model may not have) for no new weight.
-    """
-    if not model.built and model.layers and all(layer.built for layer in model.layers):
-        model.built = True
 
 
 def _mark_built(model: keras.Model, build_config: dict[str, Any]) -> None:
@@ -262,9 +249,8 @@ def load_checkpoint(
     g_optimizer=...)`) are restored each by its attribute name, built on the
     variables it trained. A model with no weights yet (a subclassed model
     that was never called) is built first for the input shape the
-    checkpoint records, as `model(x[:1])` would. A model made of built
-    sub-models (the VAE and GAN guides' `encoder`/`decoder` held by a
-    `keras.Model` subclass) is marked built, as Keras' own loading does.
+    checkpoint records, as `model(x[:1])` would; one made of built
+    sub-models (the VAE guide's) is marked built, as Keras' loading does.
 
     `directory` may also be one of Keras' own checkpoints
     (`checkpoints.keras_sources`): a `.weights.h5` or `.keras` file

@@ -124,10 +124,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
     and at least `THROTTLE_FACTOR` times the duration of the last one; the
     end of training always redraws. After training, `figure` is a complete
     matplotlib `Figure` (save it with `figure.savefig(...)`) and `history`
-    holds the values per epoch. The same `LivePlot` passed to a `fit` that
-    continues the last one (`initial_epoch` > 0, a notebook re-fit) draws
-    the whole run from epoch 1 (`kerastools.callbacks.state`); a `fit` from
-    epoch 0 starts a new plot.
+    holds the values per epoch (continued by a re-fit from `initial_epoch` > 0).
 
     Examples:
         >>> plot = kt.callbacks.LivePlot(mode="file", path=tmp_path / "live.png",
@@ -293,16 +290,10 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
                    if index < len(column) and not math.isnan(column[index])}
             self._history.record_epoch(check_int("epochs[]", position, low=1) - 1, row)
 
-    def _trim_state(self, state: dict[str, Any], epoch: int) -> dict[str, Any]:
-        keep = [index for index, position in enumerate(state["epochs"]) if position <= epoch]
-        values = {key: [column[index] for index in keep if index < len(column)]
-                  for key, column in state["values"].items()}
-        return {**state, "epochs": [state["epochs"][index] for index in keep], "values": values}
-
     # ----------------------------------------------------------------- hooks
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
-        self._keep_last_run()  # a re-fit from initial_epoch > 0 continues it (on_epoch_begin)
+        self._keep_last_run()  # continued by a re-fit from initial_epoch > 0
         self._reset_run()
         self._resume_pending()
         self.resolved_mode = resolve_mode(self.mode)
