@@ -136,7 +136,10 @@ class LearningRateLogger(ResumableCallbackState, keras.callbacks.Callback):
     `history` and `histories` across a restart: after `set_state`, the next
     `fit` continues them, so a resumed run's `history` has one entry per
     epoch since the first run began. `batch_history` is not part of the
-    state: after a restart it starts at the resumed step.
+    state: after a restart it starts at the resumed step. The same logger
+    passed to a `fit` that continues the last one (`initial_epoch` > 0, a
+    notebook re-fit) continues its `history` the same way; from epoch 0 it
+    starts afresh.
 
     Examples:
         >>> logger = kt.callbacks.LearningRateLogger(per="batch")
@@ -243,7 +246,12 @@ class LearningRateLogger(ResumableCallbackState, keras.callbacks.Callback):
         for key, values in histories.items():
             tracks[key].history[:0] = decode_floats(values, f"histories[{key!r}]")
 
+    def _trim_state(self, state: dict[str, Any], epoch: int) -> dict[str, Any]:
+        histories = state["histories"]
+        return {**state, "histories": {key: values[:epoch] for key, values in histories.items()}}
+
     def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        self._keep_last_run()  # a re-fit from initial_epoch > 0 continues it (on_epoch_begin)
         self._tracks = self._make_tracks()
         self._resume_pending()
         for track in self._tracks:
@@ -258,6 +266,9 @@ class LearningRateLogger(ResumableCallbackState, keras.callbacks.Callback):
         self._watch_first_batch = self.per == "batch" and any(
             track.is_constant_rate() for track in self._tracks
         )
+
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        self._continue_run(epoch)
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         # A constant rate may be changed by other callbacks' on_epoch_begin

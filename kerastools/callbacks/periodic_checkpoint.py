@@ -140,9 +140,9 @@ manifest at each `on_train_begin`. One writer per directory: it is locked from t
             start of training.
         every_epochs: save after every this many epochs. Ignored (and must
             stay at its default) when `every_steps` is given. Defaults to 1.
-        every_steps: save after every this many training batches (counted
-            on the host from the optimizer's step counter at the start of
-            `fit`) instead of epochs. Defaults to None.
+        every_steps: save after every this many training batches (counted on the host from the
+            optimizer's step counter at the start of `fit`) instead of epochs; under
+            `steps_per_execution`, at the first execution boundary at or after each multiple. Defaults to None.
         every_seconds: also save once this many seconds of wall time have
             passed since the last save (with `every_epochs` or
             `every_steps`, or alone). Defaults to None.
@@ -282,9 +282,9 @@ manifest at each `on_train_begin`. One writer per directory: it is locked from t
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         if not self._chief or self.async_safe:
             return
-        if not self._counter.batch_end(batch):
-            return
         steps_per_epoch = (self.params or {}).get("steps")
+        if not self._counter.batch_end(batch, steps_per_epoch):
+            return
         if steps_per_epoch is not None and batch + 1 < steps_per_epoch:
             self._save_step(self._epoch, batch + 1, logs)  # mid-epoch for sure: save now
         # Otherwise the epoch may have ended: on_epoch_end or the next batch decides.

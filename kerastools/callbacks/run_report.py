@@ -77,7 +77,10 @@ class RunReport(keras.callbacks.Callback):
       with the exception; without one (it was caught), `"failed"`, "the
       process exited while fit was running".
 
-    Only the chief (`kerastools.checkpoints.is_chief`) writes. Files are
+    The same report passed to a `fit` that continues the last one
+    (`initial_epoch` > 0, a notebook re-fit) keeps the epochs before it; a
+    `fit` from epoch 0 starts a new report. Only the chief
+    (`kerastools.checkpoints.is_chief`) writes. Files are
     replaced atomically, so a reader never sees half a report. A report
     that cannot be written (a full disk, a folder that cannot be made) logs
     one warning and training goes on; it is tried again at the next epoch.
@@ -159,6 +162,8 @@ class RunReport(keras.callbacks.Callback):
         self._guard = InterruptionGuard()
         self._chief = True
         self._write_failed = False
+        # (initial epoch, epochs, history) of the last fit, for a re-fit that continues it.
+        self._last_run: tuple[int, list[int], dict[str, list[Any]]] | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -180,6 +185,7 @@ class RunReport(keras.callbacks.Callback):
         self._chief = is_chief()
         if not self._chief:
             return
+        self._last_run = (self._initial_epoch, self._epochs, self._history) if self._epochs else None
         self._reset()
         self._rate_start = run_facts.learning_rate(self.model)
         self._fixed = {
@@ -195,8 +201,21 @@ class RunReport(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         if not self._epochs:
             self._initial_epoch = epoch
+            self._continue_run(epoch)
         if self._chief:
             self._listen()  # a checkpoint listed after this report installed its guard since
+
+    def _continue_run(self, epoch: int) -> None:
+        """A `fit` from `initial_epoch` > 0 with this report continues the last one's epochs before it."""
+        last, self._last_run = self._last_run, None
+        if last is None or epoch == 0:
+            return
+        initial, epochs, history = last
+        kept = [index for index, position in enumerate(epochs) if position <= epoch]
+        if kept:
+            self._initial_epoch = initial
+            self._epochs = [epochs[index] for index in kept]
+            self._history = {key: [values[index] for index in kept] for key, values in history.items()}
 
     def on_train_batch_begin(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         if self._guard.received is not None:

@@ -8,6 +8,14 @@ learn something during a run hand it out as a JSON-safe dict
 `on_train_begin` then continues from that state instead of starting afresh,
 once.
 
+The same callback objects passed to a second `fit` that continues the
+first (a notebook re-fit: `fit(..., epochs=3)`, then
+`fit(..., initial_epoch=3, epochs=6)`) continue their own state too:
+Keras tells callbacks the initial epoch only through the first
+`on_epoch_begin`, so the state the last `fit` ended with is kept at
+`on_train_begin` and applied there when that epoch is not 0. A `fit` from
+epoch 0 starts afresh, as Keras' own callbacks do.
+
 Non-finite floats are written as the strings `"inf"`, `"-inf"` and `"nan"`,
 so the dict survives strict JSON (`json.dumps(..., allow_nan=False)`).
 
@@ -22,6 +30,7 @@ Examples:
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -34,8 +43,11 @@ __all__ = [
     "decode_floats",
     "encode_float",
     "encode_floats",
+    "epochs_up_to",
     "resumable_callbacks",
 ]
+
+logger = logging.getLogger(__name__)
 
 _NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
@@ -89,12 +101,29 @@ def decode_floats(values: Any, name: str = "values") -> list[float]:
     return [decode_float(value, f"{name}[{index}]") for index, value in enumerate(values)]
 
 
+def epochs_up_to(state: Mapping[str, Any], epoch: int) -> dict[str, Any]:
+    """A state of `{"epochs": [...], "values": {key: [...]}}` without the epochs after `epoch` (1-based).
+
+    Examples:
+        >>> epochs_up_to({"epochs": [1, 2, 3], "values": {"loss": [0.9, 0.5, 0.4]}}, 2)
+        {'epochs': [1, 2], 'values': {'loss': [0.9, 0.5]}}
+    """
+    keep = [index for index, position in enumerate(state["epochs"]) if position <= epoch]
+    values = {key: [column[index] for index in keep] for key, column in state["values"].items()}
+    return {**state, "epochs": [state["epochs"][index] for index in keep], "values": values}
+
+
 class ResumableCallbackState:
     """Mixin: `set_state` keeps a state that the next `on_train_begin` applies.
 
     Subclasses implement `get_state()` (including `"kind": type(self).__name__`)
-    and `_apply_state(state)`, and call `self._resume_pending()` in
-    `on_train_begin` after their usual reset.
+    and `_apply_state(state)`, call `self._keep_last_run()` in
+    `on_train_begin` before their usual reset and `self._resume_pending()`
+    after it, and `self._continue_run(epoch)` first thing in
+    `on_epoch_begin`: a `fit` whose first epoch is not 0 then continues the
+    state the previous `fit` of the same object ended with (unless
+    `set_state` gave one). `_trim_state(state, epoch)` may drop what that
+    state holds of epochs `epoch` and later.
 
     Examples:
         >>> stopper = kt.callbacks.ThresholdEarlyStopping("loss", threshold=0.01)
@@ -105,6 +134,9 @@ class ResumableCallbackState:
     """
 
     _pending_state: dict[str, Any] | None = None
+    # The state the last fit ended with, until the next fit's first epoch says whether it continues.
+    _last_run_state: dict[str, Any] | None = None
+    _has_run = False
 
     def get_state(self) -> dict[str, Any]:
         """What this callback learned so far, as a JSON-safe dict."""
@@ -127,10 +159,36 @@ class ResumableCallbackState:
             )
         self._pending_state = dict(state)
 
+    def _keep_last_run(self) -> None:
+        """Before the reset at `on_train_begin`: keep what the last `fit` ended with."""
+        self._last_run_state = self.get_state() if self._has_run and self._pending_state is None else None
+        self._has_run = True
+
     def _resume_pending(self) -> None:
         state, self._pending_state = self._pending_state, None
         if state is not None:
             self._apply_state(state)
+
+    def _continue_run(self, epoch: int) -> None:
+        """At `on_epoch_begin`: a `fit` that starts past epoch 0 continues the last one's state."""
+        state, self._last_run_state = self._last_run_state, None
+        if state is None or epoch == 0:
+            return
+        try:
+            self._apply_state(self._trim_state(state, epoch))
+        except (ConfigError, ConfigTypeError) as error:  # e.g. the same logger on another model
+            logger.warning("%s starts afresh at epoch %d: the last fit's state does not fit this one (%s).",
+                           type(self).__name__, epoch + 1, error)
+
+    def _trim_state(self, state: dict[str, Any], epoch: int) -> dict[str, Any]:
+        """`state` without what it holds of epochs `epoch` and later (0-based).
+
+        A state of per-epoch `epochs` and `values` (LivePlot's) is cut by
+        `epochs_up_to`; any other is kept whole unless a subclass cuts it.
+        """
+        if isinstance(state.get("epochs"), list) and isinstance(state.get("values"), dict):
+            return epochs_up_to(state, epoch)
+        return state
 
     def _apply_state(self, state: dict[str, Any]) -> None:
         raise NotImplementedError

@@ -61,12 +61,25 @@ class StepCounter:
         """At `on_epoch_begin`: no batch of the new epoch is done yet."""
         self.batches = 0
 
-    def batch_end(self, batch: int) -> bool:
+    def batch_end(self, batch: int, steps: int | None = None) -> bool:
         """At `on_train_batch_end(batch)`: count the batches run; whether a save fell due now.
 
-        `batch` is the last batch run (several with `steps_per_execution`).
+        `batch` is the last batch run (several with `steps_per_execution`);
+        `steps` the epoch's length where known. Keras reports a short last
+        execution as a whole one (batch 11 of a 10-batch epoch under
+        `steps_per_execution=4`): the count stops at the epoch's end. A save
+        falls due at the first execution boundary at or after each multiple
+        of `every_steps`, counted in optimizer steps (8, 14, 18, 24, 30 for
+        every 6 steps of 10-batch epochs under `steps_per_execution=4`).
+
+        Examples:
+            >>> counter = StepCounter(every_steps=6)
+            >>> counter.start(first_step=0)
+            >>> counter.epoch_begin()
+            >>> [counter.batch_end(batch, steps=10) for batch in (3, 7, 11)], counter.host_step
+            ([False, True, False], 10)
         """
-        done = batch + 1
+        done = batch + 1 if steps is None else min(batch + 1, steps)
         previous = self.host_step
         self.host_step += done - self.batches
         self.batches = done

@@ -155,11 +155,15 @@ class ThresholdEarlyStopping(ResumableCallbackState, MonitorCallback):
         self._first_epoch: int | None = None
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        self._keep_last_run()  # a re-fit from initial_epoch > 0 continues it (on_epoch_begin)
         self._reset()
         self.reset_monitor()
         self._resume_pending()
         with contextlib.suppress(TypeError):  # a model no weak reference can point to (a test double)
             _STOPPED_BY.pop(self.model, None)
+
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._continue_run(epoch)
 
     def get_state(self) -> dict[str, Any]:
         """The values seen, the best value and its epoch, as a JSON-safe dict.

@@ -41,7 +41,12 @@ from kerastools.checkpoints.integrity import DamagedFile, RecordFields
 from kerastools.checkpoints.manifest import CheckpointInfo
 from kerastools.checkpoints.optimizer_state import OptimizerState, trained_positions
 from kerastools.errors import CheckpointError
-from kerastools.learning_rates import COMPILED_OPTIMIZER, model_optimizers
+from kerastools.learning_rates import (
+    COMPILED_OPTIMIZER,
+    model_optimizers,
+    schedule_step_counter,
+    unwrap_optimizer,
+)
 
 __all__ = [
     "CheckpointState",
@@ -122,6 +127,12 @@ def _host_array(variable: Any) -> np.ndarray:
 def optimizer_step(model: keras.Model) -> int:
     """The step counter of the (first) optimizer the model trains with; 0 without one.
 
+    That is `optimizer.iterations`, except under gradient accumulation, where
+    `iterations` is computed (updates: batches // accumulation steps, no
+    variable behind it) and the step is the batch counter the schedule sees
+    (`kerastools.learning_rates.schedule_step_counter`): step saves then
+    fall on the same batches in a resumed run as in an uninterrupted one.
+
     Examples:
         >>> optimizer_step(model)
         0
@@ -129,7 +140,8 @@ def optimizer_step(model: keras.Model) -> int:
     optimizers = model_optimizers(model)
     if not optimizers:
         return 0
-    return int(_host_array(next(iter(optimizers.values())).iterations))
+    optimizer = unwrap_optimizer(next(iter(optimizers.values())))
+    return int(_host_array(schedule_step_counter(optimizer)))
 
 
 def _optimizer_state(

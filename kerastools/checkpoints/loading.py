@@ -109,8 +109,11 @@ def _check_weights(model: keras.Model, info: CheckpointInfo, contents: Contents)
 
 
 def _ensure_built(model: keras.Model, info: CheckpointInfo, contents: Contents) -> None:
-    """Build a model without weights from the checkpoint's recorded input shape."""
+    """Build a model without weights from the recorded input shape; mark built one of built
+    sub-models (the VAE guide's, which load_weights refuses until called), as Keras' loading
+    does after build_from_config, with no dummy call (such a model may have no call())."""
     if model.weights:
+        model.built = model.built or bool(model.layers) and all(layer.built for layer in model.layers)
         return
     if contents.build_config is None:
         raise _not_built(model, f"{info.path} records no input shape")
@@ -246,7 +249,8 @@ def load_checkpoint(
     g_optimizer=...)`) are restored each by its attribute name, built on the
     variables it trained. A model with no weights yet (a subclassed model
     that was never called) is built first for the input shape the
-    checkpoint records, as `model(x[:1])` would.
+    checkpoint records, as `model(x[:1])` would; one made of built
+    sub-models (the VAE guide's) is marked built, as Keras' loading does.
 
     `directory` may also be one of Keras' own checkpoints
     (`checkpoints.keras_sources`): a `.weights.h5` or `.keras` file

@@ -4,11 +4,20 @@ Keras shuffles with a generator it does not save, so a resumed `fit` cannot
 see the batches an interrupted one would have seen. Here epoch `e` takes
 its samples (NumPy arrays) or its batches (a `keras.utils.PyDataset`) in
 the order `np.random.default_rng([seed, e]).permutation(n)`, and the
-dataset is one stream over all epochs starting at (`start_epoch`,
+batches form one stream over all epochs starting at (`start_epoch`,
 `start_batch`): batch `i` of the stream is batch
 `(start_batch + i) % n` of epoch `start_epoch + (start_batch + i) // n`.
-`fit` reads it with `steps_per_epoch` (Keras then keeps one iterator over
-the epochs), so no hook, prefetch or worker thread can shift the order.
+
+`fit` reads it one epoch at a time: `num_batches` is the length of the
+epoch `fit` is in (`epoch`, set by the callback `follow_epochs()` from
+Keras' own epoch number before the epoch's batches are read), and index
+`i` is batch `i` of that epoch's part of the stream. So an epoch ends
+where Keras expects it to: `steps_per_execution` runs a short last
+execution instead of taking the next epoch's batches, and a `PyDataset`
+with workers keeps batch 0 (Keras loses it to its build step on an
+endless one). A stream that starts mid-epoch (`start_batch` > 0) is
+read by a `fit` of that one epoch (`epochs=start_epoch + 1`), as
+`fit_resumable` does: Keras takes an epoch's length once per `fit`.
 
 Exact for NumPy arrays and for a `PyDataset` whose `__getitem__` is a pure
 function of its index. Not exact: a `PyDataset` that reshuffles itself (in
@@ -118,6 +127,8 @@ class ResumableBatches(keras.utils.PyDataset):
         self.start_batch = check_int(
             "start_batch", start_batch, low=0, high=self.batches_per_epoch - 1
         )
+        # The epoch fit is in: `follow_epochs()` sets it at each on_epoch_begin.
+        self.epoch = self.start_epoch
 
     def _init_dataset(self, dataset: keras.utils.PyDataset, y: Any, batch_size: Any) -> None:
         if y is not None or batch_size is not None:
@@ -146,9 +157,27 @@ class ResumableBatches(keras.utils.PyDataset):
         self.batches_per_epoch = -(-self._size // self.batch_size)
 
     @property
-    def num_batches(self) -> None:
-        """None: one stream over all epochs, read by `fit(steps_per_epoch=...)`."""
-        return None
+    def num_batches(self) -> int:
+        """The batches of the epoch `fit` is in (`epoch`): the stream's part of it."""
+        return self.batches_per_epoch - self.skipped_batches(self.epoch)
+
+    def follow_epochs(self) -> keras.callbacks.Callback:
+        """The callback that tells this dataset which epoch `fit` is in; pass it to that `fit`.
+
+        Examples:
+            >>> data = ResumableBatches(np.arange(8.0), np.arange(8.0), batch_size=4, seed=3)
+            >>> follow = data.follow_epochs()
+            >>> follow.on_epoch_begin(1)
+            >>> data.epoch, data.num_batches
+            (1, 2)
+        """
+        return _FollowEpochs(self)
+
+    def _first_of_epoch(self) -> int:
+        """The stream index of the first batch of `epoch`."""
+        if self.epoch <= self.start_epoch:
+            return 0
+        return (self.epoch - self.start_epoch) * self.batches_per_epoch - self.start_batch
 
     def position(self, index: int) -> tuple[int, int]:
         """The (epoch, batch) of the stream's batch `index`."""
@@ -166,7 +195,7 @@ class ResumableBatches(keras.utils.PyDataset):
         return np.random.default_rng([self.seed, epoch]).permutation(self._size)
 
     def __getitem__(self, index: int) -> Any:
-        epoch, batch = self.position(int(index))
+        epoch, batch = self.position(self._first_of_epoch() + int(index))
         order = self._order(epoch)
         if self._source is not None:
             return self._source[int(order[batch])]
@@ -184,3 +213,14 @@ class ResumableBatches(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         if self._source is not None:
             self._source.on_epoch_end()
+
+
+class _FollowEpochs(keras.callbacks.Callback):
+    """Sets `ResumableBatches.epoch` from Keras' epoch number, before the epoch reads a batch."""
+
+    def __init__(self, data: ResumableBatches) -> None:
+        super().__init__()
+        self.data = data
+
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+        self.data.epoch = epoch

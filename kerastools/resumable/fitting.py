@@ -62,6 +62,26 @@ class _RestoreMetrics(keras.callbacks.Callback):
             restore_metrics(self.model, self._state)
 
 
+class _KeepTrainedWeights(keras.callbacks.Callback):
+    """Undoes Keras' end-of-`fit` averaging after the `fit` that finishes an interrupted epoch.
+
+    With `use_ema=True` Keras writes the moving averages into the model when
+    `fit` ends; the first of a resume's two `fit` calls is not the run's end,
+    so the trained weights (read at its last epoch end) go back before the next.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._trained: list[Any] = []
+
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+        self._trained = [keras.ops.convert_to_numpy(v) for v in self.model.trainable_weights]
+
+    def put_back(self) -> None:
+        for variable, value in zip(self.model.trainable_weights, self._trained, strict=False):
+            variable.assign(value)
+
+
 def _build_metrics(model: keras.Model, data: ResumableBatches, state: dict[str, Any]) -> None:
     """Build the compiled metrics on one batch if they are not yet (TF builds them in `fit`'s
     first step, after `on_epoch_begin`), so their totals can be put back; `fit` resets them."""
@@ -70,6 +90,33 @@ def _build_metrics(model: keras.Model, data: ResumableBatches, state: dict[str, 
     batch = data[0]
     if len(batch) > 1:
         model.compute_metrics(batch[0], batch[1], model(batch[0], training=False))
+
+
+def _build_before_fit(model: keras.Model, data: ResumableBatches) -> None:
+    """Build the model, its compiled loss and metrics on one batch, so Keras' build step reads none.
+
+    Keras builds what is unbuilt at the start of `fit` on a batch it reads
+    from the dataset; when a `PyDataset`'s workers load the batches
+    (`workers` > 1 or `use_multiprocessing`), JAX and torch then train each
+    epoch as [1, 2, ..., 0] (a Keras bug, docs/troubleshooting.md). Built
+    here, Keras reads nothing early. The variables that existed before are
+    put back, so the call draws nothing from the run's seed generators.
+    """
+    if data.workers <= 1 and not data.use_multiprocessing:
+        return
+    existing = [(variable, keras.ops.convert_to_numpy(variable)) for variable in model.variables]
+    x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data[0])
+    try:
+        y_pred = model(x, training=False)
+        if y is not None:
+            model.compute_loss(x, y, y_pred, sample_weight, training=False)
+            model.compute_metrics(x, y, y_pred, sample_weight)
+    except Exception as error:  # noqa: BLE001 - e.g. a model without call(): Keras builds it its way
+        logger.warning("fit_resumable could not build %s on a batch before fit (%s); on JAX and torch "
+                       "Keras may then train each epoch's first batch last (docs/troubleshooting.md).",
+                       model.name, error)
+    for variable, value in existing:
+        variable.assign(value)
 
 
 @dataclasses.dataclass
@@ -243,6 +290,7 @@ def fit_resumable(
     def run(first: int, last: int, batch: int, extra: list[Any]) -> None:
         data = ResumableBatches(x, y, batch_size=batch_size, seed=start.seed,
                                 shuffle=shuffle, start_epoch=first, start_batch=batch)
+        _build_before_fit(model, data)
         if extra:
             _build_metrics(model, data, start.state or {})
         checkpoint = PeriodicCheckpoint(
@@ -250,19 +298,22 @@ def fit_resumable(
             keep_last=keep_last, save_best=save_best, callbacks=stateful, data=data,
         )
         histories.append(model.fit(
-            data, initial_epoch=first, epochs=last, callbacks=[*extra, *user, checkpoint],
-            steps_per_epoch=data.batches_per_epoch - batch, shuffle=False, **fit_kwargs,
+            data, initial_epoch=first, epochs=last, shuffle=False, **fit_kwargs,
+            callbacks=[data.follow_epochs(), *extra, *user, checkpoint],
         ))
 
     epoch = start.epoch
     if start.stopped or epoch >= epochs:
         return _merge(model, histories)
     if start.batches and start.state is not None:
-        run(epoch, epoch + 1, start.batches, [_RestoreMetrics(start.state)])
+        keep = _KeepTrainedWeights()
+        run(epoch, epoch + 1, start.batches, [_RestoreMetrics(start.state), keep])
         epoch += 1
+        if getattr(model.optimizer, "use_ema", False) and epoch < epochs and not model.stop_training:
+            keep.put_back()
         if model.stop_training or epoch >= epochs:
             return _merge(model, histories)
         for callback, state in [(c, c.get_state()) for c in stateful]:
             callback.set_state(state)
-    run(epoch, epochs, 0, [])
+    run(epoch, epochs, 0, [])  # the run's end: Keras' own averaging (use_ema) stays
     return _merge(model, histories)

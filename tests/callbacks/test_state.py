@@ -92,3 +92,54 @@ def test_damaged_state_is_refused_at_the_start_of_fit():
 @pytest.mark.parametrize("value", [0.25, float("inf"), float("-inf")])
 def test_floats_round_trip_through_strict_json(value):
     assert decode_float(_round_trip([encode_float(value)])[0]) == value
+
+
+def _notebook_callbacks(tmp_path):
+    plot = LivePlot(mode="off")
+    rates = kt.callbacks.LearningRateLogger()
+    stopper = ThresholdEarlyStopping("val_loss", threshold=None, patience=50)
+    report = kt.callbacks.RunReport(tmp_path / "report", html_every_seconds=1e9)
+    saver = kt.callbacks.PeriodicCheckpoint(tmp_path / "ckpt", callbacks=[plot, rates, stopper])
+    return plot, rates, stopper, report, saver
+
+
+def test_a_notebook_refit_continues_every_callback_and_its_checkpoints(tmp_path):
+    x, y = _data()
+    model = _model()
+    callbacks = _notebook_callbacks(tmp_path)
+    plot, rates, stopper, report, _ = callbacks
+    fit = dict(batch_size=16, validation_split=0.25, shuffle=False, verbose=0, callbacks=list(callbacks))
+    first = model.fit(x, y, epochs=3, **fit)
+    second = model.fit(x, y, initial_epoch=3, epochs=6, **fit)  # the next cell: one run, continued
+
+    seen = first.history["val_loss"] + second.history["val_loss"]
+    assert plot.epochs == [1, 2, 3, 4, 5, 6]
+    assert plot.history["val_loss"] == pytest.approx(seen)
+    assert len(rates.history) == 6
+    assert stopper._values == pytest.approx(seen) and stopper.best == pytest.approx(min(seen))
+    document = kt.callbacks.read_report(tmp_path / "report")
+    assert document["epochs"] == [1, 2, 3, 4, 5, 6] and document["initial_epoch"] == 0
+    last = kt.checkpoints.find_checkpoint(tmp_path / "ckpt", "latest")
+    assert last.epoch == 6 and last.callback_states[0]["epochs"] == [1, 2, 3, 4, 5, 6]
+
+    # A kernel restart: new objects, resumed from the directory, trained on to epoch 8.
+    restarted = _model()
+    plot, rates, stopper, report, saver = _notebook_callbacks(tmp_path)
+    assert kt.checkpoints.resume(restarted, tmp_path / "ckpt", callbacks=[plot, rates, stopper]) == 6
+    restarted.fit(x, y, initial_epoch=6, epochs=8, **{**fit, "callbacks": [plot, rates, stopper, saver]})
+    assert plot.epochs == list(range(1, 9))
+    assert len(rates.history) == 8 and len(stopper._values) == 8
+
+    # A fit from epoch 0 is a new run: the same objects start afresh.
+    restarted.fit(x, y, epochs=2, **{**fit, "callbacks": [plot, rates, stopper]})
+    assert plot.epochs == [1, 2] and len(rates.history) == 2 and len(stopper._values) == 2
+
+
+def test_a_refit_that_goes_back_keeps_only_the_epochs_before_it():
+    x, y = _data()
+    model = _model()
+    plot, rates = LivePlot(mode="off"), kt.callbacks.LearningRateLogger()
+    fit = dict(batch_size=16, shuffle=False, verbose=0, callbacks=[plot, rates])
+    model.fit(x, y, epochs=4, **fit)
+    model.fit(x, y, initial_epoch=2, epochs=3, **fit)  # epochs 3 and 4 are done again, once
+    assert plot.epochs == [1, 2, 3] and len(rates.history) == 3

@@ -161,3 +161,91 @@ def build_gan() -> keras.Model:
 def gan_data() -> dict[str, Any]:
     real = np.random.default_rng(0).normal(loc=2.0, size=(SAMPLES, 2)).astype("float32")
     return {"x": real, "batch_size": BATCH}
+
+
+def _features(data):
+    """The inputs of a batch of inputs only: `x`, `(x,)` or `(x, None)`."""
+    return data[0] if isinstance(data, (tuple, list)) else data
+
+
+def vae_losses(x, reconstruction, z_mean, z_log_var):
+    """Total, reconstruction and KL loss of a batch, as in Keras' VAE guide."""
+    reconstruction_loss = ops.mean(ops.sum(ops.square(x - reconstruction), axis=1))
+    kl_loss = ops.mean(-0.5 * ops.sum(1 + z_log_var - ops.square(z_mean) - ops.exp(z_log_var), axis=1))
+    return reconstruction_loss + kl_loss, reconstruction_loss, kl_loss
+
+
+class TinyVAE(keras.Model):
+    """Keras' VAE guide in small: a built encoder and decoder, a custom `train_step`, three trackers.
+
+    The outer model is never built by a call before `fit` (the pattern `resume` must load into).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4, activation="relu"),
+                                         keras.layers.Dense(4)], name="encoder")  # z mean and log-variance
+        self.decoder = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4, activation="relu"),
+                                         keras.layers.Dense(4)], name="decoder")
+        self.seeds = keras.random.SeedGenerator(0)
+        self.total_loss_tracker = keras.metrics.Mean(name="loss")
+        self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+
+    @property
+    def metrics(self):
+        return [self.total_loss_tracker, self.reconstruction_loss_tracker, self.kl_loss_tracker]
+
+    def call(self, x, training=False):
+        statistics = self.encoder(x)
+        z_mean, z_log_var = statistics[:, :2], statistics[:, 2:]
+        z = z_mean + ops.exp(0.5 * z_log_var) * keras.random.normal(ops.shape(z_mean), seed=self.seeds)
+        return self.decoder(z), z_mean, z_log_var
+
+    if BACKEND == "jax":
+
+        def train_step(self, state, data):
+            import jax
+
+            trainable, non_trainable, optimizer_vars, metric_vars = state
+            x = _features(data)
+
+            def loss(trainable, non_trainable):
+                outputs, non_trainable = self.stateless_call(trainable, non_trainable, x, training=True)
+                total, reconstruction, kl = vae_losses(x, *outputs)
+                return total, (reconstruction, kl, non_trainable)
+
+            (total, (reconstruction, kl, non_trainable)), grads = jax.value_and_grad(loss, has_aux=True)(
+                trainable, non_trainable)
+            trainable, optimizer_vars = self.optimizer.stateless_apply(optimizer_vars, grads, trainable)
+            updated, logs, start = [], {}, 0
+            for tracker, value in zip(self.metrics, (total, reconstruction, kl), strict=True):
+                own = metric_vars[start:start + len(tracker.variables)]
+                start += len(own)
+                own = tracker.stateless_update_state(own, value)
+                logs[tracker.name] = tracker.stateless_result(own)
+                updated += list(own)
+            return logs, (trainable, non_trainable, optimizer_vars, updated)
+
+    else:
+
+        def train_step(self, data):
+            x = _features(data)
+            _zero_grad(self)
+            with _tape() as tape:
+                total, reconstruction, kl = vae_losses(x, *self(x, training=True))
+            variables = self.trainable_weights
+            _apply(self.optimizer, _gradients(total, variables, tape if BACKEND == "tensorflow" else None), variables)
+            for tracker, value in zip(self.metrics, (total, reconstruction, kl), strict=True):
+                tracker.update_state(value)
+            return {tracker.name: tracker.result() for tracker in self.metrics}
+
+
+def build_vae() -> keras.Model:
+    model = TinyVAE()
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    return model
+
+
+def vae_data() -> dict[str, Any]:
+    return {"x": np.random.default_rng(0).normal(size=(SAMPLES, 4)).astype("float32"), "batch_size": BATCH}

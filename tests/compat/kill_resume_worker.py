@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import keras  # noqa: E402
 
 import kerastools as kt  # noqa: E402
-from kerastools.learning_rates import model_optimizers  # noqa: E402
+from kerastools.learning_rates import model_optimizers, schedule_step_counter, unwrap_optimizer  # noqa: E402
 from tests.compat.kinds import by_name, policy  # noqa: E402
 
 
@@ -39,9 +39,12 @@ class Stall(keras.callbacks.Callback):
 
 
 def optimizer_step(model) -> int:
-    """The step of the first optimizer the model trains with (a GAN's own, not Keras' default)."""
-    optimizer = next(iter(model_optimizers(model).values()), model.optimizer)
-    return int(keras.ops.convert_to_numpy(optimizer.iterations))
+    """The step of the first optimizer the model trains with (a GAN's own, not Keras' default).
+
+    Under gradient accumulation, the batch counter (what a checkpoint's step is).
+    """
+    optimizer = unwrap_optimizer(next(iter(model_optimizers(model).values()), model.optimizer))
+    return int(keras.ops.convert_to_numpy(schedule_step_counter(optimizer)))
 
 
 def main() -> None:
@@ -59,7 +62,7 @@ def main() -> None:
         kind.prepare(model)
         start = kt.checkpoints.resume(model, args.directory)
         restored_step = optimizer_step(model)
-        callbacks = kt.callbacks.standard(plot=False, keep_last=None)
+        callbacks = [*kind.keras_callbacks(), *kt.callbacks.standard(plot=False, keep_last=None)]
         callbacks.append(kt.callbacks.PeriodicCheckpoint(args.directory, every_steps=args.every_steps)
                          if args.every_steps else kt.callbacks.PeriodicCheckpoint(args.directory))
         if args.stall_at is not None:

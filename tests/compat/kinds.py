@@ -43,6 +43,17 @@ class Kind:
     counts_every_step: bool = True
     # Training samples an epoch (validation_split keeps a quarter out).
     train_samples: int = SAMPLES * 3 // 4
+    # Keras' own callbacks the kind trains with, made afresh for each fit (SwapEMAWeights, ...).
+    keras_callbacks: Callable[[], list[keras.callbacks.Callback]] = field(default=list)
+    # A notebook re-fit: the same callbacks through fit(epochs=REFIT_AT), then fit(initial_epoch=REFIT_AT, ...).
+    refit: bool = False
+    # compile(steps_per_execution=...): callbacks run between executions only.
+    steps_per_execution: int = 1
+    # use_ema: Keras writes the weights' moving averages into the model when fit ends.
+    averaged: bool = False
+
+
+REFIT_AT = 2
 
 
 def _rng() -> np.random.Generator:
@@ -134,6 +145,32 @@ def mixed_precision() -> keras.Model:
                       loss="sparse_categorical_crossentropy")
 
 
+def gradient_accumulation() -> keras.Model:
+    return kt.compile(keras.Sequential(_classifier()),
+                      optimizer=keras.optimizers.Adam(1e-2, gradient_accumulation_steps=2),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+
+def steps_per_execution() -> keras.Model:
+    # 3 batches an epoch in executions of 2: the last one is short.
+    return kt.compile(keras.Sequential(_classifier()), optimizer="adam", learning_rate=1e-2,
+                      loss="sparse_categorical_crossentropy", steps_per_execution=2)
+
+
+def ema() -> keras.Model:
+    return kt.compile(keras.Sequential(_classifier()), optimizer=keras.optimizers.Adam(1e-2, use_ema=True),
+                      loss="sparse_categorical_crossentropy")
+
+
+def _swap_ema() -> list[keras.callbacks.Callback]:
+    return [keras.callbacks.SwapEMAWeights()]  # validation with the EMA weights
+
+
+def _reduce_on_plateau() -> list[keras.callbacks.Callback]:
+    # Every epoch after the first is a plateau (min_delta): the rate halves each epoch.
+    return [keras.callbacks.ReduceLROnPlateau("val_loss", factor=0.5, patience=0, min_delta=1e9, min_lr=1e-6)]
+
+
 def class_weight_data() -> dict[str, Any]:
     return {**_arrays(), "class_weight": {0: 1.0, 1: 2.0, 2: 4.0}}
 
@@ -158,6 +195,11 @@ class Batches(keras.utils.PyDataset):
 def py_dataset_data() -> dict[str, Any]:
     x, y = _classes()
     return {"x": Batches(), "validation_data": (x[:16], y[:16])}
+
+
+def py_dataset_workers_data() -> dict[str, Any]:
+    x, y = _classes()
+    return {"x": Batches(workers=2), "validation_data": (x[:16], y[:16])}
 
 
 def _endless_batches():
@@ -189,9 +231,18 @@ def _sequential_on(fit_args: Callable[[], dict[str, Any]], **options: Any) -> Ki
 
 def kinds() -> list[Kind]:
     """Every model kind, in the order the matrix lists them."""
-    from tests.compat.custom_steps import GAN_SKIP, build_custom_train_step, build_gan, gan_data
+    from tests.compat.custom_steps import (
+        GAN_SKIP,
+        build_custom_train_step,
+        build_gan,
+        build_vae,
+        gan_data,
+        vae_data,
+    )
 
     not_tf = None if BACKEND == "tensorflow" else f"tf.data is TensorFlow's; Keras on {BACKEND} is fed NumPy"
+    not_torch = ("Keras' torch trainer refuses steps_per_execution > 1 (tests/checkpoints/test_keras_idioms.py)"
+                 if BACKEND == "torch" else None)
     return [
         _sequential_on(_arrays, name="sequential", history_keys=("loss", "val_loss", "accuracy")),
         Kind("functional_multi_io", functional_multi_io, _multi_io_data,
@@ -209,6 +260,14 @@ def kinds() -> list[Kind]:
         _sequential_on(py_dataset_data, name="py_dataset", train_samples=SAMPLES),
         _sequential_on(generator_data, name="generator", train_samples=SAMPLES),
         _sequential_on(tf_data_data, name="tf_data", train_samples=SAMPLES, skip=not_tf),
+        Kind("gradient_accumulation", gradient_accumulation, _arrays),
+        Kind("steps_per_execution", steps_per_execution, _arrays, skip=not_torch, steps_per_execution=2),
+        Kind("ema", ema, _arrays, keras_callbacks=_swap_ema, averaged=True),
+        _sequential_on(_arrays, name="reduce_lr_on_plateau", keras_callbacks=_reduce_on_plateau),
+        _sequential_on(py_dataset_workers_data, name="py_dataset_workers", train_samples=SAMPLES),
+        Kind("vae", build_vae, vae_data, monitor="loss", history_keys=("loss", "reconstruction_loss", "kl_loss"),
+             train_samples=SAMPLES),
+        _sequential_on(_arrays, name="notebook_refit", refit=True),
     ]
 
 

@@ -3,7 +3,9 @@
 Each case costs two fresh interpreters (about 10 s each on 2 cores), so the
 default run kills two kinds (a Sequential model with a mid-epoch `every_steps`
 checkpoint, a custom `train_step` with epoch checkpoints); `make test-slow`
-kills every other kind.
+kills every other kind. The fast suite interrupts every kind that `fit_resumable`
+takes in-process instead (`test_models.py::test_fit_resumable_interrupted_mid_run_*`),
+and a notebook re-fit's kernel restart is `tests/callbacks/test_state.py`.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from kerastools.tensorboard_events import epoch_history
 from tests.compat.kinds import (
     BACKEND,
     BATCH,
+    REFIT_AT,
     STEPS_PER_EPOCH,
     Kind,
     kind_params,
@@ -50,11 +51,31 @@ def _unreachable(monitor: str) -> float:
     return 1e9 if "accuracy" in monitor else -1e9
 
 
+class _TrainedWeights(keras.callbacks.Callback):
+    """The weights at the last epoch end: what the checkpoints hold, before Keras' EMA averaging."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.values = [keras.ops.convert_to_numpy(v) for v in self.model.trainable_weights]
+
+    def on_train_end(self, logs=None):
+        for variable, value in zip(self.model.trainable_weights, self.values, strict=True):
+            variable.assign(value)
+
+
 def _fit(kind: Kind, callbacks, epochs: int = EPOCHS, **extra):
+    """Train a new model of `kind`; a notebook re-fit kind in two `fit` calls with the same callbacks."""
+    if kind.averaged:  # compared with checkpoints below: undo Keras' averaging at the end of fit
+        callbacks = [*callbacks, _TrainedWeights()]
     with policy(kind):
         model = kind.build()
-        history = model.fit(**kind.fit_args(), epochs=epochs, verbose=0, callbacks=callbacks, **extra)
-    return model, history.history
+        if not kind.refit:
+            history = model.fit(**kind.fit_args(), epochs=epochs, verbose=0,
+                                callbacks=[*kind.keras_callbacks(), *callbacks], **extra)
+            return model, history.history
+        first = model.fit(**kind.fit_args(), epochs=REFIT_AT, verbose=0, callbacks=callbacks, **extra)
+        second = model.fit(**kind.fit_args(), initial_epoch=REFIT_AT, epochs=epochs, verbose=0,
+                           callbacks=callbacks, **extra)
+    return model, {key: first.history.get(key, []) + second.history.get(key, []) for key in second.history}
 
 
 def _fresh(kind: Kind) -> keras.Model:
@@ -75,6 +96,14 @@ def _assert_same_weights(model, other) -> None:
 
 def _steps_per_epoch(kind: Kind) -> int:
     return kind.train_samples // BATCH
+
+
+def _step_saves(kind: Kind, epochs: int, every: int) -> list[int]:
+    """The batches `every_steps` saves at: the first execution boundary at or after each multiple."""
+    per_epoch, spe = _steps_per_epoch(kind), kind.steps_per_execution
+    boundaries = [epoch * per_epoch + min(end, per_epoch)
+                  for epoch in range(epochs) for end in range(spe, per_epoch + spe, spe)]
+    return [now for before, now in zip([0, *boundaries], boundaries) if now // every > before // every]
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -129,7 +158,10 @@ def test_each_callback_with_options_other_than_the_defaults(kind, tmp_path):
     assert stopper.best_epoch >= 2
 
     steps = _steps_per_epoch(kind) * done
-    if kind.counts_every_step:
+    if kind.refit:  # the per-batch rates start again at each fit; the per-epoch ones continue
+        assert len(rates.history) == done and plot.epochs == list(range(1, done + 1))
+        assert len(rates.batch_history) == steps - _steps_per_epoch(kind) * REFIT_AT
+    elif kind.counts_every_step:
         assert len(rates.batch_history) == steps
     if kind.optimizers == ("optimizer",):
         assert rates.batch_history and all(np.isfinite(rate) for _, rate in rates.batch_history)
@@ -143,7 +175,7 @@ def test_each_callback_with_options_other_than_the_defaults(kind, tmp_path):
     # which lags behind under a loss scale that skips steps.
     per_epoch = _steps_per_epoch(kind)
     batches = [per_epoch * info.epoch + info.training_state["batches"] for info in saved]
-    assert batches == [steps - steps % 2 - 2, steps - steps % 2]
+    assert batches == _step_saves(kind, done, every=2)[-2:]
     assert all(info.path.name == f"step-{info.step:08d}.weights.h5" for info in saved)
     if kind.counts_every_step:
         assert [info.step for info in saved] == batches
@@ -175,7 +207,7 @@ def test_resume_in_a_fresh_model_continues_weights_optimizers_and_epochs(kind, t
         _assert_same_weights(mine, theirs)
     with policy(kind):
         history = fresh.fit(**kind.fit_args(), initial_epoch=2, epochs=EPOCHS, verbose=0,
-                            callbacks=[PeriodicCheckpoint(tmp_path / "ckpt")])
+                            callbacks=[*kind.keras_callbacks(), PeriodicCheckpoint(tmp_path / "ckpt")])
     assert len(next(iter(history.history.values()))) == EPOCHS - 2
     assert [info.epoch for info in kt.checkpoints.list_checkpoints(tmp_path / "ckpt")] == [1, 2, 3]
 
@@ -184,5 +216,65 @@ def test_the_suite_covers_every_kind_the_issue_names():
     names = {kind.name for kind in kinds()}
     assert names == {"sequential", "functional_multi_io", "subclassed", "custom_train_step", "two_optimizers",
                      "batchnorm_dropout", "mixed_precision", "validation_freq", "class_weight", "py_dataset",
-                     "generator", "tf_data"}
+                     "generator", "tf_data", "gradient_accumulation", "steps_per_execution", "ema",
+                     "reduce_lr_on_plateau", "py_dataset_workers", "vae", "notebook_refit"}
     assert STEPS_PER_EPOCH == 4 and BACKEND == keras.backend.backend()
+
+
+# The kinds fit_resumable takes (arrays or a PyDataset of known length, no tf.data), interrupted
+# in-process; test_kill_resume.py SIGKILLs a subprocess (the new kinds there under `slow`).
+# Keras' ReduceLROnPlateau is left out: it has no state to record, so its plateau count starts
+# afresh at each fit, and a resumed run lowers the rate at other epochs.
+RESUMABLE = ("gradient_accumulation", "steps_per_execution", "ema", "py_dataset_workers", "vae")
+
+
+def _resumable_args(kind: Kind) -> dict:
+    """The kind's data as fit_resumable takes it: validation_split becomes validation_data."""
+    args = dict(kind.fit_args())
+    if args.pop("validation_split", None):
+        keep = len(args["y"]) * 3 // 4  # Keras' validation_split takes the last quarter
+        x, y = args.pop("x"), args.pop("y")
+        args.update(x=x[:keep], y=y[:keep], validation_data=(x[keep:], y[keep:]))
+    return args
+
+
+class _CrashAfter(keras.callbacks.Callback):
+    def __init__(self, calls: int):
+        super().__init__()
+        self.calls = calls
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.calls -= 1
+        if self.calls == 0:
+            raise RuntimeError("crash")
+
+
+def _numbers(value) -> np.ndarray:
+    return keras.ops.convert_to_numpy(value)
+
+
+@pytest.mark.parametrize("kind", [param for param in KINDS if param.id in RESUMABLE])
+def test_fit_resumable_interrupted_mid_run_ends_as_the_uninterrupted_run(kind, tmp_path):
+    def train(directory, crash_after=None):
+        callbacks = [LearningRateLogger(), EpochTimer(), LivePlot(mode="off"),
+                     ThresholdEarlyStopping(kind.monitor, threshold=_unreachable(kind.monitor)),
+                     *kind.keras_callbacks(), *([_CrashAfter(crash_after)] if crash_after else [])]
+        with policy(kind):
+            keras.utils.set_random_seed(0)  # the same initial weights in every run
+            model = kind.build()
+            kt.fit_resumable(model, **_resumable_args(kind), directory=directory, epochs=EPOCHS, seed=0,
+                             every_steps=2, callbacks=callbacks, verbose=0)
+        return model, callbacks[2]
+
+    with pytest.raises(RuntimeError, match="crash"):
+        train(tmp_path / "run", crash_after=4)  # in epoch 2, after a step save
+    resumed, plot = train(tmp_path / "run")
+    uninterrupted, _ = train(tmp_path / "once")
+    assert plot.epochs == [1, 2, 3]
+    for got, want in zip(resumed.weights, uninterrupted.weights, strict=True):
+        assert np.array_equal(_numbers(got), _numbers(want)), got.path
+    mine, theirs = resumed.optimizer, uninterrupted.optimizer
+    assert int(_numbers(mine.iterations)) == int(_numbers(theirs.iterations)) > 0
+    assert np.array_equal(_numbers(mine.learning_rate), _numbers(theirs.learning_rate))
+    for got, want in zip(mine.variables, theirs.variables, strict=True):  # the EMA and accumulators too
+        assert np.array_equal(_numbers(got), _numbers(want)), got.path

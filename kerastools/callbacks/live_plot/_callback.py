@@ -77,7 +77,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
     and at least `THROTTLE_FACTOR` times the duration of the last one; the
     end of training always redraws. After training, `figure` is a complete
     matplotlib `Figure` (save it with `figure.savefig(...)`) and `history`
-    holds the values per epoch.
+    holds the values per epoch (continued by a re-fit from `initial_epoch` > 0).
 
     Examples:
         >>> plot = kt.callbacks.LivePlot(mode="file", path=tmp_path / "live.png",
@@ -247,6 +247,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
     # ----------------------------------------------------------------- hooks
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
+        self._keep_last_run()  # continued by a re-fit from initial_epoch > 0
         self._reset_run()
         self._resume_pending()
         self.resolved_mode = resolve_mode(self.mode)
@@ -263,6 +264,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             self._plot_guard.run(self._ensure_figure)
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+        self._continue_run(epoch)
         self._history.begin_epoch(epoch)
 
     def on_train_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
