@@ -12,6 +12,11 @@ TORCH_TEST_PIN ?= torch==2.13.0
 BACKEND_TESTS := tests/test_builders.py tests/test_optimization.py tests/test_learning_rates.py tests/test_lr_finder.py \
   tests/callbacks tests/checkpoints tests/compat
 BACKEND_PYTEST := -m "not slow and not browser and not tf_only" -p no:doctest
+# Each pytest pass runs on this many processes (pytest-xdist); PYTEST_WORKERS=0 runs in one.
+# loadgroup: tests marked xdist_group("name") share one worker (tests/test_bad_input.py sums
+# its counts in-process); every other test goes to whichever worker is free.
+PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
 PYTEST_ARGS ?=
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
@@ -52,15 +57,15 @@ docs-serve: install
 	$(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000
 
 test-fast: install
-	$(PY) -m pytest --doctest-modules $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) --doctest-modules $(PYTEST_ARGS)
 
 # The builder, compile, learning-rate, callback, checkpoint and compatibility
 # tests again on JAX and on torch (test-fast runs them on TensorFlow).
 test-jax: install
-	KERAS_BACKEND=jax $(PY) -m pytest $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)
+	KERAS_BACKEND=jax $(PY) -m pytest $(XDIST) $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)
 
 test-torch: install
-	KERAS_BACKEND=torch $(PY) -m pytest $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)
+	KERAS_BACKEND=torch $(PY) -m pytest $(XDIST) $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)
 
 test: install data lint typecheck docs test-fast test-jax test-torch wheel-check
 

@@ -8,10 +8,26 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERASTOOLS_LIVEPLOT", "off")
 
+from functools import cache  # noqa: E402
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 
 # Scripts that are run, not imported: --doctest-modules would import (and run) them.
 collect_ignore_glob = ["tests/browser/*", "tests/gpu/*", "tests/*_worker.py", "examples/*", "benchmarks/*"]
+
+
+@cache
+def _starts_interpreters(path: str) -> bool:
+    """Whether a test file runs child interpreters (each pays Python's and the backend's start-up)."""
+    return path.endswith(".py") and "subprocess" in Path(path).read_text(encoding="utf-8")
+
+
+def pytest_collection_modifyitems(items):
+    # The files whose tests start child interpreters are the long ones: run them first, so
+    # that `-n 2` (make test) ends on short tests instead of one worker waiting for a long one.
+    # A stable sort: each file's tests stay together and in their order.
+    items.sort(key=lambda item: not _starts_interpreters(str(item.path)))
 
 
 @pytest.fixture(autouse=True)
