@@ -13,10 +13,12 @@ BACKEND_TESTS := tests/test_builders.py tests/test_optimization.py tests/test_le
   tests/callbacks tests/checkpoints tests/compat
 BACKEND_PYTEST := -m "not slow and not browser and not tf_only" -p no:doctest
 # Each pytest pass runs on this many processes (pytest-xdist); PYTEST_WORKERS=0 runs in one.
-# loadgroup: tests marked xdist_group("name") share one worker (tests/test_bad_input.py sums
-# its counts in-process); every other test goes to whichever worker is free.
+# loadfile: each file goes whole to whichever worker is free, so a module-scoped fixture (a
+# trained directory, a shared fit) is built once, and tests/test_bad_input.py's last test sums
+# the counts of the whole file. (loadgroup's xdist_group marks do nothing with pytest 9.2.)
+# The files whose tests start interpreters run first (conftest.py), so the pass ends on short ones.
 PYTEST_WORKERS ?= 2
-XDIST := -n $(PYTEST_WORKERS) --dist loadgroup
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 PYTEST_ARGS ?=
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 

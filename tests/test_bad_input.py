@@ -37,10 +37,6 @@ from kerastools import builders, optimization
 from kerastools.errors import KerastoolsError
 from kerastools.optimizers import make_optimizer, make_schedule
 
-# One xdist worker runs the whole module (make test runs `-n 2 --dist loadgroup`): the last
-# test sums COUNTS, which each process keeps for itself.
-pytestmark = pytest.mark.xdist_group("bad_input")
-
 NAN, INF = float("nan"), float("inf")
 BUILTINS = (ValueError, TypeError, OSError, RuntimeError)
 
