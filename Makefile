@@ -97,12 +97,14 @@ gpu-check: install
 wheel: install
 	$(PY) -m build --wheel --outdir dist .
 
-# The release check: the wheel installs into a clean venv where the demo runs.
+# The release check: the wheel installs into a clean venv where the demo runs. --no-compile:
+# pip would byte-compile every module of TensorFlow and its dependencies (thousands of files);
+# the demo compiles what it imports, as a first run does.
 wheel-check: install
 	rm -rf build/wheel-check && mkdir -p build/wheel-check
 	$(PY) -m build --wheel --outdir build/wheel-check/dist . >build/wheel-check/build.log 2>&1 || (tail -20 build/wheel-check/build.log; exit 1)
 	$(PYTHON) -m venv build/wheel-check/venv
-	build/wheel-check/venv/bin/pip install --quiet "$$(ls build/wheel-check/dist/*.whl)[cpu]"
+	build/wheel-check/venv/bin/pip install --quiet --no-compile --disable-pip-version-check "$$(ls build/wheel-check/dist/*.whl)[cpu]"
 	cd build/wheel-check && venv/bin/python -c "import kerastools; print('kerastools', kerastools.__version__)" \
 	  && venv/bin/python -m kerastools demo --epochs 2 --output-dir demo_output
 
