@@ -12,6 +12,13 @@ TORCH_TEST_PIN ?= torch==2.13.0
 BACKEND_TESTS := tests/test_builders.py tests/test_optimization.py tests/test_learning_rates.py tests/test_lr_finder.py \
   tests/callbacks tests/checkpoints tests/compat tests/plots/test_attribution.py
 BACKEND_PYTEST := -m "not slow and not browser and not tf_only" -p no:doctest
+# Each pytest pass runs on this many processes (pytest-xdist); PYTEST_WORKERS=0 runs in one.
+# loadfile: each file goes whole to whichever worker is free, so a module-scoped fixture (a
+# trained directory, a shared fit) is built once, and tests/test_bad_input.py's last test sums
+# the counts of the whole file. (loadgroup's xdist_group marks do nothing with pytest 9.2.)
+# The files whose tests start interpreters run first (conftest.py), so the pass ends on short ones.
+PYTEST_WORKERS ?= 2
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 PYTEST_ARGS ?=
 FASHION_DIR := /usr/share/datasets/fashion-mnist
 
@@ -52,15 +59,15 @@ docs-serve: install
 	$(PY) -m mkdocs serve --dev-addr 127.0.0.1:8000
 
 test-fast: install
-	$(PY) -m pytest --doctest-modules $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) --doctest-modules $(PYTEST_ARGS)
 
 # The builder, compile, learning-rate, callback, checkpoint and compatibility
 # tests again on JAX and on torch (test-fast runs them on TensorFlow).
 test-jax: install
-	KERAS_BACKEND=jax $(PY) -m pytest $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)
+	KERAS_BACKEND=jax $(PY) -m pytest $(XDIST) $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)
 
 test-torch: install
-	KERAS_BACKEND=torch $(PY) -m pytest $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)
+	KERAS_BACKEND=torch $(PY) -m pytest $(XDIST) $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)
 
 test: install data lint typecheck docs test-fast test-jax test-torch wheel-check
 
@@ -91,12 +98,14 @@ gpu-check: install
 wheel: install
 	$(PY) -m build --wheel --outdir dist .
 
-# The release check: the wheel installs into a clean venv where the demo runs.
+# The release check: the wheel installs into a clean venv where the demo runs. --no-compile:
+# pip would byte-compile every module of TensorFlow and its dependencies (thousands of files);
+# the demo compiles what it imports, as a first run does.
 wheel-check: install
 	rm -rf build/wheel-check && mkdir -p build/wheel-check
 	$(PY) -m build --wheel --outdir build/wheel-check/dist . >build/wheel-check/build.log 2>&1 || (tail -20 build/wheel-check/build.log; exit 1)
 	$(PYTHON) -m venv build/wheel-check/venv
-	build/wheel-check/venv/bin/pip install --quiet "$$(ls build/wheel-check/dist/*.whl)[cpu]"
+	build/wheel-check/venv/bin/pip install --quiet --no-compile --disable-pip-version-check "$$(ls build/wheel-check/dist/*.whl)[cpu]"
 	cd build/wheel-check && venv/bin/python -c "import kerastools; print('kerastools', kerastools.__version__)" \
 	  && venv/bin/python -m kerastools demo --epochs 2 --output-dir demo_output
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pytest
 
 import kerastools as kt
 
@@ -13,6 +14,13 @@ def make_model(width=8, optimizer="adam"):
         kt.build_mlp(2, [width]), optimizer=optimizer, learning_rate=0.01,
         schedule="inverse_time", decay_rate=0.5,
     )
+
+
+def child_in_its_own_pass(backend):
+    """Skip unless this process runs on `backend`: a child whose backend is a parameter, not this
+    process's, runs once, in the KERAS_BACKEND=`backend` pass of make test (not in each pass)."""
+    if backend != keras.backend.backend():
+        pytest.skip(f"the {backend} child runs in the KERAS_BACKEND={backend} pass")
 
 
 def iterations(model):

@@ -19,7 +19,12 @@ from kerastools.checkpoints import load_checkpoint
 from kerastools.checkpoints.keras_format import HEADER, read_keras_file
 from kerastools.checkpoints.store import CheckpointStore
 from kerastools.errors import CheckpointError
-from tests.checkpoints.helpers import assert_same_weights, iterations, make_model
+from tests.checkpoints.helpers import (
+    assert_same_weights,
+    child_in_its_own_pass,
+    iterations,
+    make_model,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,6 +106,7 @@ def test_a_refused_file_names_itself_and_changes_nothing(tmp_path, squares_data)
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
 def test_load_weights_on_each_backend(tmp_path, backend):
     """Written and read again in a fresh process of `backend`, by plain `model.load_weights`."""
+    child_in_its_own_pass(backend)
     script = textwrap.dedent(
         f"""
         import numpy as np, keras, kerastools as kt

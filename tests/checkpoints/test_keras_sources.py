@@ -18,7 +18,13 @@ import kerastools as kt
 from kerastools.checkpoints import list_checkpoints, load_checkpoint, resume
 from kerastools.checkpoints.leftovers import remove_stale_temporaries
 from kerastools.errors import CheckpointError, ConfigError
-from tests.checkpoints.helpers import RecordState, assert_same_weights, iterations, make_model
+from tests.checkpoints.helpers import (
+    RecordState,
+    assert_same_weights,
+    child_in_its_own_pass,
+    iterations,
+    make_model,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize("backend", ["tensorflow", "jax"])
 def test_keras_archives_open_with_load_model_on_each_backend(tmp_path, backend):
     """Written and opened again in a fresh process of `backend` by `keras.models.load_model`."""
+    child_in_its_own_pass(backend)
     script = textwrap.dedent(
         f"""
         import numpy as np, keras, kerastools as kt
