@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["attribution_figure", "grad_cam", "saliency"]
 
 MAX_SMOOTH_SAMPLES = 1000
+DEFAULT_NOISE = 0.1  # saliency's noise, as a fraction of the image's value range
 _MAX_FIGURE_IMAGES = 32
 
 
@@ -95,7 +96,7 @@ def saliency(
     *,
     class_index: int | Sequence[int] | None = None,
     smooth_samples: int = 0,
-    noise: float = 0.1,
+    noise: float = DEFAULT_NOISE,
     seed: int | None = None,
     output: int | str | None = None,
 ) -> np.ndarray:
@@ -140,6 +141,19 @@ def saliency(
         seed = check_int("seed", seed, low=0)
     predictions, _ = _forward(model, batch, output)
     one_hot = _one_hot(predictions, class_index, len(batch))
+    return _saliency_maps(model, batch, one_hot, smooth_samples, noise, seed, output)
+
+
+def _saliency_maps(
+    model: keras.Model,
+    batch: np.ndarray,
+    one_hot: np.ndarray,
+    smooth_samples: int,
+    noise: float,
+    seed: int | None,
+    output: int | str | None,
+) -> np.ndarray:
+    """Vanilla or SmoothGrad maps for checked arguments (`saliency`, `attribution_figure`)."""
     if smooth_samples == 0:
         return _normalised(_pixel_gradients(model, batch, one_hot, output))
     rng = np.random.default_rng(seed)
@@ -207,16 +221,18 @@ def attribution_figure(
             f"Received: {len(batch)} images"
         )
     predictions, spatial = _forward(model, batch, output)
-    classes = _one_hot(predictions, class_index, len(batch)).argmax(axis=1)
+    one_hot = _one_hot(predictions, class_index, len(batch))
     if method == "grad_cam":
-        chosen, _ = _choose_layer(model, spatial, layer)
-        maps = grad_cam(model, batch, layer=chosen, class_index=classes, output=output)
+        chosen, shape = _choose_layer(model, spatial, layer)
+        maps = _grad_cam_maps(model, batch, chosen, shape, one_hot, output)
         title = f"Grad-CAM at layer {chosen.name!r}"
     else:
-        maps = saliency(model, batch, class_index=classes, smooth_samples=smooth_samples,
-                        seed=seed, output=output)
+        smooth_samples = check_int("smooth_samples", smooth_samples, low=0, high=MAX_SMOOTH_SAMPLES)
+        if seed is not None:
+            seed = check_int("seed", seed, low=0)
+        maps = _saliency_maps(model, batch, one_hot, smooth_samples, DEFAULT_NOISE, seed, output)
         title = "SmoothGrad saliency" if smooth_samples else "Saliency (gradients)"
-    return _overlay(batch, maps, classes, title, alpha, figure)
+    return _overlay(batch, maps, one_hot.argmax(axis=1), title, alpha, figure)
 
 
 def _overlay(
