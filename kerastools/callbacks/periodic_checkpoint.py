@@ -2,8 +2,8 @@
 
 What Keras' `ModelCheckpoint` lacks: a period in epochs, optimizer steps or
 seconds, a last save when the run is interrupted, pruning to the last k files, the optimizer state in the file (so a resumed
-learning-rate schedule continues), atomic writes and a manifest with the
-metrics, size and checksum of every file. Read the directory back with
+learning-rate schedule continues), atomic writes, and beside each file a
+record of its metrics, size and checksum. Read the directory back with
 `kerastools.checkpoints`.
 """
 
@@ -27,8 +27,8 @@ from kerastools.callbacks.step_counting import StepCounter
 from kerastools.checkpoints import is_chief
 from kerastools.checkpoints.archive import check_save_format, file_suffix
 from kerastools.checkpoints.file_format import optimizer_step
-from kerastools.checkpoints.optimizer_check import remember_compiled
-from kerastools.checkpoints.record_values import Kind
+from kerastools.checkpoints.optimizers import remember_compiled
+from kerastools.checkpoints.record import Kind
 from kerastools.checkpoints.store import CheckpointStore
 from kerastools.checkpoints.training_state import capture, check_resumable_data
 from kerastools.errors import CheckpointError
@@ -44,39 +44,42 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     Files are named so they sort in time order: `epoch-0005.weights.h5` or
     `step-00012000.weights.h5`. `keep_last=k` deletes older periodic files so
     exactly k remain; `save_best="val_loss"` keeps a separate
-    `best.weights.h5` that pruning never touches. `manifest.json` records,
-    for each file, the epoch, step, the metrics in `logs` at that moment, the
-    wall time, size and SHA-256: read it with
+    `best.weights.h5` that pruning never touches. Each file's record
+    (`epoch-0005.weights.h5.json`) holds the epoch, step, the metrics in
+    `logs` at that moment, the wall time, size and SHA-256: read them with
     `kerastools.checkpoints.list_checkpoints` to choose the epoch that
     generalised best, and load with `load_checkpoint` or `resume`.
 
     Every file is written to a temporary file in the directory, fsynced and
-    renamed over its target, so a kill at any moment (even mid-save) leaves
-    the previous checkpoints intact; leftovers of an interrupted write are
-    removed at the next `on_train_begin`. Under a distribution strategy only
+    renamed over its target, then its record the same way (the record is the
+    commit), so a kill at any moment (even mid-save) leaves the previous
+    checkpoints intact; leftovers of an interrupted write are removed at the
+    next `on_train_begin`. Under a distribution strategy only
     the chief (`kerastools.checkpoints.is_chief`) writes; other workers never
     touch the directory.
 
-    A save returns once its file and the manifest are on disk, so a kill at
-    any moment costs at most the steps since the last save (less than one
-    period). With `background=True` the save copies the state to host memory
-    and returns; a writer thread writes the file while training goes on (one
-    write at a time, the next save waits for it) and everything is on disk
-    when `fit` returns. A kill while that write runs then falls back to the
-    save before it: at most two periods are lost. File names and the
-    manifest `step` are the optimizer's step counter read at the save; the
+    A save blocks training only while it copies the state to host memory; a
+    writer thread builds the file, writes it durably and then its record
+    (`kerastools.checkpoints.record`), while training goes on (one write at
+    a time: the next save waits for it). Everything is on disk when `fit`
+    returns, and Ctrl-C or SIGTERM flush the writer before they stop the
+    run. A kill while a write runs falls back to the save before it: at
+    most two periods are lost. With `background=False` a save returns once
+    its file and record are on disk (at most one period lost). A write that
+    fails raises `CheckpointError` at the next save or at the end of `fit`.
+    File names and the record's `step` are the optimizer's step counter read at the save; the
     `every_steps` period is counted in batches on the host
     (`kerastools.callbacks.step_counting`), and a step save due at an
     epoch's last batch is recorded as the finished epoch. `save_best` is
     judged at epoch ends, where validation metrics exist. The callback is
     reusable across `fit` calls: its state (best value, files) comes from the
-manifest at each `on_train_begin`. One writer per directory: it is locked from then on
+records at each `on_train_begin`. One writer per directory: it is locked from then on
     until `fit` ends (another writer's `CheckpointError` names this one's pid and host).
 
     Keras gives a callback no access to the others of its `fit`, so the
     callbacks whose state each checkpoint records are named: with
     `callbacks=[stopper, plot]`, every save also writes their `get_state()`
-    (`kerastools.callbacks.state`) into the file's manifest record, and
+    (`kerastools.callbacks.state`) into the file's record, and
     `kerastools.checkpoints.resume(model, directory, callbacks=...)` gives
     it back to the callbacks of the resumed run. List the checkpoint after
     them in `fit(callbacks=...)`, so they have seen the epoch it saves
@@ -108,7 +111,8 @@ manifest at each `on_train_begin`. One writer per directory: it is locked from t
         >>> _ = model.fit(x, y, validation_split=0.25, epochs=6, verbose=0,
         ...               callbacks=[checkpoint])
         >>> sorted(path.name for path in tmp_path.iterdir())
-        ['best.weights.h5', 'epoch-0004.weights.h5', 'epoch-0006.weights.h5', 'manifest.json']
+        ['best.weights.h5', 'best.weights.h5.json', 'epoch-0004.weights.h5',
+         'epoch-0004.weights.h5.json', 'epoch-0006.weights.h5', 'epoch-0006.weights.h5.json']
 
         Every 500 optimizer steps instead (a long epoch survives a crash too):
 
@@ -136,7 +140,7 @@ manifest at each `on_train_begin`. One writer per directory: it is locked from t
         ['ThresholdEarlyStopping']
 
     Args:
-        directory: where the files and `manifest.json` go; created at the
+        directory: where the files and their records go; created at the
             start of training.
         every_epochs: save after every this many epochs. Ignored (and must
             stay at its default) when `every_steps` is given. Defaults to 1.
@@ -156,11 +160,10 @@ manifest at each `on_train_begin`. One writer per directory: it is locked from t
         include_optimizer: also save the optimizer's step counter and slot
             variables, so a resumed run continues its schedule exactly.
             Defaults to True.
-        background: write each file on a writer thread while training goes
-            on, instead of waiting for it at the save: faster when saves are
-            frequent and each step is short, but a kill during a write loses
-            that save (at most two periods are lost instead of one).
-            Defaults to False.
+        background: write each file on the writer thread while training
+            goes on (True), or wait at each save until it is on disk (False:
+            slower, a kill loses at most one period instead of two).
+            Defaults to True.
         verbose: 1 prints a line per file at the save, e.g.
             `PeriodicCheckpoint: epoch 3 (step 240): saved ckpt/epoch-0003.weights.h5`
             (epochs counted from 1). Defaults to 0.
@@ -179,7 +182,7 @@ manifest at each `on_train_begin`. One writer per directory: it is locked from t
             that cannot be inferred.
         ConfigTypeError: an argument of the wrong type.
         CheckpointError: during training, when the directory or a file cannot be
-            written, its manifest is not valid, or another writer has it locked.
+            written, a record is not valid, or another writer has it locked.
     """
 
     def __init__(
@@ -193,7 +196,7 @@ manifest at each `on_train_begin`. One writer per directory: it is locked from t
         save_best: str | None = None,
         mode: Mode = "auto",
         include_optimizer: bool = True,
-        background: bool = False,
+        background: bool = True,
         verbose: int = 0,
         callbacks: Sequence[Any] | None = None,
         data: Any = None,
@@ -244,7 +247,7 @@ manifest at each `on_train_begin`. One writer per directory: it is locked from t
 
     @property
     def best(self) -> float | None:
-        """The best monitored value so far (from the manifest when resuming), or None."""
+        """The best monitored value so far (from the best file's record when resuming), or None."""
         return None if self._monitor is None else self._monitor.best
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
@@ -255,7 +258,7 @@ manifest at each `on_train_begin`. One writer per directory: it is locked from t
         fit = self.params or self  # Keras' params dict, one per fit: names it for the lock
         if self._monitor is None:
             self._store.open(owner=fit)
-        else:  # the best value so far comes from the manifest: a resumed run only replaces
+        else:  # the best value so far comes from the records: a resumed run only replaces
             recorded = self._store.open(self._monitor.monitor, self._monitor.mode, owner=fit)
             self._monitor.best = self._monitor.worst_value() if recorded is None else recorded
             self._monitor.reset_monitor()

@@ -1,38 +1,39 @@
-"""Crash-safe weight checkpoints: the file format, the manifest, loading and resuming.
+"""Crash-safe weight checkpoints: files that describe themselves, loading and resuming.
 
 `kerastools.callbacks.PeriodicCheckpoint` writes a directory like::
 
     checkpoints/
-        epoch-0004.weights.h5     # periodic files, names sort in time order
+        epoch-0004.weights.h5        # Keras' own file: model.load_weights reads it
+        epoch-0004.weights.h5.json   # its record: epoch, step, metrics, size, sha256, ...
         epoch-0006.weights.h5
-        best.weights.h5           # with save_best="val_loss"
-        manifest.json             # epoch, step, metrics, wall time, size, sha256
-        manifest.jsonl            # while training: the records since manifest.json
+        epoch-0006.weights.h5.json
+        best.weights.h5              # with save_best="val_loss"
+        best.weights.h5.json
 
-Each file is HDF5 written with h5py: the model's variables and, unless
-`include_optimizer=False`, the optimizer's (step counter and slots), stored by
-position with their paths, so a model of another architecture is refused with
-the variable and the shapes that differ. Every file, `manifest.json` included,
-is written to a temporary file, fsynced and renamed, and each save appends its
-record to the journal `manifest.jsonl` (fsynced, checksummed lines; it is
-folded into `manifest.json` when `fit` ends): a kill at any moment leaves the
-previous checkpoints intact. A file that was damaged afterwards
-(truncated, a flipped byte) fails its checksum and is skipped with a warning.
+Each file is written to a temporary file, fsynced and renamed; its record
+(`record`) is written the same way after it, and is the commit: a kill at
+any moment leaves the previous checkpoints intact and listed. The directory
+listing is the index (`directory`). A file damaged afterwards (truncated, a
+flipped byte) fails its SHA-256 and is skipped with a warning.
 
-This package reads that directory: `list_checkpoints`, `find_checkpoint`,
-`load_checkpoint` and `resume`, which also read Keras' own checkpoints: a
-`.weights.h5` or `.keras` file and a `BackupAndRestore` directory
-(`keras_sources`). With `save_format="keras"` the files are `.keras`
-archives (`archive`). Its modules: `file_format` (one HDF5 file),
-`manifest` (the JSON index), `journal` and `manifest_writer` (its append-only
-log and how saves write it), `leftovers` (what a kill leaves), `training_state` (RNG,
-metrics and data position for an exact resume), `integrity` (checksums), `selection` (which
-file `which` means), `loading` (into a model) and `store` (the writer
+This package reads such a directory with `list_checkpoints`,
+`find_checkpoint`, `load_checkpoint` and `resume`, which also read Keras'
+own checkpoints (a `.weights.h5` or `.keras` file, a `BackupAndRestore`
+directory: `keras_sources`) and directories of earlier kerastools versions
+(`manifest.json`: `legacy`). Its modules: `record` (one checkpoint's
+record), `files` (bytes in memory, durable writes, verified reads),
+`directory` (the index and what a kill leaves), `legacy`, `keras_format`
+(Keras' `.weights.h5` layout, from host copies), `archive` (`.keras`),
+`file_format` (0.1's HDF5 layout), `file_checks` (crafted files),
+`optimizer_state`, `training_state` (RNG, metrics and data position for an
+exact resume), `selection` (which file `which` means: the one reading
+path), `loading` (into a model), `writer_lock` and `store` (the writer
 `PeriodicCheckpoint` uses).
 """
 
+from kerastools.checkpoints.legacy import MANIFEST_NAME
 from kerastools.checkpoints.loading import load_checkpoint, resume
-from kerastools.checkpoints.manifest import BEST_NAME, MANIFEST_NAME, CheckpointInfo
+from kerastools.checkpoints.record import BEST_NAME, CheckpointInfo
 from kerastools.checkpoints.selection import Which, find_checkpoint, list_checkpoints
 from kerastools.device.cluster import is_chief
 

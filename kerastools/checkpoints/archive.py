@@ -22,8 +22,8 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Literal
@@ -31,11 +31,10 @@ from typing import Any, Literal
 import keras
 
 from kerastools._validation import check_choice
-from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS
-from kerastools.checkpoints.in_memory import archive_bytes
-from kerastools.checkpoints.integrity import DamagedFile
+from kerastools.checkpoints.file_checks import MAX_ELEMENTS
+from kerastools.checkpoints.files import DamagedFile, archive_bytes
 from kerastools.checkpoints.keras_format import KerasWeightsFile, read_keras_file
-from kerastools.checkpoints.safe_read import MAX_JSON_BYTES
+from kerastools.checkpoints.record import MAX_RECORD_BYTES
 from kerastools.device.cluster import writing_alone
 from kerastools.errors import CheckpointError, ConfigError
 
@@ -112,8 +111,8 @@ def _config(archive: zipfile.ZipFile) -> dict[str, Any]:
     if "config.json" not in archive.namelist():
         return {}
     size = archive.getinfo("config.json").file_size
-    if size > MAX_JSON_BYTES:  # a zip bomb would be decompressed whole
-        raise DamagedFile(f"its config.json declares {size} bytes, more than {MAX_JSON_BYTES}")
+    if size > MAX_RECORD_BYTES:  # a zip bomb would be decompressed whole
+        raise DamagedFile(f"its config.json declares {size} bytes, more than {MAX_RECORD_BYTES}")
     document = json.loads(archive.read("config.json").decode("utf-8"))
     return document if isinstance(document, dict) else {}
 
@@ -124,8 +123,13 @@ def _optimizer_class(config: dict[str, Any]) -> str:
     return str(optimizer.get("class_name", "")) if isinstance(optimizer, dict) else ""
 
 
-def read_archive(path: Path, *, max_elements: int = MAX_ELEMENTS) -> KerasWeightsFile:
+def read_archive(
+    path: Path, *, data: bytes | None = None, max_elements: int = MAX_ELEMENTS
+) -> KerasWeightsFile:
     """Read a `.keras` archive's weights structure (nothing assigned) and its build config.
+
+    From `data`, the archive's bytes, when given; its weights file is read
+    into memory only when its declared size fits `max_elements` values.
 
     Examples:
         >>> model.save(tmp_path / "model.keras")
@@ -140,20 +144,20 @@ def read_archive(path: Path, *, max_elements: int = MAX_ELEMENTS) -> KerasWeight
             dataset larger than `max_elements` (see `read_keras_file`).
     """
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as archive:
             if WEIGHTS_IN_ARCHIVE not in archive.namelist():
                 raise DamagedFile(
                     f"it is a zip without {WEIGHTS_IN_ARCHIVE}, not a Keras archive with weights"
                 )
             config = _config(archive)
-            with tempfile.TemporaryDirectory() as scratch:
-                archive.extract(WEIGHTS_IN_ARCHIVE, scratch)
-                try:
-                    contents = read_keras_file(
-                        Path(scratch) / WEIGHTS_IN_ARCHIVE, max_elements=max_elements
-                    )
-                except CheckpointError as error:  # name the archive, not the scratch copy
-                    raise CheckpointError(str(error).replace(scratch, str(path))) from None
+            declared = archive.getinfo(WEIGHTS_IN_ARCHIVE).file_size
+            if declared > 16 * max_elements + (1 << 24):  # a zip bomb is refused before inflating
+                raise CheckpointError(
+                    f"Cannot load {path}: its {WEIGHTS_IN_ARCHIVE} declares {declared} bytes, more "
+                    f"than {max_elements} values of any model variable can take."
+                )
+            weights = archive.read(WEIGHTS_IN_ARCHIVE)
+        contents = read_keras_file(path, data=weights, max_elements=max_elements)
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as error:

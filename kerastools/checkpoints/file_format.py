@@ -13,21 +13,21 @@ variables' paths in a `paths` dataset and their values by position
 with the variable and the shapes that differ. The header also records the
 model's `get_build_config()` (its input shape), so loading can build a
 subclassed model that was never called. Files without these parts (written
-before them) load as before. The file is written to a temporary file,
-fsynced and renamed over its target.
+before them) load as before. Since Keras' own layout is the default, only a
+model Keras refuses to save (never marked built) gets this format.
 
 Examples:
     >>> state = take_state(model, include_optimizer=False)
-    >>> fields = RecordFields("epoch", epoch=1, step=0, metrics={}, wall_time=0.0)
-    >>> info = write_checkpoint_file(state, tmp_path / "epoch-0001.weights.h5", fields=fields)
-    >>> read_checkpoint_file(info.path).model_paths == state.model_paths
+    >>> record = CheckpointInfo(tmp_path / "epoch-0001.weights.h5", "epoch", 1, 0)
+    >>> data = checkpoint_file_bytes(state, record)
+    >>> read_checkpoint_file(record.path, data=data).model_paths == state.model_paths
     True
 """
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,11 +35,10 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS, check_structure
-from kerastools.checkpoints.in_memory import hdf5_bytes, place_bytes
-from kerastools.checkpoints.integrity import DamagedFile, RecordFields
-from kerastools.checkpoints.manifest import CheckpointInfo
-from kerastools.checkpoints.optimizer_state import OptimizerState, trained_positions
+from kerastools.checkpoints.file_checks import MAX_ELEMENTS, check_structure
+from kerastools.checkpoints.files import DamagedFile, hdf5_bytes
+from kerastools.checkpoints.optimizers import OptimizerState, trained_positions
+from kerastools.checkpoints.record import CheckpointInfo
 from kerastools.errors import CheckpointError
 from kerastools.learning_rates import (
     COMPILED_OPTIMIZER,
@@ -53,8 +52,8 @@ __all__ = [
     "optimizer_of",
     "optimizer_step",
     "read_checkpoint_file",
+    "checkpoint_file_bytes",
     "take_state",
-    "write_checkpoint_file",
 ]
 
 FORMAT = "kerastools-checkpoint"
@@ -238,15 +237,15 @@ def _write_optimizers(handle: Any, optimizers: dict[str, OptimizerState]) -> Non
             group.create_dataset("trains", data=np.asarray(state.trains, dtype="int64"))
 
 
-def _header(state: CheckpointState, fields: RecordFields) -> str:
+def _header(state: CheckpointState, record: CheckpointInfo) -> str:
     header = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
-        "kind": fields.kind,
-        "epoch": fields.epoch,
-        "step": fields.step,
-        "wall_time": fields.wall_time,
-        "metrics": fields.metrics,
+        "kind": record.kind,
+        "epoch": record.epoch,
+        "step": record.step,
+        "wall_time": record.wall_time,
+        "metrics": record.metrics,
         "model": state.model_name,
         "optimizer": state.optimizer_name,
         "build_config": state.build_config,
@@ -256,29 +255,18 @@ def _header(state: CheckpointState, fields: RecordFields) -> str:
     return json.dumps(header, allow_nan=False)
 
 
-def write_checkpoint_file(
-    state: CheckpointState,
-    target: Path,
-    *,
-    fields: RecordFields,
-    before_replace: Callable[[CheckpointInfo], None] | None = None,
-) -> CheckpointInfo:
-    """Write `state` to `target` atomically and return its record.
-
-    `before_replace` runs after the temporary file is complete and before it
-    replaces `target` (the manifest's pending record goes there).
+def checkpoint_file_bytes(state: CheckpointState, record: CheckpointInfo) -> bytes:
+    """The bytes of a checkpoint file of `state` in this format, made in memory (`files`).
 
     Examples:
-        >>> fields = RecordFields("best", epoch=3, step=6, metrics={"loss": 0.5}, wall_time=0.0)
-        >>> info = write_checkpoint_file(take_state(model, True), tmp_path / "best.weights.h5",
-        ...                              fields=fields)
-        >>> info.includes_optimizer, info.size > 0, len(info.sha256)
-        (True, True, 64)
+        >>> record = CheckpointInfo(tmp_path / "best.weights.h5", "best", 3, 6)
+        >>> checkpoint_file_bytes(take_state(model, True), record)[:4]
+        b'\x89HDF'
 
     Raises:
-        CheckpointError: the file cannot be written (the message names it).
+        CheckpointError: the bytes cannot be made (the message names the file).
     """
-    header = _header(state, fields)
+    header = _header(state, record)
 
     def fill(handle: Any) -> None:
         # One JSON attribute: each HDF5 attribute costs a metadata write.
@@ -287,16 +275,9 @@ def write_checkpoint_file(
         _write_optimizers(handle, state.optimizers)
 
     try:
-        data = hdf5_bytes(fill)  # in memory: a full disk cannot crash HDF5 (in_memory)
+        return hdf5_bytes(fill)  # in memory: a full disk cannot crash HDF5 (files)
     except (OSError, TypeError, ValueError) as error:
-        raise CheckpointError(f"Cannot write checkpoint {target}: {error}") from error
-    return place_bytes(
-        data,
-        target,
-        includes_optimizer=bool(state.optimizers),
-        fields=fields,
-        before_replace=before_replace,
-    )
+        raise CheckpointError(f"Cannot write checkpoint {record.path}: {error}") from error
 
 
 def _read_group(handle: Any, name: str) -> tuple[list[str], list[np.ndarray]]:
@@ -306,17 +287,18 @@ def _read_group(handle: Any, name: str) -> tuple[list[str], list[np.ndarray]]:
     return paths, arrays
 
 
-def read_checkpoint_file(path: Path, *, max_elements: int = MAX_ELEMENTS) -> CheckpointState:
-    """Read the variables a checkpoint file holds.
+def read_checkpoint_file(
+    path: Path, *, data: bytes | None = None, max_elements: int = MAX_ELEMENTS
+) -> CheckpointState:
+    """Read the variables a checkpoint file holds (from `data`, its bytes, when given).
 
-    Its links and datasets are checked first (`hdf5_checks.check_structure`):
+    Its links and datasets are checked first (`file_checks.check_structure`):
     nothing outside the file, no dataset of more than `max_elements` elements.
 
     Examples:
-        >>> fields = RecordFields("best", epoch=1, step=2, metrics={}, wall_time=0.0)
-        >>> info = write_checkpoint_file(take_state(model, False), tmp_path / "best.weights.h5",
-        ...                              fields=fields)
-        >>> state = read_checkpoint_file(info.path)
+        >>> record = CheckpointInfo(tmp_path / "best.weights.h5", "best", 1, 2)
+        >>> data = checkpoint_file_bytes(take_state(model, False), record)
+        >>> state = read_checkpoint_file(record.path, data=data)
         >>> state.model_name == model.name, state.optimizer_arrays
         (True, None)
 
@@ -329,7 +311,7 @@ def read_checkpoint_file(path: Path, *, max_elements: int = MAX_ELEMENTS) -> Che
     import h5py
 
     try:
-        with h5py.File(path, "r") as handle:
+        with h5py.File(path if data is None else io.BytesIO(data), "r") as handle:
             if FORMAT not in handle.attrs:
                 raise DamagedFile(f"it is not a kerastools checkpoint (no {FORMAT!r} attribute)")
             check_structure(handle, path, max_elements=max_elements)

@@ -6,20 +6,15 @@ it on every backend, optimizer included: layers under
 optimizers kept as attributes (GAN) under their name, e.g. `d_optimizer/vars`.
 One root attribute, `kerastools` (JSON: model name, optimizer classes and
 configs, `get_build_config()`), is ours; Keras' loader ignores it.
-The snapshot is made in memory on the training thread (`write_snapshot`);
-`in_memory.place_bytes` writes, fsyncs and renames it (on the writer thread
-in the background).
+`snapshot_weights` copies the state on the training thread and returns
+what builds the bytes later, on the checkpoint writer's thread.
 
 Examples:
-    >>> from kerastools.checkpoints.in_memory import place_bytes
-    >>> from kerastools.checkpoints.integrity import RecordFields
     >>> target = tmp_path / "epoch-0001.weights.h5"
-    >>> snapshot = write_snapshot(model, target, True)
-    >>> fields = RecordFields("epoch", epoch=1, step=0, metrics={}, wall_time=0.0)
-    >>> info = place_bytes(snapshot, target, includes_optimizer=True, fields=fields)
+    >>> _ = target.write_bytes(snapshot_weights(model, target, True)())
     >>> fresh = kt.compile(kt.build_mlp(2, [8]), optimizer="rmsprop")
-    >>> fresh.load_weights(info.path)
-    >>> read_keras_file(info.path).optimizer_classes
+    >>> fresh.load_weights(target)
+    >>> read_keras_file(target).optimizer_classes
     {'optimizer': 'RMSprop'}
 """
 
@@ -27,18 +22,21 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import keras
 
-from kerastools.checkpoints.array_checks import ArrayFacts, numeric_facts
-from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS, check_structure
-from kerastools.checkpoints.in_memory import weights_bytes
-from kerastools.checkpoints.integrity import DamagedFile
-from kerastools.checkpoints.optimizer_check import compiled_config
-from kerastools.checkpoints.optimizer_state import trained_positions
+from kerastools.checkpoints.file_checks import (
+    MAX_ELEMENTS,
+    ArrayFacts,
+    check_structure,
+    numeric_facts,
+)
+from kerastools.checkpoints.files import DamagedFile, weights_bytes
+from kerastools.checkpoints.optimizers import compiled_config, trained_positions
 from kerastools.device.cluster import writing_alone
 from kerastools.errors import CheckpointError
 from kerastools.learning_rates import COMPILED_OPTIMIZER, model_optimizers
@@ -52,6 +50,7 @@ __all__ = [
     "saved_optimizer",
     "saved_optimizers",
     "saved_weights",
+    "snapshot_weights",
     "write_snapshot",
 ]
 
@@ -139,7 +138,7 @@ def _header(model: keras.Model, optimizers: dict[str, str]) -> str:
         "version": FORMAT_VERSION,
         "model": model.name,
         "optimizers": optimizers,
-        "optimizer_configs": {  # checkpoints.optimizer_check compares them at loading
+        "optimizer_configs": {  # checkpoints.optimizers compares them at loading
             name: compiled_config(optimizer)
             for name, optimizer in model_optimizers(model).items()
             if name in optimizers
@@ -180,7 +179,17 @@ def write_snapshot(model: keras.Model, target: Path, include_optimizer: bool) ->
         raise CheckpointError(f"Cannot write checkpoint {target}: {error}") from error
 
 
-def _groups(handle: Any, read: bool = True) -> list[VarsGroup]:
+def snapshot_weights(model: keras.Model, target: Path, include_optimizer: bool) -> Callable[[], bytes]:
+    """Copy the state now (training thread); return what makes the file's bytes (writer thread).
+
+    Raises:
+        CheckpointError: Keras cannot save the model (the message names `target`).
+    """
+    data = write_snapshot(model, target, include_optimizer)
+    return lambda: data
+
+
+def _groups(handle: Any, read: bool = True, source: object = "") -> list[VarsGroup]:
     """Every `vars` group, in file order, reading each dataset (a broken one raises)."""
     groups: list[VarsGroup] = []
 
@@ -194,7 +203,7 @@ def _groups(handle: Any, read: bool = True) -> list[VarsGroup]:
         for key in keys:
             dataset = item[key]
             if read:  # read it: a truncated or damaged file fails here
-                facts.append(numeric_facts(dataset[()], f"{handle.filename}, dataset {name}/{key}"))
+                facts.append(numeric_facts(dataset[()], f"{source}, dataset {name}/{key}"))
             shapes.append(tuple(int(n) for n in dataset.shape))
         groups.append(VarsGroup(name, str(item.attrs.get("name", "")), shapes, facts))
 
@@ -202,11 +211,15 @@ def _groups(handle: Any, read: bool = True) -> list[VarsGroup]:
     return groups
 
 
-def read_keras_file(path: Path, *, max_elements: int = MAX_ELEMENTS) -> KerasWeightsFile:
-    """Read a Keras weights file's structure (every dataset is read once, nothing assigned).
+def read_keras_file(
+    path: Path, *, data: bytes | None = None, max_elements: int = MAX_ELEMENTS
+) -> KerasWeightsFile:
+    """Read a Keras weights file's structure (from `data`, its bytes, when given).
+
+    Every dataset is read once; nothing is assigned.
 
     Its links and datasets are checked before any is read
-    (`hdf5_checks.check_structure`); each dataset's `ArrayFacts` are kept.
+    (`file_checks.check_structure`); each dataset's `ArrayFacts` are kept.
 
     Raises:
         DamagedFile: it is not HDF5, or its structure is broken.
@@ -216,13 +229,13 @@ def read_keras_file(path: Path, *, max_elements: int = MAX_ELEMENTS) -> KerasWei
     import h5py
 
     try:
-        with h5py.File(path, "r") as handle:
+        with h5py.File(path if data is None else io.BytesIO(data), "r") as handle:
             check_structure(handle, path, max_elements=max_elements)
             plain = HEADER not in handle.attrs  # written by plain `model.save_weights`
             header = {} if plain else json.loads(handle.attrs[HEADER])
             if not isinstance(header, dict):
                 raise DamagedFile(f"its {HEADER!r} attribute is not a JSON object")
-            groups = _groups(handle)
+            groups = _groups(handle, source=path)
     except CheckpointError:
         raise
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as error:

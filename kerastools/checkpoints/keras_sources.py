@@ -18,30 +18,36 @@ kerastools mid-way:
 A single file records no epoch: its record has `epoch=0`, and `resume`
 returns 0 (pass your own `initial_epoch` when you know it). Records of these
 sources have kind `"keras-file"` or `"keras-backup"` and the optimizer step
-they loaded; they are never written to a manifest.
+they loaded; they are never written to a record.
 
 Examples:
     >>> model.save_weights(tmp_path / "mine.weights.h5")
-    >>> [(info.kind, info.epoch) for info, _ in keras_candidates(tmp_path / "mine.weights.h5", "latest")]
+    >>> [(info.kind, info.epoch) for info, _, _ in keras_candidates(tmp_path / "mine.weights.h5", "latest")]
     [('keras-file', 0)]
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import keras
 
 from kerastools.checkpoints.archive import ARCHIVE_SUFFIX, WEIGHTS_SUFFIX
+from kerastools.checkpoints.file_checks import MAX_ELEMENTS
 from kerastools.checkpoints.file_format import CheckpointState, optimizer_step
-from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS
-from kerastools.checkpoints.integrity import DamagedFile, file_sha256
-from kerastools.checkpoints.journal import JOURNAL_NAME
-from kerastools.checkpoints.manifest import MANIFEST_NAME, CheckpointInfo
-from kerastools.checkpoints.record_values import KERAS_KINDS, Kind
-from kerastools.checkpoints.safe_read import MAX_JSON_BYTES, parse_json, read_regular
-from kerastools.checkpoints.selection import Contents, Which, read_contents
+from kerastools.checkpoints.files import DamagedFile, read_regular, sha256_hex
+from kerastools.checkpoints.legacy import JOURNAL_NAME, MANIFEST_NAME
+from kerastools.checkpoints.record import (
+    KERAS_KINDS,
+    MAX_RECORD_BYTES,
+    CheckpointInfo,
+    Kind,
+    is_record_name,
+    parse_json,
+)
+from kerastools.checkpoints.selection import Candidate, Which, read_contents
 from kerastools.errors import CheckpointError, ConfigError
 
 __all__ = [
@@ -56,7 +62,7 @@ __all__ = [
 BACKUP_WEIGHTS = "latest.weights.h5"  # keras.callbacks.BackupAndRestore's file names
 BACKUP_METADATA = "training_metadata.json"
 ACCEPTED = (
-    "a kerastools checkpoint directory (with manifest.json), a Keras `.weights.h5` file "
+    "a kerastools checkpoint directory (its files' records, or a manifest.json), a Keras `.weights.h5` file "
     "(model.save_weights, ModelCheckpoint(save_weights_only=True)), a `.keras` file "
     "(model.save, ModelCheckpoint) or a keras.callbacks.BackupAndRestore directory "
     f"({BACKUP_WEIGHTS} and {BACKUP_METADATA})"
@@ -64,11 +70,10 @@ ACCEPTED = (
 
 
 def _is_backup(path: Path) -> bool:
-    """A directory without a manifest that has one of BackupAndRestore's files."""
-    kerastools = (path / MANIFEST_NAME).exists() or (path / JOURNAL_NAME).exists()
-    return not kerastools and any(
-        (path / name).exists() for name in (BACKUP_WEIGHTS, BACKUP_METADATA)
-    )
+    """A directory without kerastools records or manifest that has BackupAndRestore's files."""
+    names = set(os.listdir(path))
+    ours = {MANIFEST_NAME, JOURNAL_NAME} & names or any(map(is_record_name, names))
+    return not ours and bool({BACKUP_WEIGHTS, BACKUP_METADATA} & names)
 
 
 def is_keras_source(path: Path) -> bool:
@@ -94,28 +99,29 @@ def _only_latest(what: str, path: Path, which: Which) -> None:
         )
 
 
-def _read(path: Path, max_elements: int) -> Contents:
-    """The contents of a Keras file, or a CheckpointError naming it and what is accepted."""
+def _read(path: Path, kind: Kind, epoch: int, max_elements: int) -> Candidate:
+    """A Keras file read once: its record, contents and bytes; or a CheckpointError naming it."""
     if not path.name.endswith((WEIGHTS_SUFFIX, ARCHIVE_SUFFIX)):
         raise CheckpointError(
             f"Cannot load {path}: it is neither a directory nor a file ending in "
             f"{WEIGHTS_SUFFIX!r} or {ARCHIVE_SUFFIX!r}. Accepted: {ACCEPTED}."
         )
     try:
-        return read_contents(path, max_elements=max_elements)
+        data = read_regular(path, cap=1 << 62)
+        if data is None:
+            raise DamagedFile("the file is missing")
+        contents = read_contents(path, data, max_elements=max_elements)
     except DamagedFile as damage:
         raise CheckpointError(f"Cannot load {path}: {damage}. Accepted: {ACCEPTED}.") from None
-
-
-def _record(path: Path, contents: Contents, kind: Kind, epoch: int) -> CheckpointInfo:
     if isinstance(contents, CheckpointState):
         includes_optimizer = bool(contents.optimizers)
     else:
         includes_optimizer = bool(contents.optimizer_classes)
-    return CheckpointInfo(
+    info = CheckpointInfo(
         path=path, kind=kind, epoch=epoch, step=0, wall_time=path.stat().st_mtime,
-        size=path.stat().st_size, sha256=file_sha256(path), includes_optimizer=includes_optimizer,
+        size=len(data), sha256=sha256_hex(data), includes_optimizer=includes_optimizer,
     )
+    return info, contents, data
 
 
 def _backup_epoch(directory: Path) -> int:
@@ -124,7 +130,7 @@ def _backup_epoch(directory: Path) -> int:
     if not metadata.exists():
         return 0
     try:
-        epoch = parse_json(read_regular(metadata, cap=MAX_JSON_BYTES) or b"", metadata)["epoch"]
+        epoch = parse_json(read_regular(metadata, cap=MAX_RECORD_BYTES) or b"", metadata)["epoch"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(
             f"Cannot read the BackupAndRestore metadata {metadata}: {error!r}. It must be JSON "
@@ -138,21 +144,19 @@ def _backup_epoch(directory: Path) -> int:
     return epoch
 
 
-def _backup(directory: Path, max_elements: int) -> tuple[CheckpointInfo, Contents]:
+def _backup(directory: Path, max_elements: int) -> Candidate:
     weights = directory / BACKUP_WEIGHTS
     if not weights.is_file():
         raise CheckpointError(
             f"The BackupAndRestore directory {directory} has {BACKUP_METADATA} but no "
             f"{BACKUP_WEIGHTS}: there are no weights to load."
         )
-    epoch = _backup_epoch(directory)
-    contents = _read(weights, max_elements)
-    return _record(weights, contents, "keras-backup", epoch), contents
+    return _read(weights, "keras-backup", _backup_epoch(directory), max_elements)
 
 
 def keras_candidates(
     path: Path, which: Which, *, max_elements: int = MAX_ELEMENTS
-) -> list[tuple[CheckpointInfo, Contents]] | None:
+) -> list[Candidate] | None:
     """What `load_checkpoint` loads from one of Keras' own checkpoints at `path`.
 
     `max_elements` bounds each dataset the file may declare (`read_contents`).
@@ -162,7 +166,7 @@ def keras_candidates(
 
     Examples:
         >>> model.save(tmp_path / "model.keras")
-        >>> [(info.path.name, info.kind) for info, _ in keras_candidates(tmp_path / "model.keras", "latest")]
+        >>> [(info.path.name, info.kind) for info, _, _ in keras_candidates(tmp_path / "model.keras", "latest")]
         [('model.keras', 'keras-file')]
         >>> keras_candidates(tmp_path / "model.keras", "best")
         Traceback (most recent call last):
@@ -178,14 +182,15 @@ def keras_candidates(
     """
     if path.is_dir():
         if not _is_backup(path):
-            return None  # a kerastools directory, maybe new or with only a journal
+            return None  # a kerastools directory, maybe new
         _only_latest("the BackupAndRestore directory", path, which)
         return [_backup(path, max_elements)]
+    if not path.exists() and not path.name.endswith((WEIGHTS_SUFFIX, ARCHIVE_SUFFIX)):
+        return None  # a kerastools directory to be: no checkpoint yet
     if not path.exists():
         raise CheckpointError(f"No checkpoints in {path}: it does not exist. Accepted: {ACCEPTED}.")
     _only_latest("the file", path, which)
-    contents = _read(path, max_elements)
-    return [(_record(path, contents, "keras-file", 0), contents)]
+    return [_read(path, "keras-file", 0, max_elements)]
 
 
 def loaded_record(info: CheckpointInfo, model: keras.Model, include_optimizer: bool) -> CheckpointInfo:

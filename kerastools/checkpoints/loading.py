@@ -1,7 +1,7 @@
 """Loading a checkpoint into a model, and resuming training from the latest one.
 
 Every array's shape, dtype and values are checked before anything is
-assigned (`array_checks`), so a checkpoint of another architecture, or a
+assigned (`file_checks`), so a checkpoint of another architecture, or a
 crafted one, is refused naming the variable and leaves the weights as they
 were. A model without weights yet is built from the recorded input shape.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,33 +19,85 @@ import keras
 import numpy as np
 
 from kerastools._validation import check_bool
-from kerastools.checkpoints.array_checks import array_problem
-from kerastools.checkpoints.callback_restore import restore_callback_states, resumable_of
+from kerastools.checkpoints.file_checks import array_problem, elements_bound
 from kerastools.checkpoints.file_format import CheckpointState
-from kerastools.checkpoints.hdf5_checks import elements_bound
+from kerastools.checkpoints.files import NamedBuffer
 from kerastools.checkpoints.keras_format import KerasWeightsFile, saved_optimizer, saved_weights
-from kerastools.checkpoints.keras_sources import is_keras_source, keras_candidates, loaded_record
-from kerastools.checkpoints.manifest import CheckpointInfo, read_manifest
-from kerastools.checkpoints.optimizer_check import (
+from kerastools.checkpoints.keras_sources import keras_candidates, loaded_record
+from kerastools.checkpoints.optimizers import (
+    OptimizerState,
     apply_states,
     check_optimizer_config,
     check_states,
+    optimizers_to_restore,
 )
-from kerastools.checkpoints.optimizer_state import OptimizerState, optimizers_to_restore
+from kerastools.checkpoints.record import CheckpointInfo
 from kerastools.checkpoints.selection import (
+    Candidate,
     Contents,
+    NoCheckpoint,
     NoIntactCheckpoint,
     Which,
     check_directory,
     check_which,
     pick,
+    warn_caller,
 )
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 from kerastools.learning_rates import model_optimizers
 
-__all__ = ["load_checkpoint", "resume"]
+__all__ = ["load_checkpoint", "restore_latest", "restore_callback_states", "resume", "resumable_of"]
 
 logger = logging.getLogger(__name__)
+
+
+def resumable_of(callbacks: Any) -> list[Any]:
+    """The callbacks of `callbacks` that have `get_state()` and `set_state()`.
+
+    Examples:
+        >>> stopper = kt.callbacks.ThresholdEarlyStopping("loss", threshold=0.01)
+        >>> resumable_of([stopper, keras.callbacks.History()]) == [stopper]
+        True
+
+    Raises:
+        ConfigTypeError: `callbacks` is not a list of Keras callbacks.
+    """
+    if callbacks is None:
+        return []
+    if not isinstance(callbacks, Sequence) or isinstance(callbacks, str):
+        raise ConfigTypeError(
+            f"Argument `callbacks` must be a list of callbacks. Received: callbacks={callbacks!r}"
+        )
+    for callback in callbacks:
+        if not isinstance(callback, keras.callbacks.Callback):
+            raise ConfigTypeError(
+                "Argument `callbacks` must hold Keras callbacks (those with get_state() and "
+                f"set_state() get their state back). Received: {callback!r} in callbacks={callbacks!r}"
+            )
+    return [
+        callback
+        for callback in callbacks
+        if callable(getattr(callback, "get_state", None))
+        and callable(getattr(callback, "set_state", None))
+    ]
+
+
+def restore_callback_states(info: CheckpointInfo, callbacks: list[Any]) -> None:
+    """`set_state` each callback with the state of its kind, in order within a kind.
+
+    Examples:
+        >>> info = CheckpointInfo(tmp_path / "epoch-0001.weights.h5", "epoch", 1, 1)
+        >>> restore_callback_states(info, [])
+    """
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for state in info.callback_states:
+        by_kind.setdefault(state["kind"], []).append(state)
+    for callback in callbacks:
+        states = by_kind.get(type(callback).__name__)
+        if states:
+            callback.set_state(states.pop(0))
+        else:
+            logger.info("%s records no state for %s.", info.path, type(callback).__name__)
 
 
 def _check_fits(
@@ -147,7 +199,7 @@ def _mark_built(model: keras.Model, build_config: dict[str, Any]) -> None:
 def _check_optimizers(
     info: CheckpointInfo, model: keras.Model, pairs: list[tuple[Any, OptimizerState]], choice: str
 ) -> list[Any]:
-    """Shapes, then class and hyper-parameters (`optimizer_check`); return what `apply_states` needs."""
+    """Shapes, then class and hyper-parameters (`optimizers`); return what `apply_states` needs."""
     befores = check_states(info.path, model, pairs, choice)
     for optimizer, state in pairs:
         try:
@@ -162,13 +214,13 @@ def _check_optimizers(
 
 
 def _apply(
-    model: keras.Model, info: CheckpointInfo, contents: Contents, include_optimizer: bool,
-    choice: str = "check",
+    model: keras.Model, candidate: Candidate, include_optimizer: bool, choice: str = "check"
 ) -> None:
     """Check every shape first, then assign: a refused checkpoint leaves the model as it was."""
+    info, contents, data = candidate
     _check_weights(model, info, contents)
     if isinstance(contents, KerasWeightsFile):
-        _apply_keras(model, info, contents, include_optimizer, choice)
+        _apply_keras(model, info, contents, data, include_optimizer, choice)
         return
     pairs = optimizers_to_restore(model, contents.optimizers) if include_optimizer else []
     befores = _check_optimizers(info, model, pairs, choice)
@@ -195,10 +247,10 @@ def _keras_pairs(
 
 
 def _apply_keras(
-    model: keras.Model, info: CheckpointInfo, contents: KerasWeightsFile, include_optimizer: bool,
-    choice: str,
+    model: keras.Model, info: CheckpointInfo, contents: KerasWeightsFile, data: bytes,
+    include_optimizer: bool, choice: str,
 ) -> None:
-    """`model.load_weights`; undone (and refused) when Keras fails part-way."""
+    """`model.load_weights` of the verified bytes; undone (and refused) when Keras fails part-way."""
     pairs = _keras_pairs(model, contents) if include_optimizer else []
     befores = _check_optimizers(info, model, pairs, choice)
     restored = {id(optimizer) for optimizer, _ in pairs}
@@ -213,7 +265,7 @@ def _apply_keras(
         with warnings.catch_warnings():
             # Optimizers left out on purpose (include_optimizer=False) are put back below.
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            model.load_weights(info.path)
+            model.load_weights(NamedBuffer(info.path.name, data))  # what was verified
     except Exception as error:  # noqa: BLE001 - any failure part-way is undone, then refused
         for variable, array in zip([*model.weights, *keep], before, strict=True):
             variable.assign(array)
@@ -279,7 +331,7 @@ def load_checkpoint(
         include_optimizer: also restore the optimizer state when the model
             is compiled and the file has it. Defaults to True.
         optimizer_config: when the recorded hyper-parameters differ from the
-            compiled ones (`checkpoints.optimizer_check`): `"check"` refuses,
+            compiled ones (`checkpoints.optimizers`): `"check"` refuses,
             `"checkpoint"` takes the saved ones, `"current"` keeps yours.
             Defaults to `"check"`.
 
@@ -301,13 +353,20 @@ def load_checkpoint(
     which = check_which(which)
     include_optimizer = check_bool("include_optimizer", include_optimizer)
     choice = check_optimizer_config(optimizer_config)
+    return _load(model, path, which, include_optimizer, choice)
+
+
+def _load(
+    model: keras.Model, path: Path, which: Which, include_optimizer: bool, choice: str
+) -> CheckpointInfo:
+    """`load_checkpoint` with its arguments checked: the first intact candidate, loaded."""
     bound = elements_bound(model.weights)  # no dataset larger than the largest variable is read
-    candidates = keras_candidates(path, which, max_elements=bound)
-    for info, contents in pick(path, which, max_elements=bound) if candidates is None else candidates:
-        _ensure_built(model, info, contents)
-        _apply(model, info, contents, include_optimizer, choice)
-        return loaded_record(info, model, include_optimizer)
-    raise AssertionError("unreachable: pick raises when nothing is intact")
+    candidates: Iterable[Candidate] | None = keras_candidates(path, which, max_elements=bound)
+    for candidate in pick(path, which, max_elements=bound) if candidates is None else candidates:
+        _ensure_built(model, candidate[0], candidate[1])
+        _apply(model, candidate, include_optimizer, choice)
+        return loaded_record(candidate[0], model, include_optimizer)
+    raise NoIntactCheckpoint(f"No checkpoint in {path} could be read.")  # pick raises first
 
 
 def resume(
@@ -372,29 +431,42 @@ def resume(
     model = _check_model(model)
     path = check_directory(directory)
     resumable = resumable_of(callbacks)
-    check_optimizer_config(optimizer_config)
+    choice = check_optimizer_config(optimizer_config)
+    info = restore_latest(model, path, resumable, choice)
+    return 0 if info is None else info.epoch
+
+
+def restore_latest(
+    model: keras.Model, path: Path, callbacks: list[Any], choice: str
+) -> CheckpointInfo | None:
+    """`resume` with its arguments checked; the record it restored, None for a fresh start.
+
+    Weights, optimizer and the callbacks' states all come from this one
+    record (the read path `selection.pick` reads each record once and the
+    chosen file once); so does the training state `fit_resumable` restores.
+
+    Examples:
+        >>> restore_latest(model, tmp_path / "new", [], "check") is None
+        True
+    """
     if not model_optimizers(model):
         raise ConfigError(
             "Argument `model` must be compiled before resume, so its optimizer state can be "
             f"restored. Received: model={model.name!r} (not compiled)"
         )
-    keras_source = is_keras_source(path)
-    manifest = None if keras_source else read_manifest(path)
-    if manifest is not None and not manifest.checkpoints and manifest.best is None:
-        logger.info("No checkpoint in %s: starting from epoch 0.", path)
-        return 0
     try:
-        info = load_checkpoint(model, path, "latest", optimizer_config=optimizer_config)
+        info = _load(model, path, "latest", True, choice)
+    except NoCheckpoint:
+        logger.info("No checkpoint in %s: starting from epoch 0.", path)
+        return None
     except NoIntactCheckpoint as error:
-        warnings.warn(f"{error} Starting from epoch 0.", RuntimeWarning, stacklevel=2)
-        return 0
+        warn_caller(f"{error} Starting from epoch 0.")
+        return None
     if not info.includes_optimizer:
-        warnings.warn(
+        warn_caller(
             f"Checkpoint {info.path} has no optimizer state (include_optimizer=False): the "
-            "optimizer restarts at step 0, and so does its learning-rate schedule.",
-            RuntimeWarning,
-            stacklevel=2,
+            "optimizer restarts at step 0, and so does its learning-rate schedule."
         )
-    restore_callback_states(info, resumable)
+    restore_callback_states(info, callbacks)
     logger.info("Resumed from %s (epoch %d, step %d).", info.path, info.epoch, info.step)
-    return info.epoch
+    return info

@@ -1,32 +1,38 @@
 """Choosing a checkpoint: by position, epoch or recorded metric, skipping damaged files.
 
-`list_checkpoints` reads the manifest; `find_checkpoint` returns the record
+`list_checkpoints` reads the records; `find_checkpoint` returns the record
 `load_checkpoint` would load, after verifying the file's size, SHA-256 and
-HDF5 structure.
+HDF5 structure. Both, `load_checkpoint`, `resume` and the live plot's
+`compare_to` go through `pick`, the one reading path.
 """
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+import io
 import numbers
 import os
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from kerastools._validation import check_bool, check_choice, check_int, check_name, check_path
 from kerastools.checkpoints.archive import ARCHIVE_SUFFIX, read_archive
+from kerastools.checkpoints.directory import Index, read_index, verified
+from kerastools.checkpoints.file_checks import MAX_ELEMENTS
 from kerastools.checkpoints.file_format import FORMAT, CheckpointState, read_checkpoint_file
-from kerastools.checkpoints.hdf5_checks import MAX_ELEMENTS
-from kerastools.checkpoints.integrity import DamagedFile, check_integrity
+from kerastools.checkpoints.files import DamagedFile
 from kerastools.checkpoints.keras_format import KerasWeightsFile, read_keras_file
-from kerastools.checkpoints.manifest import MANIFEST_NAME, CheckpointInfo, Manifest, read_manifest
-from kerastools.checkpoints.safe_read import check_regular
+from kerastools.checkpoints.record import CheckpointInfo
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 from kerastools.improvement import best_first
 
 __all__ = [
+    "Candidate",
     "Contents",
+    "NoCheckpoint",
     "NoIntactCheckpoint",
     "Which",
     "check_directory",
@@ -35,6 +41,7 @@ __all__ = [
     "list_checkpoints",
     "pick",
     "read_contents",
+    "warn_caller",
 ]
 
 Which = str | int | tuple[str, str]
@@ -44,6 +51,10 @@ Which = str | int | tuple[str, str]
 
 class NoIntactCheckpoint(CheckpointError):
     """Every candidate for `which` is damaged (each got its own warning)."""
+
+
+class NoCheckpoint(CheckpointError):
+    """The directory holds no checkpoint at all."""
 
 
 def check_directory(directory: Any) -> Path:
@@ -103,48 +114,35 @@ def _by_metric(
     return [info for _, _, info in sorted(scored, key=key)]
 
 
-def _latest_first(manifest: Manifest) -> list[CheckpointInfo]:
-    """The last file written first: periodic files in manifest order, and the best
-    file where its wall time puts it (it can be newer than all of them)."""
-    ordered = list(reversed(manifest.checkpoints))
-    if manifest.best is not None:
-        best_time = manifest.best.wall_time
-        position = next(
-            (i for i, info in enumerate(ordered) if info.wall_time < best_time), len(ordered)
-        )
-        ordered.insert(position, manifest.best)
-    return ordered
-
-
-def _best_first(manifest: Manifest, everything: list[CheckpointInfo]) -> list[CheckpointInfo]:
-    directory = manifest.directory
-    if manifest.monitor is None or manifest.mode is None:
+def _best_first(index: Index, everything: list[CheckpointInfo]) -> list[CheckpointInfo]:
+    if index.monitor is None or index.mode is None:
         raise CheckpointError(
-            f"No best checkpoint in {directory}: it was written without save_best. "
+            f"No best checkpoint in {index.directory}: it was written without save_best. "
             "Pass which=('min', 'val_loss') or similar to pick by a recorded metric."
         )
-    ranked = _by_metric(everything, manifest.mode, manifest.monitor, prefer_best=True)
+    ranked = _by_metric(everything, index.mode, index.monitor, prefer_best=True)
     if not ranked:
         raise CheckpointError(
-            f"No checkpoint in {directory} has a value for {manifest.monitor!r} yet."
+            f"No checkpoint in {index.directory} has a value for {index.monitor!r} yet."
         )
     return ranked
 
 
-def _candidates(manifest: Manifest, which: Which) -> list[CheckpointInfo]:
+def _candidates(index: Index, which: Which) -> list[CheckpointInfo]:
     """The checkpoints that satisfy `which`, most wanted first."""
-    directory = manifest.directory
-    everything = manifest.checkpoints + ([manifest.best] if manifest.best is not None else [])
+    directory = index.directory
+    # In save order; within one save (one sequence number) the periodic file is the latest.
+    everything = sorted(index.everything(), key=lambda info: (info.sequence, info.kind != "best"))
     if not everything:
-        raise CheckpointError(
-            f"No checkpoints in {directory} (no {MANIFEST_NAME} or it is empty). Accepted: a "
-            "kerastools checkpoint directory, a Keras `.weights.h5` or `.keras` file, or a "
+        raise NoCheckpoint(
+            f"No checkpoints in {directory} (no checkpoint records). Accepted: a kerastools "
+            "checkpoint directory, a Keras `.weights.h5` or `.keras` file, or a "
             "keras.callbacks.BackupAndRestore directory."
         )
     if which == "latest":
-        return _latest_first(manifest)
+        return everything[::-1]
     if which == "best":
-        return _best_first(manifest, everything)
+        return _best_first(index, everything)
     if isinstance(which, int):
         matching = [info for info in reversed(everything) if info.epoch == which]
         if not matching:
@@ -169,85 +167,92 @@ def _candidates(manifest: Manifest, which: Which) -> list[CheckpointInfo]:
 Contents = CheckpointState | KerasWeightsFile
 
 
-def read_contents(path: Path, *, max_elements: int = MAX_ELEMENTS) -> Contents:
-    """Read a checkpoint file: Keras' `.weights.h5` or `.keras`, or the 0.1 format (its JSON header).
+def read_contents(path: Path, data: bytes, *, max_elements: int = MAX_ELEMENTS) -> Contents:
+    """Read a checkpoint file's `data`: Keras' `.weights.h5` or `.keras`, or the 0.1 format.
 
-    Only a regular file is opened (a FIFO would block), and nothing of it is
-    read before its structure passes `hdf5_checks.check_structure` with
-    `max_elements`.
+    Nothing of it is read before its structure passes
+    `file_checks.check_structure` with `max_elements`.
 
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
         >>> _ = model.fit(x, y, epochs=1, verbose=0, callbacks=[cb])
-        >>> type(read_contents(tmp_path / "epoch-0001.weights.h5")).__name__
+        >>> path = tmp_path / "epoch-0001.weights.h5"
+        >>> type(read_contents(path, path.read_bytes())).__name__
         'KerasWeightsFile'
 
     Raises:
         DamagedFile: it is not HDF5 (nor a Keras archive, for `.keras`), or
             its structure is broken.
-        CheckpointError: it is not a regular file, refers to data outside
-            itself or declares a dataset larger than `max_elements`.
+        CheckpointError: it refers to data outside itself or declares a
+            dataset larger than `max_elements`.
     """
     import h5py
 
-    try:
-        check_regular(path)
-    except FileNotFoundError:
-        raise DamagedFile("the file is missing") from None
-    except OSError as error:
-        raise DamagedFile(f"it cannot be opened ({error})") from error
     if path.name.endswith(ARCHIVE_SUFFIX):
-        return read_archive(path, max_elements=max_elements)
+        return read_archive(path, data=data, max_elements=max_elements)
     try:
-        with h5py.File(path, "r") as handle:
+        with h5py.File(io.BytesIO(data), "r") as handle:
             legacy = FORMAT in handle.attrs
     except (OSError, ValueError, RuntimeError) as error:
         raise DamagedFile(f"its HDF5 structure is broken ({error})") from error
     read = read_checkpoint_file if legacy else read_keras_file
-    return read(path, max_elements=max_elements)
+    return read(path, data=data, max_elements=max_elements)
 
 
-def _intact(
-    candidates: Iterable[CheckpointInfo], manifest: Manifest, max_elements: int
-) -> Iterator[tuple[CheckpointInfo, Contents]]:
-    """Yield the candidates that pass their checks, warning about each that does not."""
-    for info in candidates:
-        try:
-            record = check_integrity(info, manifest.pending)
-            yield record, read_contents(info.path, max_elements=max_elements)
-        except DamagedFile as damage:
-            warnings.warn(
-                f"Skipping damaged checkpoint {info.path}: {damage}. Trying the previous good one.",
-                RuntimeWarning,
-                stacklevel=4,
-            )
+def warn_caller(message: str) -> None:
+    """A RuntimeWarning that points at the first caller outside this package (the user's line).
+
+    Examples:
+        >>> import warnings
+        >>> with warnings.catch_warnings(record=True) as caught:
+        ...     warnings.simplefilter("always")
+        ...     warn_caller("careful")
+        >>> caught[0].category.__name__, caught[0].filename.startswith("<doctest")
+        ('RuntimeWarning', True)
+    """
+    package = os.path.dirname(__file__)
+    frame, level = inspect.currentframe(), 1
+    while frame is not None and os.path.dirname(frame.f_code.co_filename) == package:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, RuntimeWarning, stacklevel=level)
 
 
-def pick(
-    directory: Path, which: Which, *, max_elements: int = MAX_ELEMENTS
-) -> Iterator[tuple[CheckpointInfo, Contents]]:
-    """Yield the intact candidates for `which` with their contents, most wanted first.
+Candidate = tuple[CheckpointInfo, Contents, bytes]
+"""A checkpoint to load: its record, what its file holds, and the file's bytes (verified)."""
 
-    `max_elements` bounds each dataset a file may declare (`read_contents`).
 
-    Damaged candidates are skipped with a warning (its stack level points at
-    the caller of `load_checkpoint` or `find_checkpoint`).
+def pick(directory: Path, which: Which, *, max_elements: int = MAX_ELEMENTS) -> Iterator[Candidate]:
+    """Yield the intact candidates for `which`, most wanted first: the one reading path.
+
+    The index is read once (`directory.read_index`: one listing, each
+    record once); each candidate's file is opened once, checked to be a
+    regular file of its record's size and SHA-256, and parsed from those
+    bytes (`max_elements` bounds each dataset it may declare). Damaged
+    candidates are skipped with a warning (its stack level points at the
+    caller of `load_checkpoint` or `find_checkpoint`).
 
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
         >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
-        >>> info, state = next(pick(tmp_path, "latest"))
-        >>> info.epoch, state.model_name == model.name
+        >>> info, contents, _ = next(pick(tmp_path, "latest"))
+        >>> info.epoch, contents.model_name == model.name
         (2, True)
 
     Raises:
-        CheckpointError: no checkpoint matches `which`.
+        CheckpointError: no checkpoint matches `which`, or a record is not valid.
         NoIntactCheckpoint: after the last intact candidate (the caller stops
             at the first one it wants).
     """
-    manifest = read_manifest(directory)
-    tried = _candidates(manifest, which)
-    yield from _intact(tried, manifest, max_elements)
+    index = read_index(directory)
+    tried = _candidates(index, which)
+    for info in tried:
+        try:
+            record, data = verified(index, info)
+            yield record, read_contents(record.path, data, max_elements=max_elements), data
+        except DamagedFile as damage:
+            warn_caller(
+                f"Skipping damaged checkpoint {info.path}: {damage}. Trying the previous good one."
+            )
     names = ", ".join(info.path.name for info in tried)
     raise NoIntactCheckpoint(
         f"No intact checkpoint for which={which!r} in {directory}: all of [{names}] are damaged."
@@ -257,12 +262,12 @@ def pick(
 def list_checkpoints(
     directory: str | os.PathLike[str], *, include_best: bool = False
 ) -> list[CheckpointInfo]:
-    """The periodic checkpoints the manifest of `directory` records, newest last.
+    """The periodic checkpoints of `directory`, newest last, as their records describe them.
 
     "Newest" is the order they were written in: after a resume from an
     earlier checkpoint, the files written since come last. Files are not
     verified here (`load_checkpoint` does that); an empty list when the
-    directory has no manifest yet.
+    directory has no checkpoint yet.
 
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path, keep_last=2, save_best="loss")
@@ -281,15 +286,19 @@ def list_checkpoints(
         A list of `CheckpointInfo`.
 
     Raises:
-        CheckpointError: the manifest exists but is not valid.
+        CheckpointError: a record is not valid.
         ConfigTypeError: `directory` is not a path.
     """
     path = check_directory(directory)
     include_best = check_bool("include_best", include_best)
-    manifest = read_manifest(path)
-    infos = list(manifest.checkpoints)
-    if include_best and manifest.best is not None:
-        infos.append(manifest.best)
+    index = read_index(path)
+    infos = list(index.checkpoints)
+    if include_best and index.best is not None:
+        best = index.best
+        if index.best_next is not None:  # a replacement a kill cut short: the file decides
+            with contextlib.suppress(DamagedFile, CheckpointError):
+                best = verified(index, best)[0]
+        infos.append(best)
     return infos
 
 
@@ -322,6 +331,6 @@ def find_checkpoint(directory: str | os.PathLike[str], which: Which = "latest") 
     """
     path = check_directory(directory)
     which = check_which(which)
-    for info, _ in pick(path, which):
+    for info, _, _ in pick(path, which):
         return info
     raise AssertionError("unreachable: pick raises when nothing is intact")

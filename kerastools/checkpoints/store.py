@@ -1,11 +1,12 @@
-"""The writing side of a checkpoint directory: files, manifest, pruning, one writer thread.
+"""The writing side of a checkpoint directory: a host copy on the training thread, the rest on one writer.
 
 `CheckpointStore` is how `kerastools.callbacks.PeriodicCheckpoint` writes:
-the callback decides when to save and what is best; the store copies the
-state to host memory, writes the file and the manifest on a writer thread
-(and waits for it, unless `background=True`), replaces the best file
-through a pending record, prunes to `keep_last` and cleans up what a kill
-left behind.
+the callback decides when to save and what is best; `save()` copies the
+state to host memory and returns, and one writer thread builds the file's
+bytes, hashes them, writes the file durably, then its record (the commit,
+`checkpoints.record`), then applies `keep_last`. One save is in flight at a
+time; a failed one raises `CheckpointError` at the next `save()` or at
+`close()`, never silently.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import json
 import logging
 import math
 import os
-import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,85 +27,22 @@ import keras
 import numpy as np
 
 from kerastools.checkpoints.archive import SaveFormat, write_archive
-from kerastools.checkpoints.file_format import take_state, write_checkpoint_file
-from kerastools.checkpoints.in_memory import place_bytes
-from kerastools.checkpoints.integrity import RecordFields
-from kerastools.checkpoints.keras_format import can_write, saved_optimizers, write_snapshot
-from kerastools.checkpoints.leftovers import remove_stale_temporaries, set_aside_unlisted
-from kerastools.checkpoints.manifest import CheckpointInfo, Manifest
-from kerastools.checkpoints.manifest_writer import ManifestWriter
-from kerastools.checkpoints.record_values import Kind
+from kerastools.checkpoints.directory import (
+    Index,
+    open_for_writing,
+    remove_checkpoint,
+    write_record,
+)
+from kerastools.checkpoints.file_format import checkpoint_file_bytes, take_state
+from kerastools.checkpoints.files import sha256_hex, write_durably
+from kerastools.checkpoints.keras_format import can_write, saved_optimizers, snapshot_weights
+from kerastools.checkpoints.record import NEXT_SUFFIX, CheckpointInfo, Kind
 from kerastools.checkpoints.writer_lock import WriterLock
 from kerastools.errors import CheckpointError
 
 __all__ = ["CheckpointStore"]
 
-# Writes one file of a save: (target, is the last file of the save, fields=, before_replace=)
-# -> its record.
-_FileWriter = Callable[..., CheckpointInfo]
-
 logger = logging.getLogger(__name__)
-
-# The last write submitted for each directory, by any CheckpointStore. A fit
-# that raised (Ctrl-C in a notebook) skips on_train_end, so its last write may
-# still be running when the next fit on that directory starts.
-_LAST_WRITE: dict[Path, concurrent.futures.Future[None]] = {}
-_LAST_WRITE_LOCK = threading.Lock()
-
-
-def _wait_for_earlier_writes(directory: Path) -> None:
-    with _LAST_WRITE_LOCK:
-        future = _LAST_WRITE.pop(directory.resolve(), None)
-    if future is None:
-        return
-    error = future.exception()  # waits; the error belongs to the earlier fit
-    if error is not None:
-        logger.warning("The last checkpoint write of an earlier fit failed: %s", error)
-
-
-class _BackgroundWriter:
-    """Runs checkpoint writes on one thread, one at a time, in order.
-
-    Training continues while a file is written and fsynced; at most one write
-    is in flight (a new save first waits for the previous one), which bounds
-    the memory held by snapshots. A failed write raises in the training
-    thread at the next save or at the end of `fit`.
-    """
-
-    def __init__(self, directory: Path) -> None:
-        self._directory = directory
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-        self._future: concurrent.futures.Future[None] | None = None
-
-    def submit(self, job: Callable[[], None]) -> None:
-        self.wait()
-        if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="kerastools-checkpoint"
-            )
-        self._future = self._executor.submit(job)
-        with _LAST_WRITE_LOCK:
-            _LAST_WRITE[self._directory.resolve()] = self._future
-
-    def wait(self) -> None:
-        future, self._future = self._future, None
-        if future is not None:
-            future.result()
-
-    def reset(self) -> None:
-        """Forget the last write (`_wait_for_earlier_writes` still sees it)."""
-        self._future = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=False)
-            self._executor = None
-
-    def close(self) -> None:
-        try:
-            self.wait()
-        finally:
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
-                self._executor = None
 
 
 def _plain_metrics(logs: Mapping[str, Any] | None) -> dict[str, float | None]:
@@ -131,7 +69,7 @@ def _json_copy(states: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         except (TypeError, ValueError) as error:
             kind = state.get("kind") if isinstance(state, Mapping) else None
             raise CheckpointError(
-                f"The state of callback {kind!r} cannot go into the manifest ({error}): "
+                f"The state of callback {kind!r} cannot go into its checkpoint record ({error}): "
                 "get_state() must return a strict-JSON dict (encode non-finite floats with "
                 "kerastools.callbacks.state.encode_float)."
             ) from error
@@ -139,24 +77,20 @@ def _json_copy(states: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 class CheckpointStore:
-    """Write checkpoint files and the manifest of one directory, durably or in the background.
+    """Write checkpoint files and their records into one directory, one save at a time.
 
-    `open()` prepares the directory (it waits for a write an interrupted
-    earlier fit left running, locks the directory against a second writer,
-    removes temporary files a kill left and the files its journal pruned,
-    moves other unlisted checkpoint files aside into `unlisted-<time>/`
-    (`checkpoints.leftovers`), and settles a pending best-file replacement);
-    `save()` copies the state to host memory and has one writer thread
-    write the files and the manifest, one save at a time; `close()` waits
-    until everything is on disk and raises the error of a failed write.
-    One store (one writer) per directory. An internal class: it trusts its
-    arguments, which `PeriodicCheckpoint` (the public entry point) checked.
+    `open()` locks the directory against a second writer (another process,
+    or another store of this one) and cleans up what a kill left
+    (`checkpoints.directory.open_for_writing`); `save()` copies the state
+    to host memory and hands the rest to the writer thread; `close()` waits
+    until everything is on disk, raises the error of a failed write and
+    unlocks. An internal class: it trusts its arguments, which
+    `PeriodicCheckpoint` (the public entry point) checked.
 
-    By default `save()` returns once its files and the manifest are on disk
-    (fsynced and renamed), so a kill right after it loses nothing it saved.
-    With `background=True` it returns as soon as the state is copied and
-    the write overlaps training: a kill before that write ends falls back
-    to the save before it.
+    With `background=True` (what `PeriodicCheckpoint` does by default)
+    `save()` returns once the state is copied: a kill before that write
+    ends falls back to the save before it. With `background=False` it
+    returns once the files and records are on disk.
 
     Examples:
         >>> store = CheckpointStore(tmp_path, keep_last=1)
@@ -166,21 +100,19 @@ class CheckpointStore:
         ...                step=0, logs={"loss": 0.5})
         >>> store.close()
         >>> sorted(path.name for path in tmp_path.iterdir())
-        ['epoch-0002.weights.h5', 'manifest.json']
+        ['epoch-0002.weights.h5', 'epoch-0002.weights.h5.json']
 
     Args:
-        directory: where the files and `manifest.json` go; created by `open()`.
+        directory: where the files go; created by `open()`.
         keep_last: keep only the newest this many periodic files (the best
             file is kept apart); None keeps all. Defaults to None.
-        include_optimizer: also save the optimizer's step counter and slot
-            variables. Defaults to True.
-        on_saved: called with the record of each file written, on the
-            writer thread. Defaults to None.
-        background: return from `save()` before the files are on disk (the
-            next `save()` or `close()` waits for them). Defaults to False.
-        save_format: `"weights"` (`model.save_weights`) or `"keras"` (full
-            `.keras` archives through `model.save`; name the files
-            `*.keras`; it needs `include_optimizer=True`). Defaults to `"weights"`.
+        include_optimizer: also save the optimizers' step counters and
+            slots. Defaults to True.
+        background: return from `save()` before the files are on disk.
+            Defaults to False.
+        save_format: `"weights"` (Keras' `.weights.h5`) or `"keras"` (full
+            `.keras` archives through `model.save`; name the files `*.keras`).
+            Defaults to `"weights"`.
     """
 
     def __init__(
@@ -189,45 +121,43 @@ class CheckpointStore:
         *,
         keep_last: int | None = None,
         include_optimizer: bool = True,
-        on_saved: Callable[[CheckpointInfo], None] | None = None,
         background: bool = False,
         save_format: SaveFormat = "weights",
     ) -> None:
-        # Internal: PeriodicCheckpoint, the public entry point, checked these arguments.
         self.directory = Path(directory)
         self.save_format = save_format
         self.background = background
         self.keep_last = keep_last
         self.include_optimizer = include_optimizer
-        self._on_saved = on_saved
-        self._manifest: Manifest | None = None
-        self._manifest_writer = ManifestWriter(self.directory)
-        self._writer = _BackgroundWriter(self.directory)
+        self._index: Index | None = None
+        self._rule: tuple[str | None, str | None] = (None, None)
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._future: concurrent.futures.Future[None] | None = None
         self._lock = WriterLock(self.directory)
+        own = weakref.ref(self)  # not a bound method: the store must stay collectable (its lock)
+        self._lock.flush = lambda consume: None if (store := own()) is None else store._flush(consume)
 
     @property
     def is_open(self) -> bool:
         """Whether `open()` was called, so `save()` may be."""
-        return self._manifest is not None
+        return self._index is not None
 
     def open(
         self, monitor: str | None = None, mode: str | None = None, *, owner: object = None
     ) -> float | None:
         """Prepare the directory for saving; return the recorded best value of `monitor`.
 
-        The value is the best file's, when the directory was kept with the
-        same `monitor` and `mode`; None otherwise (or without a monitor).
-        The directory stays locked against other writers until `close()`;
+        The value is the best file's, when it was saved under the same
+        `monitor` and `mode`; None otherwise (or without a monitor). The
+        directory stays locked against other writers until `close()`;
         `owner` names the run (`checkpoints.writer_lock.WriterLock.acquire`).
 
         Raises:
-            CheckpointError: the directory cannot be created or written, its
-                manifest is not valid, or another writer holds it (the message
+            CheckpointError: the directory cannot be created or written, a
+                record is not valid, or another writer holds it (the message
                 names its pid and host).
         """
-        # A fit that raised skipped close(): its write may still be running.
-        self._writer.reset()
-        _wait_for_earlier_writes(self.directory)
+        self._flush(consume=True)  # a fit that raised skipped close(): its write may still run
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -241,28 +171,15 @@ class CheckpointStore:
             )
         self._lock.acquire(owner)  # one writer per directory, until close()
         try:
-            return self._open_locked(monitor, mode)
+            index = open_for_writing(self.directory)
         except BaseException:
             self._lock.release()
             raise
-
-    def _open_locked(self, monitor: str | None, mode: str | None) -> float | None:
-        stale = remove_stale_temporaries(self.directory)
-        if stale:
-            logger.info("Removed %d unfinished checkpoint writes: %s", len(stale), stale)
-        # Settles (and compacts) a best-file replacement a kill interrupted.
-        manifest = self._manifest_writer.open(self.keep_last)
-        recorded = None
-        if monitor is not None:
-            if (manifest.monitor, manifest.mode) == (monitor, mode) and manifest.best is not None:
-                recorded = manifest.best.metrics.get(monitor)
-            manifest.monitor, manifest.mode = monitor, mode
-        self._manifest = manifest
-        # Never deletes what the manifest does not list, unless its journal pruned it.
-        deleted, _ = set_aside_unlisted(manifest, self._manifest_writer.dropped)
-        if deleted:
-            logger.info("Removed checkpoint files the journal had pruned: %s", deleted)
-        return recorded
+        self._index, self._rule = index, (monitor, mode)
+        best = index.best
+        if monitor is None or best is None or (best.monitor, best.mode) != (monitor, mode):
+            return None
+        return best.metrics.get(monitor)
 
     def save(
         self,
@@ -275,105 +192,114 @@ class CheckpointStore:
         callback_states: Sequence[Mapping[str, Any]] = (),
         training_state: Mapping[str, Any] | None = None,
     ) -> None:
-        """Copy the state of `model` now and write `files` and the manifest.
+        """Copy the state of `model` now; write `files` and their records on the writer thread.
 
         `files` are (name, kind) pairs; all get the same state and record.
         `callback_states` (callbacks' `get_state()` dicts) and
         `training_state` (`checkpoints.training_state.capture`) go into the record.
-        Returns once they are on disk, or at once with `background=True`.
 
         Raises:
             CheckpointError: the store is not open, a callback state is not
-                strict JSON, this write failed, or (with `background=True`)
-                the previous one did.
+                strict JSON, this write failed (`background=False`), or the
+                previous one did.
         """
-        manifest = self._manifest
-        if manifest is None:
+        if self._index is None:
             raise CheckpointError("CheckpointStore.save() before open().")
-        states = _json_copy(callback_states)
-        training = None if training_state is None else _json_copy([training_state])[0]
-        metrics = _plain_metrics(logs)
-        wall_time = time.time()
-        writer = self._snapshot(model, files)
-        self._writer.submit(
-            lambda: self._write(
-                manifest, writer, files, epoch, step, metrics, wall_time, states, training
-            )
+        self._wait()  # one save in flight: bounds the memory of host copies; raises its error
+        record = CheckpointInfo(
+            path=self.directory, kind="epoch", epoch=epoch, step=step,
+            metrics=_plain_metrics(logs), wall_time=time.time(),
+            callback_states=_json_copy(callback_states),
+            training_state=None if training_state is None else _json_copy([training_state])[0],
+            monitor=self._rule[0], mode=self._rule[1],
         )
+        build = self._snapshot(model, self.directory / files[0][0])
+        includes_optimizer = bool(saved_optimizers(model, self.include_optimizer))
+        record = dataclasses.replace(record, includes_optimizer=includes_optimizer)
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="kerastools-checkpoint"
+            )
+        self._future = self._executor.submit(self._write, self._index, build, files, record)
         if not self.background:
-            # Durable before training goes on: a kill after this line keeps this save.
-            self._writer.wait()
+            self._wait()  # durable before training goes on: a kill after this keeps this save
 
     def close(self) -> None:
-        """Wait until every file is on disk, then compact the manifest; a failed write raises here."""
+        """Wait until every file is on disk; a failed write raises here. Unlocks the directory."""
         try:
-            try:
-                self._writer.close()
-            except BaseException:
-                self._manifest_writer.release()  # the next open() reads the journal as it is
-                raise
-            if self._manifest is not None:
-                self._manifest_writer.close()
+            self._wait()
         finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
             self._lock.release()
 
-    def _snapshot(self, model: keras.Model, files: list[tuple[str, Kind]]) -> _FileWriter:
-        """Take the state now, on the training thread; return what writes each file of it.
+    def _wait(self) -> None:
+        future, self._future = self._future, None
+        if future is not None:
+            future.result()
 
-        Keras' own `.weights.h5` through `model.save_weights`; a model Keras
-        refuses to save (never marked built) gets the 0.1 format. With
-        `save_format="keras"`, Keras' `.keras` archive through `model.save`.
+    def _flush(self, consume: bool) -> None:
+        """Wait for the write in flight; `consume`: also take its error (logged: its fit is over)."""
+        future = self._future
+        if future is None:
+            return
+        if not consume:
+            concurrent.futures.wait([future])
+            return
+        self._future = None
+        if future.exception() is not None:
+            logger.warning("The last checkpoint write of an earlier fit failed: %s", future.exception())
+
+    def _snapshot(self, model: keras.Model, target: Path) -> Callable[[CheckpointInfo], bytes]:
+        """Take the state now, on the training thread; return what builds the file's bytes.
+
+        Keras' `.weights.h5` layout from host copies (`keras_format`); a
+        model Keras refuses to save (never marked built) gets the 0.1
+        format; `save_format="keras"`, Keras' `.keras` archive.
         """
-        target = self.directory / files[0][0]
         if self.save_format == "keras":
-            snapshot = write_archive(model, target)
-        elif not can_write(model):
+            data = write_archive(model, target)
+            return lambda record: data
+        if not can_write(model):
             state = take_state(model, self.include_optimizer)
-            return lambda target, **record: write_checkpoint_file(state, target, **record)
-        else:
-            snapshot = write_snapshot(model, target, self.include_optimizer)
-        includes_optimizer = bool(saved_optimizers(model, self.include_optimizer))
-
-        def place(target: Path, **record: Any) -> CheckpointInfo:
-            return place_bytes(snapshot, target, includes_optimizer=includes_optimizer, **record)
-
-        return place
+            return lambda record: checkpoint_file_bytes(state, record)
+        build = snapshot_weights(model, target, self.include_optimizer)
+        return lambda record: build()
 
     def _write(
-        self,
-        manifest: Manifest,
-        write_file: _FileWriter,
-        files: list[tuple[str, Kind]],
-        epoch: int,
-        step: int,
-        metrics: dict[str, float | None],
-        wall_time: float,
-        states: list[dict[str, Any]],
-        training: dict[str, Any] | None = None,
+        self, index: Index, build: Callable[[CheckpointInfo], bytes],
+        files: list[tuple[str, Kind]], record: CheckpointInfo,
     ) -> None:
-        def with_states(info: CheckpointInfo) -> CheckpointInfo:
-            return dataclasses.replace(info, callback_states=states, training_state=training)
-
-        def record_pending(info: CheckpointInfo) -> None:
-            # Replacing a file the manifest lists (best.weights.h5): journal
-            # the new version first, so a kill right after the rename still
-            # finds a record that matches the file.
-            self._manifest_writer.record_pending(with_states(info))
-
-        fields = [RecordFields(kind, epoch, step, metrics, wall_time) for _, kind in files]
-        dropped: list[CheckpointInfo] = []
-        for position, (name, _) in enumerate(files):
-            info = write_file(
-                self.directory / name,
-                fields=fields[position],
-                before_replace=record_pending if manifest.lists(name) else None,
+        """On the writer thread: each file, then its record; then `keep_last`."""
+        data = build(record)
+        # The files of one save share its number: they hold the same state.
+        size, sha256, sequence = len(data), sha256_hex(data), index.next_sequence
+        for name, kind in files:
+            info = dataclasses.replace(
+                record, path=self.directory / name, kind=kind, sequence=sequence,
+                size=size, sha256=sha256,
             )
-            info = with_states(info)
-            dropped += self._manifest_writer.add(info, self.keep_last)
-            if self._on_saved is not None:
-                self._on_saved(info)
-        self._commit(manifest, dropped)
+            if kind == "best":
+                self._replace_best(index, info, data)
+                continue
+            write_durably(data, info.path)
+            write_record(info)  # the commit
+            index.checkpoints = [c for c in index.checkpoints if c.path != info.path] + [info]
+            self._retain(index)
 
-    def _commit(self, manifest: Manifest, dropped: list[CheckpointInfo]) -> None:
-        """Journal the save's records (one fsync), then delete the files `keep_last` dropped."""
-        self._manifest_writer.commit(dropped)
+    def _replace_best(self, index: Index, info: CheckpointInfo, data: bytes) -> None:
+        """Next record, file, record: a kill anywhere leaves a file and a record that match."""
+        write_record(info, next_best=True)
+        write_durably(data, info.path)
+        write_record(info)
+        index.best = info
+        info.path.with_name(info.path.name + NEXT_SUFFIX).unlink(missing_ok=True)
+
+    def _retain(self, index: Index) -> None:
+        if self.keep_last is None or len(index.checkpoints) <= self.keep_last:
+            return
+        dropped = index.checkpoints[: -self.keep_last]
+        index.checkpoints = index.checkpoints[-self.keep_last :]
+        for info in dropped:
+            remove_checkpoint(info)

@@ -34,6 +34,7 @@ import os
 import socket
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 from kerastools.errors import CheckpointError
@@ -94,6 +95,9 @@ class WriterLock:
         self._finalizer: weakref.finalize | None = None
         self._owner: object = None
         self._thread = 0
+        # What waits for the holder's write in flight: `flush(consume)`; consume=True also
+        # takes its outcome (a writer taking over), False only waits (a reader).
+        self.flush: Callable[[bool], None] | None = None
 
     @property
     def held(self) -> bool:
@@ -149,7 +153,24 @@ class WriterLock:
             holder._thread == threading.get_ident()
         ):
             logger.info("Taking over %s from an earlier fit of this thread that raised.", self.path)
+            if holder.flush is not None:
+                holder.flush(True)
             holder.release()
+
+    @staticmethod
+    def wait_for_writer(directory: Path) -> None:
+        """Wait for the write in flight of this process's writer of `directory`, if any.
+
+        Readers call it: what a background save of this process is writing
+        is listed once it is on disk (a fit that raised may have left one).
+
+        Examples:
+            >>> WriterLock.wait_for_writer(tmp_path)
+        """
+        with _HELD_LOCK:
+            holder = _HELD.get((Path(directory) / LOCK_NAME).resolve()) if _HELD else None
+        if holder is not None and holder.held and holder.flush is not None:
+            holder.flush(False)
 
     def _take(self, fd: int) -> None:
         """Keep `fd` if it is still the directory's lock file, and write who holds it."""

@@ -22,7 +22,6 @@ import dataclasses
 import logging
 import os
 import secrets
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,9 +29,10 @@ import keras
 
 from kerastools._validation import check_bool, check_int, check_path
 from kerastools.callbacks.periodic_checkpoint import PeriodicCheckpoint
-from kerastools.checkpoints import CheckpointInfo, find_checkpoint, list_checkpoints, resume
+from kerastools.checkpoints.loading import restore_latest, resumable_of
+from kerastools.checkpoints.optimizers import check_optimizer_config
 from kerastools.checkpoints.training_state import restore_metrics, restore_random_state
-from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
+from kerastools.errors import ConfigError, ConfigTypeError
 from kerastools.resumable.batches import ResumableBatches
 
 __all__ = ["fit_resumable"]
@@ -128,23 +128,11 @@ class _Start:
     state: dict[str, Any] | None = None
 
 
-def _latest(directory: Any) -> CheckpointInfo | None:
-    """The record `resume` loaded (the latest intact one), or None."""
-    if not list_checkpoints(directory, include_best=True):
-        return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # resume has warned about damaged files already
-        try:
-            return find_checkpoint(directory, "latest")
-        except CheckpointError:
-            return None
-
-
 def _start(model: keras.Model, directory: Any, callbacks: list[Any], seed: int | None) -> _Start:
     """Load the latest checkpoint (as `resume` does) and say where the run continues."""
-    epoch = resume(model, directory, callbacks=callbacks)
-    info = _latest(directory)
-    state = None if info is None else info.training_state
+    info = restore_latest(model, directory, callbacks, check_optimizer_config("check"))
+    epoch = 0 if info is None else info.epoch
+    state = None if info is None else info.training_state  # from the record that was loaded
     if state is None:
         if info is not None:
             logger.info("%s records no training state: resuming at epoch %d.", info.path, epoch)
@@ -280,8 +268,7 @@ def fit_resumable(
     epochs = check_int("epochs", epochs, low=1)
     seed = None if seed is None else check_int("seed", seed, low=0)
     shuffle = check_bool("shuffle", shuffle)
-    stateful = [c for c in user if callable(getattr(c, "get_state", None))
-                and callable(getattr(c, "set_state", None))]
+    stateful = resumable_of(user)
     ResumableBatches(x, y, batch_size=batch_size, shuffle=shuffle)  # checks the data now
     start = _start(model, path, stateful, seed)
     histories = []

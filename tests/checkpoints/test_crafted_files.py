@@ -3,9 +3,9 @@
 Each case builds a file with h5py or json in tmp_path from a tiny model's
 real checkpoint, then loads it: every array is checked (shape, dtype kind,
 range) before the first assignment, nothing outside the file is read, no
-dataset larger than the model's largest variable is read, and the manifest
-and journal refuse non-finite, fractional or negative numbers, bad file
-names, deep nesting, FIFOs and devices.
+dataset larger than the model's largest variable is read, and the records
+refuse non-finite, fractional or negative numbers, bad file names, deep
+nesting, FIFOs and devices.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import zipfile
-import zlib
 
 import h5py
 import numpy as np
@@ -22,14 +21,11 @@ import pytest
 
 import kerastools as kt
 from kerastools.callbacks import PeriodicCheckpoint
-from kerastools.checkpoints.file_format import take_state, write_checkpoint_file
-from kerastools.checkpoints.integrity import RecordFields
-from kerastools.checkpoints.journal import JOURNAL_NAME, encode_entry
-from kerastools.checkpoints.manifest import MANIFEST_NAME, read_manifest
+from kerastools.checkpoints.directory import read_index
+from kerastools.checkpoints.file_format import checkpoint_file_bytes, take_state
+from kerastools.checkpoints.record import CheckpointInfo
 from kerastools.errors import CheckpointError
 from tests.checkpoints.helpers import assert_same_weights, make_model
-
-FIELDS = RecordFields("epoch", epoch=1, step=2, metrics={}, wall_time=0.0)
 
 
 def _kernel_name(handle):
@@ -58,11 +54,13 @@ def _keras_file(tmp_path, squares_data):
 
 
 def _legacy_file(tmp_path, squares_data):
-    """The same in the 0.1 format (`write_checkpoint_file`)."""
+    """The same in the 0.1 format (`checkpoint_file_bytes`)."""
     x, y = squares_data
     model = make_model()
     model.fit(x, y, epochs=1, verbose=0)
-    return write_checkpoint_file(take_state(model, True), tmp_path / "old.weights.h5", fields=FIELDS).path
+    path = tmp_path / "old.weights.h5"
+    path.write_bytes(checkpoint_file_bytes(take_state(model, True), CheckpointInfo(path, "epoch", 1, 2)))
+    return path
 
 
 def _replace(path, name, **create):
@@ -180,12 +178,12 @@ def test_declared_shapes_larger_than_the_model_are_refused_before_reading(tmp_pa
 
 @pytest.fixture(scope="module")
 def trained_directory(tmp_path_factory):
-    """A PeriodicCheckpoint directory of 2 epochs, its manifest compacted."""
+    """A PeriodicCheckpoint directory of 2 epochs."""
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, size=(64, 2)).astype("float32")
     run = tmp_path_factory.mktemp("crafted") / "run"
     make_model().fit(x, x[:, :1] * x[:, 1:], epochs=2, verbose=0, callbacks=[PeriodicCheckpoint(run)])
-    assert (run / MANIFEST_NAME).is_file()
+    assert (run / RECORD).is_file()
     return run
 
 
@@ -195,10 +193,13 @@ def directory(trained_directory, tmp_path):
     return shutil.copytree(trained_directory, tmp_path / "run")
 
 
+RECORD = "epoch-0002.weights.h5.json"  # the latest checkpoint's record
+
+
 def _edit_record(directory, field, value):
-    path = directory / MANIFEST_NAME
+    path = directory / RECORD
     document = json.loads(path.read_text())
-    document["checkpoints"][-1][field] = value
+    document[field] = value
     path.write_text(json.dumps(document))
 
 
@@ -206,75 +207,42 @@ BAD_RECORDS = [
     ("epoch", -5), ("epoch", 2.9), ("epoch", True), ("step", "3"), ("size", -1),
     ("includes_optimizer", 1), ("file", "a\0b"), ("file", ".."), ("file", "."),
     ("file", "sub/epoch-0002.weights.h5"), ("file", "..\\x"), ("kind", "weekly"),
-    ("metrics", {"loss": "low"}),
+    ("metrics", {"loss": "low"}), ("sequence", -1), ("monitor", 3),
 ]
 
 
 @pytest.mark.parametrize(("field", "value"), BAD_RECORDS)
-def test_a_manifest_record_with_a_bad_field_is_refused_naming_it(directory, field, value):
+def test_a_record_with_a_bad_field_is_refused_naming_it(directory, field, value):
     _edit_record(directory, field, value)
     with pytest.raises(CheckpointError, match=f"`{field}") as caught:
-        read_manifest(directory)
-    assert MANIFEST_NAME in str(caught.value)
+        read_index(directory)
+    assert RECORD in str(caught.value)
     with pytest.raises(CheckpointError, match=f"`{field}"):
         kt.checkpoints.resume(make_model(), directory)
 
 
 @pytest.mark.parametrize("number", ["2e696", "1e400", "Infinity", "-Infinity", "NaN"])
-@pytest.mark.parametrize("field", ["size", "wall_time", "epoch"])
-def test_non_finite_numbers_in_the_manifest_are_refused(directory, field, number):
-    _edit_record(directory, field, "@")
-    path = directory / MANIFEST_NAME
+@pytest.mark.parametrize("field", ["size", "wall_time", "epoch", "callback_states"])
+def test_non_finite_numbers_anywhere_in_a_record_are_refused(directory, field, number):
+    _edit_record(directory, field, [{"kind": "ThresholdStopping", "best": "@"}]
+                 if field == "callback_states" else "@")
+    path = directory / RECORD
     path.write_text(path.read_text().replace('"@"', number))
-    with pytest.raises(CheckpointError, match=MANIFEST_NAME):
-        read_manifest(directory)
-    with pytest.raises(CheckpointError, match=MANIFEST_NAME):
+    with pytest.raises(CheckpointError, match=RECORD):
+        read_index(directory)
+    with pytest.raises(CheckpointError, match=RECORD):
         kt.checkpoints.list_checkpoints(directory)
 
 
-def test_deeply_nested_manifest_and_journal_are_refused(directory):
-    path = directory / MANIFEST_NAME
-    saved = path.read_bytes()
-    path.write_text("[" * 100_000 + "]" * 100_000)
-    with pytest.raises(CheckpointError, match=f"{MANIFEST_NAME}.*nests too deep"):
-        read_manifest(directory)
-    path.write_bytes(saved)
-    sequence = json.loads(saved)["sequence"]
-    later = encode_entry({"seq": sequence + 1, "event": "remove", "file": "x"})  # an intact one
-    body = json.dumps({"seq": sequence + 1, "event": "remove", "file": "A"})[1:]
-    nested = body.replace('"A"', "[" * 100_000 + "]" * 100_000).encode()  # its checksum holds
-    crafted = b'{"crc32": "' + f"{zlib.crc32(nested):08x}".encode() + b'", ' + nested + b"\n"
-    (directory / JOURNAL_NAME).write_bytes(crafted + later)
-    with pytest.raises(CheckpointError, match=f"{JOURNAL_NAME}.*nests too deep"):
-        read_manifest(directory)
-
-
-def test_a_journal_entry_with_a_fractional_epoch_is_refused(directory):
-    manifest = read_manifest(directory)
-    record = json.loads((directory / MANIFEST_NAME).read_text())["checkpoints"][-1]
-    record["epoch"] = 2.9
-    entry = {"seq": manifest.sequence + 1, "event": "add", "checkpoint": record}
-    (directory / JOURNAL_NAME).write_bytes(encode_entry(entry))
-    with pytest.raises(CheckpointError, match=f"{JOURNAL_NAME}.*`epoch`.*2.9"):
-        read_manifest(directory)
-
-
-def test_a_journal_entry_with_infinity_anywhere_is_refused(directory):
-    manifest = read_manifest(directory)
-    record = json.loads((directory / MANIFEST_NAME).read_text())["checkpoints"][-1]
-    record["callback_states"] = [{"kind": "ThresholdStopping", "best": "@"}]
-    entry = {"seq": manifest.sequence + 1, "event": "add", "checkpoint": record}
-    line = encode_entry(entry)
-    body = line[line.index(b", ") + 2:].replace(b'"@"', b"Infinity")
-    crafted = b'{"crc32": "' + f"{zlib.crc32(body[:-1]):08x}".encode() + b'", ' + body
-    (directory / JOURNAL_NAME).write_bytes(crafted)
-    with pytest.raises(CheckpointError, match=f"{JOURNAL_NAME}.*Infinity"):
-        read_manifest(directory)
+def test_a_deeply_nested_record_is_refused(directory):
+    (directory / RECORD).write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CheckpointError, match=f"{RECORD}.*nests too deep"):
+        read_index(directory)
 
 
 @pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge"])
-def test_a_manifest_that_is_no_regular_small_file_is_refused_without_hanging(directory, kind):
-    path = directory / MANIFEST_NAME
+def test_a_record_that_is_no_regular_small_file_is_refused_without_hanging(directory, kind):
+    path = directory / RECORD
     path.unlink()
     if kind == "fifo":
         os.mkfifo(path)
@@ -284,9 +252,9 @@ def test_a_manifest_that_is_no_regular_small_file_is_refused_without_hanging(dir
         with open(path, "wb") as handle:  # sparse: 300 MiB declared, nothing written
             handle.truncate(300 << 20)
     why = {"fifo": "a FIFO", "dev-zero": "a character device", "huge": "more than"}[kind]
-    with pytest.raises(CheckpointError, match=f"{MANIFEST_NAME}.*{why}"):
-        read_manifest(directory)
-    with pytest.raises(CheckpointError, match=f"{MANIFEST_NAME}.*{why}"):
+    with pytest.raises(CheckpointError, match=f"{RECORD}.*{why}"):
+        read_index(directory)
+    with pytest.raises(CheckpointError, match=f"{RECORD}.*{why}"):
         kt.checkpoints.resume(make_model(), directory)
 
 

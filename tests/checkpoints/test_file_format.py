@@ -10,19 +10,19 @@ import kerastools as kt
 from kerastools.checkpoints import load_checkpoint
 from kerastools.checkpoints.file_format import (
     FORMAT,
+    checkpoint_file_bytes,
     read_checkpoint_file,
     take_state,
-    write_checkpoint_file,
 )
-from kerastools.checkpoints.integrity import RecordFields, file_sha256
+from kerastools.checkpoints.files import sha256_hex
+from kerastools.checkpoints.record import CheckpointInfo
 from tests.checkpoints.helpers import assert_same_weights, iterations, make_model
 
 
 def write(model, path, include_optimizer=True):
-    return write_checkpoint_file(
-        take_state(model, include_optimizer), path,
-        fields=RecordFields("epoch", epoch=1, step=0, metrics={}, wall_time=0.0),
-    )
+    info = CheckpointInfo(path, "epoch", 1, 0)
+    path.write_bytes(checkpoint_file_bytes(take_state(model, include_optimizer), info))
+    return info
 
 
 def test_a_single_optimizer_file_keeps_the_layout_of_earlier_versions(tmp_path):
@@ -44,9 +44,9 @@ def test_a_file_written_before_the_build_config_still_loads(tmp_path, squares_da
         header = json.loads(handle.attrs[FORMAT])
         del header["build_config"]
         handle.attrs[FORMAT] = json.dumps(header)
-    manifest = json.loads((tmp_path / "manifest.json").read_text())
-    manifest["checkpoints"][0].update(size=path.stat().st_size, sha256=file_sha256(path))
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    record = json.loads((tmp_path / "epoch-0001.weights.h5.json").read_text())
+    record.update(size=path.stat().st_size, sha256=sha256_hex(path.read_bytes()))
+    (tmp_path / "epoch-0001.weights.h5.json").write_text(json.dumps(record))
     assert read_checkpoint_file(path).build_config is None
     fresh = make_model()
     load_checkpoint(fresh, tmp_path)

@@ -16,7 +16,7 @@ import pytest
 
 import kerastools as kt
 from kerastools.checkpoints import list_checkpoints, load_checkpoint, resume
-from kerastools.checkpoints.leftovers import remove_stale_temporaries
+from kerastools.checkpoints.store import CheckpointStore
 from kerastools.errors import CheckpointError, ConfigError
 from tests.checkpoints.helpers import (
     RecordState,
@@ -43,7 +43,8 @@ def test_keras_archives_open_with_load_model_on_each_backend(tmp_path, backend):
                                              save_best="loss")
         model.fit(x, x[:, :1], epochs=3, batch_size=16, verbose=0, callbacks=[cb])
         names = sorted(p.name for p in cb.directory.iterdir())
-        assert names == ["best.keras", "epoch-0002.keras", "epoch-0003.keras", "manifest.json"], names
+        assert names == ["best.keras", "best.keras.json", "epoch-0002.keras", "epoch-0002.keras.json",
+                         "epoch-0003.keras", "epoch-0003.keras.json"], names
         loaded = keras.models.load_model(cb.directory / "epoch-0003.keras")
         for a, b in zip(loaded.get_weights(), model.get_weights(), strict=True):
             assert np.array_equal(a, b)
@@ -81,7 +82,8 @@ def test_keras_archives_are_recorded_verified_and_cleaned_up(tmp_path, squares_d
     # What a kill during model.save leaves is removed at the next start.
     stale = tmp_path / ".epoch-0003.keras.x1y2.tmp.keras"
     stale.write_bytes(b"half")
-    assert remove_stale_temporaries(tmp_path) == [stale.name]
+    CheckpointStore(tmp_path).open()
+    assert not stale.exists()
 
 
 def test_save_format_is_checked():
@@ -195,5 +197,6 @@ def test_step_archives_mid_epoch_hold_the_step_they_name(tmp_path, squares_data)
         tmp_path, every_epochs=None, every_steps=3, keep_last=1, save_format="keras"
     )
     model.fit(x, y, epochs=1, batch_size=32, verbose=0, callbacks=[checkpoint])  # 8 steps
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["manifest.json", "step-00000006.keras"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["step-00000006.keras",
+                                                          "step-00000006.keras.json"]
     assert iterations(keras.models.load_model(tmp_path / "step-00000006.keras")) == 6

@@ -12,6 +12,7 @@ import kerastools as kt
 from kerastools.callbacks import PeriodicCheckpoint, ThresholdEarlyStopping
 from kerastools.callbacks.live_plot import ENV_VAR
 from kerastools.checkpoints import list_checkpoints, load_checkpoint, resume
+from kerastools.checkpoints.record import record_path
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 from tests.checkpoints.helpers import assert_same_weights, iterations, make_model
 
@@ -212,9 +213,9 @@ def test_resume_with_a_new_bundle_continues_every_callback_history(tmp_path, squ
     assert resumed_rates.history[:3] == pytest.approx(rates.history) and len(resumed_rates.history) == 5
     assert resumed_rates.history[3:] == pytest.approx(more.history["learning_rate"])
 
-    # Each record holds the states at its own epoch; the manifest is strict JSON.
-    text = (directory / "manifest.json").read_text()
-    json.loads(text, parse_constant=pytest.fail)
+    # Each record holds the states at its own epoch, in strict JSON.
+    for record in directory.glob("*.json"):
+        json.loads(record.read_text(), parse_constant=pytest.fail)
     latest = list_checkpoints(directory)[-1]
     assert [state["kind"] for state in latest.callback_states] == [
         "LearningRateLogger", "ThresholdEarlyStopping", "LivePlot"]
@@ -254,9 +255,10 @@ def test_several_callbacks_of_one_kind_get_their_states_in_order(tmp_path, squar
 
 
 def _damage_latest_states(directory, damage):
-    manifest = json.loads((directory / "manifest.json").read_text())
-    damage(manifest["checkpoints"][-1]["callback_states"])
-    (directory / "manifest.json").write_text(json.dumps(manifest))
+    path = record_path(directory / "epoch-0002.weights.h5")
+    record = json.loads(path.read_text())
+    damage(record["callback_states"])
+    path.write_text(json.dumps(record))
 
 
 def test_a_damaged_state_record_is_an_error_naming_the_field(tmp_path, squares_data, plots_to_file):

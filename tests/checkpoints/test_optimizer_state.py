@@ -1,4 +1,4 @@
-"""kerastools.checkpoints.optimizer_state: every optimizer of a GAN-like model saved and restored."""
+"""kerastools.checkpoints.optimizers: every optimizer of a GAN-like model saved and restored."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import kerastools as kt
 from kerastools.checkpoints import resume
 from kerastools.checkpoints.file_format import CheckpointState
-from kerastools.checkpoints.optimizer_state import trained_positions
+from kerastools.checkpoints.optimizers import trained_positions
 from kerastools.checkpoints.selection import read_contents
 from kerastools.learning_rates import model_optimizers
 from tests.checkpoints.gan import make_gan, real_points, skip_unless_gan_backend
@@ -40,7 +40,7 @@ def test_every_optimizer_of_a_gan_is_saved_and_restored_by_resume(tmp_path):
     checkpoint = kt.callbacks.PeriodicCheckpoint(tmp_path)
     gan.fit(real_points(64), batch_size=16, epochs=2, verbose=0, callbacks=[checkpoint])
     path = tmp_path / "epoch-0002.weights.h5"
-    contents = read_contents(path)
+    contents = read_contents(path, path.read_bytes())
     if isinstance(contents, CheckpointState):  # a model Keras calls unbuilt (TF): the 0.1 layout
         assert list(contents.optimizers) == ["d_optimizer", "g_optimizer"]  # not the unused rmsprop
         n_generator = len(gan.generator.trainable_variables)

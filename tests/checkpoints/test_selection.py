@@ -13,7 +13,7 @@ from tests.checkpoints.helpers import assert_same_weights, make_model
 # -- listing -----------------------------------------------------------------------
 
 
-def test_list_is_empty_without_a_manifest(tmp_path):
+def test_list_is_empty_without_records(tmp_path):
     assert list_checkpoints(tmp_path / "nothing here") == []
 
 
@@ -123,7 +123,7 @@ def test_damaged_header_byte_is_caught(trained):
     directory, _, _ = trained
     for name in ("epoch-0004.weights.h5", "best.weights.h5"):
         flip_a_byte(directory / name, offset=3)  # the HDF5 signature
-    with pytest.warns(RuntimeWarning, match="does not match the manifest"):
+    with pytest.warns(RuntimeWarning, match="does not match its record"):
         assert find_checkpoint(directory).epoch == 3
 
 

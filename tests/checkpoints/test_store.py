@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 
 import kerastools as kt
+import kerastools.checkpoints.store as store_module
 from kerastools.checkpoints import find_checkpoint, list_checkpoints, load_checkpoint
-from kerastools.checkpoints.manifest import JOURNAL_NAME, read_manifest
-from kerastools.checkpoints.manifest_writer import ManifestWriter
+from kerastools.checkpoints.directory import read_index
+from kerastools.checkpoints.record import record_path
 from kerastools.checkpoints.store import CheckpointStore
 from kerastools.errors import CheckpointError
 from tests.checkpoints.helpers import assert_same_weights, make_model
@@ -50,7 +51,8 @@ def test_open_creates_the_directory_and_close_leaves_everything_on_disk(tmp_path
     store.close()
     assert [info.epoch for info in list_checkpoints(tmp_path / "ckpt")] == [2, 3]
     assert sorted(path.name for path in (tmp_path / "ckpt").iterdir()) == [
-        "epoch-0002.weights.h5", "epoch-0003.weights.h5", "manifest.json"
+        "epoch-0002.weights.h5", "epoch-0002.weights.h5.json",
+        "epoch-0003.weights.h5", "epoch-0003.weights.h5.json",
     ]
     restored = make_model()
     load_checkpoint(restored, tmp_path / "ckpt")
@@ -65,33 +67,49 @@ def test_open_returns_the_recorded_best_only_under_the_same_rule(tmp_path):
     store.close()
     assert CheckpointStore(tmp_path).open("loss", "min") == 0.25
     assert CheckpointStore(tmp_path).open("loss", "max") is None
-    assert json.loads((tmp_path / "manifest.json").read_text())["mode"] == "min"  # open() alone writes nothing
+    record = json.loads((tmp_path / "best.weights.h5.json").read_text())
+    assert (record["monitor"], record["mode"], record["epoch"]) == ("loss", "min", 1)
 
 
-def test_replacing_the_best_file_records_it_as_pending_first(tmp_path, monkeypatch):
+def replace_best_killed(tmp_path, monkeypatch, where):
+    """Save a best file at epoch 1, then replace it at epoch 2 with a kill at `where`."""
     model = make_model()
     store = CheckpointStore(tmp_path)
     store.open("loss", "min")
     store.save(model, [("best.weights.h5", "best")], epoch=1, step=1, logs={"loss": 0.5})
-    store.close()
+    real_record, real_file = store_module.write_record, store_module.write_durably
 
-    def killed(store, manifest, dropped):  # a kill after the rename, before the `add` entry
-        raise KeyboardInterrupt
+    def record(info, *, next_best=False):
+        if where == "before the record" and not next_best:
+            raise KeyboardInterrupt
+        real_record(info, next_best=next_best)
 
-    monkeypatch.setattr(CheckpointStore, "_commit", killed)
-    monkeypatch.setattr(ManifestWriter, "close", ManifestWriter.release)  # a killed run never compacts
+    def file(data, target):
+        if where == "before the rename":
+            raise KeyboardInterrupt
+        real_file(data, target)
+
+    monkeypatch.setattr(store_module, "write_record", record)
+    monkeypatch.setattr(store_module, "write_durably", file)
+    model.set_weights([w + 1 for w in model.get_weights()])  # other bytes than epoch 1's
     with pytest.raises(KeyboardInterrupt):
         store.save(model, [("best.weights.h5", "best")], epoch=2, step=2, logs={"loss": 0.25})
     store.close()
     monkeypatch.undo()
-    assert json.loads((tmp_path / "manifest.json").read_text())["best"]["epoch"] == 1
-    manifest = read_manifest(tmp_path)  # the snapshot and the journal's pending entry
-    assert manifest.best.epoch == 1 and manifest.pending[0].epoch == 2
-    assert find_checkpoint(tmp_path, "best").epoch == 2  # the file matches the pending record
-    assert CheckpointStore(tmp_path).open("loss", "min") == 0.25  # open() settles it
-    manifest = json.loads((tmp_path / "manifest.json").read_text())  # and compacts
-    assert manifest["best"]["epoch"] == 2 and manifest["pending"] == []
-    assert not (tmp_path / JOURNAL_NAME).exists()
+    assert (tmp_path / "best.weights.h5.next.json").exists()  # the kill left both records
+
+
+@pytest.mark.parametrize("where, epoch", [("before the rename", 1), ("before the record", 2)])
+def test_a_kill_while_the_best_file_is_replaced_leaves_a_file_and_its_record(
+    tmp_path, monkeypatch, where, epoch
+):
+    replace_best_killed(tmp_path, monkeypatch, where)
+    assert find_checkpoint(tmp_path, "best").epoch == epoch  # the record the bytes match
+    assert list_checkpoints(tmp_path, include_best=True)[-1].epoch == epoch
+    assert CheckpointStore(tmp_path).open("loss", "min") == (0.5 if epoch == 1 else 0.25)
+    assert not (tmp_path / "best.weights.h5.next.json").exists()  # open() settled it
+    assert json.loads(record_path(tmp_path / "best.weights.h5").read_text())["epoch"] == epoch
+    assert read_index(tmp_path).best.epoch == epoch
 
 
 def test_a_failed_write_raises_at_the_save(tmp_path):

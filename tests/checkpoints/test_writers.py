@@ -16,9 +16,10 @@ import numpy as np
 import pytest
 
 import kerastools as kt
-import kerastools.checkpoints.manifest_writer as manifest_writer_module
+import kerastools.checkpoints.store as store_module
 from kerastools.callbacks import PeriodicCheckpoint
 from kerastools.checkpoints import list_checkpoints, load_checkpoint, resume
+from kerastools.checkpoints.record import record_path
 from kerastools.checkpoints.store import CheckpointStore
 from kerastools.checkpoints.writer_lock import LOCK_NAME
 from kerastools.errors import CheckpointError
@@ -28,6 +29,7 @@ Y = (X[:, :1] * X[:, 1:]).astype("float32")
 
 HOLDER = """
 import sys
+from kerastools.checkpoints.record import record_path
 from kerastools.checkpoints.store import CheckpointStore
 store = CheckpointStore(sys.argv[1])
 store.open()
@@ -96,11 +98,11 @@ def test_the_lock_is_released_on_close_failure_and_garbage_collection(tmp_path):
     gc.collect()
     second.open()  # the garbage-collected store gave it back
     second.close()
-    (tmp_path / "manifest.json").write_text("{")
+    (tmp_path / "epoch-0001.weights.h5.json").write_text("{")
     with pytest.raises(CheckpointError, match="is not valid"):
         second.open()
     assert not (tmp_path / LOCK_NAME).exists()  # a refused open keeps no lock
-    (tmp_path / "manifest.json").unlink()
+    (tmp_path / "epoch-0001.weights.h5.json").unlink()
     callback = PeriodicCheckpoint(tmp_path)
     fit(model(), [callback], epochs=1)
     fit(model(), [callback], epochs=2, initial_epoch=1)  # the same callback, a second fit
@@ -111,8 +113,9 @@ def test_an_older_runs_files_are_moved_aside_never_deleted_or_overwritten(tmp_pa
     fit(model(), [PeriodicCheckpoint(tmp_path)], epochs=4)
     old = sha256s(tmp_path)
     assert len(old) == 4
-    # What the manifest error's old advice said: move the manifest away, start anew.
-    (tmp_path / "manifest.json").rename(tmp_path.parent / f"{tmp_path.name}-old-manifest.json")
+    # What a user does to start anew: move the records away (or copies files in by hand).
+    for record in tmp_path.glob("*.json"):
+        record.rename(tmp_path.parent / f"{tmp_path.name}-old-{record.name}")
     callback = PeriodicCheckpoint(tmp_path, keep_last=2)
     with caplog.at_level(logging.WARNING, logger="kerastools.checkpoints"):
         fit(model(seed=1), [callback], epochs=3)  # another run: other bytes, the same names
@@ -122,22 +125,29 @@ def test_an_older_runs_files_are_moved_aside_never_deleted_or_overwritten(tmp_pa
     assert set(old) <= set(now)  # every file of the old run, byte for byte
     aside = {str(now[sha].parent) for sha in old}
     assert len(aside) == 1 and aside.pop().startswith("unlisted-")
-    assert "does not list" in caplog.text and "epoch-0004.weights.h5" in caplog.text
+    assert "have no record" in caplog.text and "epoch-0004.weights.h5" in caplog.text
     assert [info.epoch for info in list_checkpoints(tmp_path)] == [4, 5]
     listed = sorted(p.name for p in tmp_path.glob("*.weights.h5"))
     assert listed == ["epoch-0004.weights.h5", "epoch-0005.weights.h5"]
 
 
-def test_a_file_the_journal_pruned_is_still_deleted(tmp_path, monkeypatch):
-    monkeypatch.setattr(manifest_writer_module, "_delete", lambda dropped: None)  # a kill before
-    store = CheckpointStore(tmp_path, keep_last=1)                               # the unlink
+def test_a_kill_between_a_record_and_its_file_in_retention_loses_nothing(tmp_path, monkeypatch):
+    """Retention removes the record, then the file: a kill between leaves a file without a record,
+    which the next writer moves aside (never deletes); the listing never names a missing file."""
+    def killed_after_the_record(info):  # the record's unlink happened, the file's did not
+        record_path(info.path).unlink()
+
+    monkeypatch.setattr(store_module, "remove_checkpoint", killed_after_the_record)
+    store = CheckpointStore(tmp_path, keep_last=1)
     store.open(owner="killed run")
     for epoch in (1, 2):
         store.save(model(), [(f"epoch-{epoch:04d}.weights.h5", "epoch")], epoch=epoch, step=epoch,
                    logs={})
     monkeypatch.undo()
+    assert [info.epoch for info in list_checkpoints(tmp_path)] == [2]  # the record went first
     assert (tmp_path / "epoch-0001.weights.h5").exists()
     CheckpointStore(tmp_path, keep_last=1).open(owner="next run")
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name != LOCK_NAME) == [
-        "epoch-0002.weights.h5", "manifest.jsonl"
-    ]
+    names = sorted(p.name for p in tmp_path.iterdir() if p.name != LOCK_NAME)
+    assert names[:2] == ["epoch-0002.weights.h5", "epoch-0002.weights.h5.json"]
+    assert len(names) == 3 and names[2].startswith("unlisted-")
+    assert [p.name for p in (tmp_path / names[2]).iterdir()] == ["epoch-0001.weights.h5"]
