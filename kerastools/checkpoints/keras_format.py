@@ -340,8 +340,12 @@ def _learn_layout(
     if layout is not None:
         arrays = [_host_array(variable) for variable in layout.variables]
         optimizers = saved_optimizers(model, include_optimizer)
-        ours = _layout_bytes(layout, arrays, _header(model, optimizers), target)
-        difference = _first_difference(keras_bytes, ours)
+        try:
+            ours = _layout_bytes(layout, arrays, _header(model, optimizers), target)
+        except CheckpointError as error:
+            difference = str(error)
+        else:
+            difference = _first_difference(keras_bytes, ours)
     if layout is None or difference is not None:
         _LOG.warning(
             "Checkpoints of model %r are made by Keras' writer on the training thread from now "
@@ -409,7 +413,10 @@ def _variables_of(model: keras.Model, path: str, group: Any) -> dict[str, Any] |
     if name is not None and getattr(owner, "name", None) != name:
         return f"{path!r} names {name!r} and the object there is {getattr(owner, 'name', owner)!r}"
     store: dict[str, Any] = {}
-    owner.save_own_variables(store)  # public: a dict receives what Keras' store would
+    try:
+        owner.save_own_variables(store)  # public: a dict receives what Keras' store would
+    except Exception as error:  # noqa: BLE001 - one that needs Keras' own store: Keras saves it
+        return f"{type(owner).__name__}.save_own_variables refuses a dict ({error!r})"
     if sorted(store) != sorted(group.keys()):
         return f"{path!r} holds {sorted(group.keys())}, save_own_variables gives {sorted(store)}"
     sources = {}
@@ -435,7 +442,10 @@ def _saveable_at(model: keras.Model, path: str) -> Any:
         if isinstance(current, list | tuple | dict):
             current = _container_item(current, part)
         else:
-            current = getattr(current, part, None)
+            try:
+                current = getattr(current, part, None)
+            except Exception:  # noqa: BLE001 - a property that fails; Keras' walk skips it too
+                return None
         if current is None:
             return None
     return current if hasattr(current, "save_own_variables") else None
