@@ -25,11 +25,21 @@
    (the write overlaps the next epoch; a kill can cost two periods).
    Target: <= 1.03.
 
+3. What a save blocks training for, on a model of about 120 MB of variables
+   (Dense layers of about 10M parameters with Adam, after one train step so
+   Adam's slots exist): (a) copying every variable to host memory
+   (`take_state`), (b) `keras_format.snapshot_weights` (the host copy, its
+   layout learnt at a first save), (c) the old `write_snapshot` (Keras'
+   `save_weights` into memory on the training thread), and (d) building the
+   file's bytes from the copies (the writer thread's share of (b)). Target:
+   (b) <= 2 x (a) + 20 ms. `--only blocking` runs this section alone.
+
 Runs alternate (the order rotates every round) and each ratio is the median
 over rounds of the ratio within a round.
 
     .venv/bin/python benchmarks/checkpoint_speed.py            # 50 epochs, 3 rounds, ~90 MB
     .venv/bin/python benchmarks/checkpoint_speed.py --quick    # a smoke run, ~20 s
+    .venv/bin/python benchmarks/checkpoint_speed.py --only blocking --rounds 7
 """
 
 from __future__ import annotations
@@ -46,10 +56,12 @@ from pathlib import Path
 import h5py
 import keras
 import numpy as np
-
-import kerastools as kt
 from kerastools.checkpoints.journal import JOURNAL_NAME, JournalWriter
 from kerastools.checkpoints.manifest import read_manifest
+
+import kerastools as kt
+from kerastools.checkpoints.file_format import take_state
+from kerastools.checkpoints.keras_format import snapshot_weights, write_snapshot
 from kerastools.checkpoints.store import CheckpointStore
 
 
@@ -248,8 +260,50 @@ def fit_times(epochs: int, rounds: int) -> dict[str, list[float]]:
     return times
 
 
+# -- 3. what a save blocks -------------------------------------------------------
+
+
+def blocking_times(megabytes: float, rounds: int) -> dict[str, list[float]]:
+    """Seconds per save of each way, alternating; the model after one Adam step."""
+    keras.utils.set_random_seed(0)
+    model = big_model(megabytes)
+    inputs = model.inputs[0].shape[1]
+    model.train_on_batch(np.ones((8, inputs), "float32"), np.ones((8, 1), "float32"))
+    variables = model.weights + model.optimizer.variables
+    nbytes = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in variables)
+    params = sum(int(np.prod(v.shape)) for v in model.weights)
+    print(f"\nblocking: {params / 1e6:.1f}M parameters, Adam, {len(variables)} variables, "
+          f"{nbytes / 1e6:.1f} MB")
+    target = Path("epoch-0001.weights.h5")  # named in errors only: nothing is written to disk
+    built: list[Callable[[], bytes]] = []
+    variants: dict[str, Callable[[], object]] = {
+        "host copy": lambda: take_state(model, include_optimizer=True),
+        "snapshot_weights": lambda: built.append(snapshot_weights(model, target, True)),
+        "write_snapshot": lambda: write_snapshot(model, target, True),
+    }
+    times: dict[str, list[float]] = {name: [] for name in [*variants, "build bytes"]}
+    names = list(variants)
+    snapshot_weights(model, target, True)()  # the first save learns the layout
+    for variant in variants.values():
+        variant()
+    built.clear()
+    for round_index in range(rounds):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            variants[name]()
+            times[name].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        built.pop()()  # on the writer thread, while training goes on
+        times["build bytes"].append(time.perf_counter() - start)
+    return times
+
+
 def median_ratio(values: list[float], baseline: list[float]) -> float:
     return statistics.median(v / b for v, b in zip(values, baseline, strict=True))
+
+
+SECTIONS = ("per-save", "throughput", "fit", "blocking")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -261,12 +315,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--megabytes", type=float, default=90.0, help="checkpoint size")
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (median)")
+    parser.add_argument(
+        "--blocking-megabytes", type=float, default=120.0, help="model size of the blocking section"
+    )
+    parser.add_argument("--only", choices=SECTIONS, help="run one section")
     args = parser.parse_args(argv)
     megabytes, epochs, rounds = (8.0, 5, 3) if args.quick else (args.megabytes, args.epochs, args.rounds)
     records = 1_000 if args.quick else args.records
-    if rounds < 1 or epochs < 1 or megabytes <= 0 or records < 100:
-        parser.error("--rounds, --epochs and --megabytes must be positive, --records >= 100")
+    blocking_megabytes = 8.0 if args.quick else args.blocking_megabytes
+    if rounds < 1 or epochs < 1 or megabytes <= 0 or blocking_megabytes <= 0 or records < 100:
+        parser.error(
+            "--rounds, --epochs, --megabytes and --blocking-megabytes must be positive, "
+            "--records >= 100"
+        )
     print(f"backend={keras.backend.backend()}  rounds={rounds}")
+    sections = [args.only] if args.only else list(SECTIONS)
+    if "per-save" in sections:
+        print_per_save(records)
+    if "throughput" in sections:
+        print_throughput(megabytes, rounds)
+    if "fit" in sections:
+        print_fit(epochs, rounds)
+    if "blocking" in sections:
+        print_blocking(blocking_megabytes, rounds)
+
+
+def print_per_save(records: int) -> None:
 
     cost = per_save(records)
     print(f"\nper save, tiny model, keep_last=None ({int(cost['records'])} records at the end)")
@@ -279,6 +353,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  rewriting the whole manifest, as 0.1 did at every save: {cost['whole'] * 1e3:.1f} ms "
           "(before its fsync)\n")
 
+
+def print_throughput(megabytes: float, rounds: int) -> None:
     speeds = throughput(megabytes, rounds)
     print(f"{'writer':<20} {'median MB/s':>12} {'vs raw':>7} {'vs raw+fsync':>13} "
           f"{'vs save_weights+fsync':>22}")
@@ -291,6 +367,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     print("target: PeriodicCheckpoint >= 0.90 of Keras' save_weights with the same fsync")
 
+
+def print_fit(epochs: int, rounds: int) -> None:
     times = fit_times(epochs, rounds)
     print(f"\nfit: squares regression, 2-16-16-1 relu, Adam 0.01, batch 32, {epochs} epochs")
     print(f"{'variant':<16} {'median s':>9} {'ratio':>7}")
@@ -299,6 +377,24 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{name:<16} {statistics.median(values):>9.3f} {ratio:>7.3f}")
     print("every_epochs=1 is the default (durable); background=True overlaps the write")
     print("target: every_epochs=1 <= 1.03")
+
+
+def print_blocking(megabytes: float, rounds: int) -> None:
+    times = blocking_times(megabytes, rounds)
+    print(f"{'what':<40} {'median ms':>10} {'vs host copy':>13}")
+    labels = {
+        "host copy": "(a) host copy of every variable",
+        "snapshot_weights": "(b) snapshot_weights: training waits",
+        "write_snapshot": "(c) write_snapshot (old): training waits",
+        "build bytes": "(d) building the bytes (writer thread)",
+    }
+    for name, label in labels.items():
+        ratio = median_ratio(times[name], times["host copy"])
+        print(f"{label:<40} {statistics.median(times[name]) * 1e3:>10.1f} {ratio:>13.2f}")
+    copy, blocking = statistics.median(times["host copy"]), statistics.median(times["snapshot_weights"])
+    verdict = "met" if blocking <= 2 * copy + 0.020 else "NOT met"
+    print(f"target: (b) <= 2 x (a) + 20 ms = {(2 * copy + 0.020) * 1e3:.1f} ms: {verdict}; "
+          f"(c)/(b) = {median_ratio(times['write_snapshot'], times['snapshot_weights']):.1f}")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ it on every backend, optimizer included: layers under
 optimizers kept as attributes (GAN) under their name, e.g. `d_optimizer/vars`.
 One root attribute, `kerastools` (JSON: model name, optimizer classes and
 configs, `get_build_config()`), is ours; Keras' loader ignores it.
-`snapshot_weights` copies the state on the training thread and returns
-what builds the bytes later, on the checkpoint writer's thread.
+`snapshot_weights` makes that file from host copies of the variables: the
+training thread only copies them, the checkpoint writer's thread builds the
+HDF5 bytes, in the layout learnt from one save by Keras' writer
+(`write_snapshot`), which is also what it falls back to.
 
 Examples:
     >>> target = tmp_path / "epoch-0001.weights.h5"
@@ -22,6 +24,8 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +39,11 @@ from kerastools.checkpoints.file_checks import (
     check_structure,
     numeric_facts,
 )
-from kerastools.checkpoints.files import DamagedFile, weights_bytes
+from kerastools.checkpoints.file_format import _host_array, _write_array
+from kerastools.checkpoints.files import DamagedFile, hdf5_bytes, weights_bytes
 from kerastools.checkpoints.optimizers import compiled_config, trained_positions
-from kerastools.device.cluster import writing_alone
-from kerastools.errors import CheckpointError
+from kerastools.device.cluster import tf_config, writing_alone
+from kerastools.errors import CheckpointError, ConfigTypeError
 from kerastools.learning_rates import COMPILED_OPTIMIZER, model_optimizers
 
 __all__ = [
@@ -156,7 +161,7 @@ def _header(model: keras.Model, optimizers: dict[str, str]) -> str:
 
 
 def write_snapshot(model: keras.Model, target: Path, include_optimizer: bool) -> bytes:
-    """The bytes of `model.save_weights` plus our header, made in memory (`in_memory`).
+    """The bytes of `model.save_weights` plus our header, made in memory (`files`).
 
     Run it on the training thread: the bytes are the state at this moment.
     Without `include_optimizer` the optimizer groups are deleted from them.
@@ -179,14 +184,363 @@ def write_snapshot(model: keras.Model, target: Path, include_optimizer: bool) ->
         raise CheckpointError(f"Cannot write checkpoint {target}: {error}") from error
 
 
-def snapshot_weights(model: keras.Model, target: Path, include_optimizer: bool) -> Callable[[], bytes]:
-    """Copy the state now (training thread); return what makes the file's bytes (writer thread).
+# -- snapshots from host copies ------------------------------------------------------------
+
+_LOG = logging.getLogger(__name__)
+_VARS = "vars"
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How to make a model's Keras weights file from its variables, learnt from one Keras save.
+
+    Every group (with its attributes) in file order, and each dataset with the
+    position in `variables` of the variable whose value it holds.
+    """
+
+    signature: tuple[Any, ...]
+    groups: list[tuple[str, dict[str, Any]]]
+    datasets: list[tuple[str, str, int, dict[str, Any]]]  # group path, name, variable, attributes
+    root_attributes: dict[str, Any]
+    variables: list[Any]
+    watched: list[Any]  # what `_signature` counted: holding them keeps their ids unique
+
+
+# By model: the layout of each `include_optimizer`, or None once the model
+# saves through Keras' writer (its layout could not be reproduced).
+_LAYOUTS: weakref.WeakKeyDictionary[Any, dict[bool, _Layout] | None] = weakref.WeakKeyDictionary()
+
+
+def snapshot_weights(
+    model: keras.Model, target: Path, include_optimizer: bool
+) -> Callable[[], bytes]:
+    """Copy the variables to host memory now; return the function that makes the file's bytes.
+
+    Call it on the training thread: it copies the values (the state at this
+    moment) and returns at once; the returned function, called later on any
+    thread, builds the same file `write_snapshot` would have made (Keras'
+    `model.save_weights` layout, optimizer groups removed when not included,
+    our header), so training waits only for the copy.
+
+    The layout is learnt once per model and `include_optimizer`: the first
+    save runs Keras' writer, reproduces its file from host copies and
+    compares the two (groups, names, attributes, dtypes, shapes, values).
+    A model whose file cannot be reproduced (a layer whose
+    `save_own_variables` stores a computed value, ...) keeps Keras' writer
+    on the training thread from then on, with one log line saying why. The
+    layout is learnt again when the model's or a saved optimizer's variables
+    change (an optimizer built later, a new optimizer after `compile`).
+    Under a `keras.distribution` or a `TF_CONFIG` cluster the bytes always
+    come from Keras' writer (`write_snapshot`).
+
+    Examples:
+        >>> build = snapshot_weights(model, tmp_path / "epoch-0001.weights.h5", True)
+        >>> _ = (tmp_path / "epoch-0001.weights.h5").write_bytes(build())
+        >>> model.load_weights(tmp_path / "epoch-0001.weights.h5")
+        >>> read_keras_file(tmp_path / "epoch-0001.weights.h5").optimizer_classes
+        {'optimizer': 'RMSprop'}
+
+    Args:
+        model: a built `keras.Model`.
+        target: the file the bytes are for (named in errors).
+        include_optimizer: whether the optimizers' variables are kept.
+
+    Returns:
+        A function of no arguments returning the file's bytes.
 
     Raises:
-        CheckpointError: Keras cannot save the model (the message names `target`).
+        ConfigTypeError: `model` is not a `keras.Model`, `target` not a path
+            or `include_optimizer` not a bool.
+        CheckpointError: Keras cannot save the model (the message names
+            `target`); the returned function raises it when the bytes
+            cannot be made.
     """
-    data = write_snapshot(model, target, include_optimizer)
+    _check_snapshot_arguments(model, target, include_optimizer)
+    target = Path(target)
+    if not _host_copy_allowed():
+        return _ready(write_snapshot(model, target, include_optimizer))
+    layouts = _LAYOUTS.get(model, {})
+    if layouts is None:  # this model saves through Keras' writer
+        return _ready(write_snapshot(model, target, include_optimizer))
+    optimizers = saved_optimizers(model, include_optimizer)
+    signature, watched = _signature(model, include_optimizer, optimizers)
+    layout = layouts.get(include_optimizer)
+    if layout is None or layout.signature != signature:
+        return _learn_layout(model, target, include_optimizer, signature, watched)
+    arrays = [_host_array(variable) for variable in layout.variables]
+    header = _header(model, optimizers)
+    return lambda: _layout_bytes(layout, arrays, header, target)
+
+
+def _check_snapshot_arguments(model: Any, target: Any, include_optimizer: Any) -> None:
+    if not isinstance(model, keras.Model):
+        raise ConfigTypeError(
+            "Argument `model` must be a keras.Model. "
+            f"Received: model={model!r} of type {type(model).__name__}"
+        )
+    if not isinstance(target, str | Path):
+        raise ConfigTypeError(
+            "Argument `target` must be a pathlib.Path or a str. "
+            f"Received: target={target!r} of type {type(target).__name__}"
+        )
+    if not isinstance(include_optimizer, bool):
+        raise ConfigTypeError(
+            "Argument `include_optimizer` must be True or False. "
+            f"Received: include_optimizer={include_optimizer!r}"
+        )
+
+
+def _ready(data: bytes) -> Callable[[], bytes]:
     return lambda: data
+
+
+def _host_copy_allowed() -> bool:
+    """False under a distribution or a multi-worker cluster: there Keras' writer saves.
+
+    A variable placed by `keras.distribution` may be split across processes
+    (`ModelParallel`), so one process's host copy would not hold its value,
+    and `write_snapshot` already knows how to save alone (`writing_alone`).
+    """
+    return keras.distribution.distribution() is None and tf_config() is None
+
+
+def _signature(
+    model: keras.Model, include_optimizer: bool, optimizers: dict[str, str]
+) -> tuple[tuple[Any, ...], list[Any]]:
+    """What a layout depends on: the variables of the model and of the optimizers saved.
+
+    Ids of the objects themselves; the layout holds them, so no new object
+    can take an id while the layout lives.
+    """
+    watched: list[Any] = list(model.variables)
+    kept = model_optimizers(model)
+    for name in optimizers:
+        watched.append(kept[name])
+        watched.extend(kept[name].variables)
+    signature = (include_optimizer, tuple(optimizers.items()), tuple(id(item) for item in watched))
+    return signature, watched
+
+
+def _learn_layout(
+    model: keras.Model,
+    target: Path,
+    include_optimizer: bool,
+    signature: tuple[Any, ...],
+    watched: list[Any],
+) -> Callable[[], bytes]:
+    """Save with Keras' writer, reproduce its file from host copies, keep the layout if equal."""
+    import h5py
+
+    keras_bytes = write_snapshot(model, target, include_optimizer)
+    with h5py.File(io.BytesIO(keras_bytes), "r") as handle:
+        layout, difference = _read_layout(model, handle, signature, watched)
+    if layout is not None:
+        arrays = [_host_array(variable) for variable in layout.variables]
+        optimizers = saved_optimizers(model, include_optimizer)
+        try:
+            ours = _layout_bytes(layout, arrays, _header(model, optimizers), target)
+        except CheckpointError as error:
+            difference = str(error)
+        else:
+            difference = _first_difference(keras_bytes, ours)
+    if layout is None or difference is not None:
+        _LOG.warning(
+            "Checkpoints of model %r are made by Keras' writer on the training thread from now "
+            "on: its weights file cannot be made from host copies (%s).",
+            model.name,
+            difference,
+        )
+        _LAYOUTS[model] = None
+    else:
+        layouts = _LAYOUTS.get(model) or {}
+        layouts[include_optimizer] = layout
+        _LAYOUTS[model] = layouts
+    return _ready(keras_bytes)
+
+
+def _read_layout(
+    model: keras.Model, handle: Any, signature: tuple[Any, ...], watched: list[Any]
+) -> tuple[_Layout | None, str | None]:
+    """The layout of Keras' file `handle` of `model`, or None and the reason it cannot be kept."""
+    import h5py
+
+    groups: list[tuple[str, dict[str, Any]]] = []
+    datasets: list[tuple[str, str, int, dict[str, Any]]] = []
+    variables: list[Any] = []
+    positions: dict[int, int] = {}
+    problem: list[str] = []
+
+    def visit(path: str, item: Any) -> None:
+        if problem:
+            return
+        if isinstance(item, h5py.Dataset):
+            if not _is_vars(path.rsplit("/", 1)[0] if "/" in path else ""):
+                problem.append(f"dataset {path} is not in a `vars` group")
+            return  # those of a `vars` group were mapped with it
+        groups.append((path, dict(item.attrs)))
+        if not _is_vars(path):
+            return
+        sources = _variables_of(model, path, item)
+        if isinstance(sources, str):
+            problem.append(sources)
+            return
+        for name, variable in sources.items():
+            position = positions.setdefault(id(variable), len(variables))
+            if position == len(variables):
+                variables.append(variable)
+            datasets.append((path, name, position, dict(item[name].attrs)))
+
+    handle.visititems(visit)
+    if problem:
+        return None, problem[0]
+    root_attributes = {k: v for k, v in handle.attrs.items() if k != HEADER}
+    return _Layout(signature, groups, datasets, root_attributes, variables, watched), None
+
+
+def _is_vars(path: str) -> bool:
+    return path == _VARS or path.endswith("/" + _VARS)
+
+
+def _variables_of(model: keras.Model, path: str, group: Any) -> dict[str, Any] | str:
+    """The variable behind each dataset of the `vars` group at `path`, or why there is none."""
+    owner = _saveable_at(model, path.rsplit("/", 1)[0] if "/" in path else "")
+    if owner is None:
+        return f"no object of the model is at {path!r}"
+    name = group.attrs.get("name")
+    if name is not None and getattr(owner, "name", None) != name:
+        return f"{path!r} names {name!r} and the object there is {getattr(owner, 'name', owner)!r}"
+    store: dict[str, Any] = {}
+    try:
+        owner.save_own_variables(store)  # public: a dict receives what Keras' store would
+    except Exception as error:  # noqa: BLE001 - one that needs Keras' own store: Keras saves it
+        return f"{type(owner).__name__}.save_own_variables refuses a dict ({error!r})"
+    if sorted(store) != sorted(group.keys()):
+        return f"{path!r} holds {sorted(group.keys())}, save_own_variables gives {sorted(store)}"
+    sources = {}
+    for key, value in store.items():
+        if isinstance(value, keras.Variable):
+            sources[key] = value
+        elif isinstance(owner, keras.optimizers.Optimizer) and key.isdigit() and int(key) < len(
+            owner.variables
+        ):  # an optimizer stores `variables[i].numpy()` under "i"
+            sources[key] = owner.variables[int(key)]
+        else:
+            return (
+                f"{path}/{key} is not a variable: {type(owner).__name__}.save_own_variables "
+                f"stores a {type(value).__name__}"
+            )
+    return sources
+
+
+def _saveable_at(model: keras.Model, path: str) -> Any:
+    """The object Keras saved at `path`: attribute names, and container items named as Keras does."""
+    current: Any = model
+    for part in path.split("/") if path else []:
+        if isinstance(current, list | tuple | dict):
+            current = _container_item(current, part)
+        else:
+            try:
+                current = getattr(current, part, None)
+            except Exception:  # noqa: BLE001 - a property that fails; Keras' walk skips it too
+                return None
+        if current is None:
+            return None
+    return current if hasattr(current, "save_own_variables") else None
+
+
+def _container_item(container: list[Any] | tuple[Any, ...] | dict[Any, Any], part: str) -> Any:
+    """The item Keras names `part` in a list, tuple or dict: its class in snake case, numbered."""
+    used: dict[str, int] = {}
+    items = list(container.values()) if isinstance(container, dict) else container
+    for item in items:
+        if isinstance(item, list | tuple | dict):
+            base = "container"
+        elif hasattr(item, "save_own_variables"):
+            base = _snake_case(type(item).__name__)
+        else:
+            continue
+        used[base] = used.get(base, -1) + 1
+        if (base if used[base] == 0 else f"{base}_{used[base]}") == part:
+            return item
+    return None
+
+
+def _snake_case(name: str) -> str:
+    """A class name as Keras writes it in a file's paths: `BatchNormalization` -> `batch_normalization`."""
+    import re
+
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _layout_bytes(layout: _Layout, arrays: list[Any], header: str, target: Path) -> bytes:
+    """The file of `layout` holding `arrays`, built in memory (never an HDF5 file on disk)."""
+
+    def fill(handle: Any) -> None:
+        opened = {"": handle}
+        for path, attributes in layout.groups:
+            group = handle.create_group(path)
+            opened[path] = group
+            for key, value in attributes.items():
+                group.attrs[key] = value
+        for key, value in layout.root_attributes.items():
+            handle.attrs[key] = value
+        handle.attrs[HEADER] = header
+        for path, name, position, attributes in layout.datasets:
+            group = opened[path]
+            _write_array(group, name, arrays[position])
+            for key, value in attributes.items():
+                group[name].attrs[key] = value
+
+    try:
+        return hdf5_bytes(fill)
+    except (OSError, TypeError, ValueError) as error:
+        raise CheckpointError(f"Cannot write checkpoint {target}: {error}") from error
+
+
+def _first_difference(expected: bytes, made: bytes) -> str | None:
+    """The first difference between two HDF5 files' contents (not their bytes), None if none."""
+    import h5py
+
+    with h5py.File(io.BytesIO(expected), "r") as theirs, h5py.File(io.BytesIO(made), "r") as ours:
+        a, b = _contents(theirs), _contents(ours)
+    for path in sorted(set(a) | set(b)):
+        where = path or "the root"
+        if path not in b:
+            return f"{where} is missing"
+        if path not in a:
+            return f"{where} is not in Keras' file"
+        for field_name, theirs_field, our_field in zip(_FIELDS, a[path], b[path], strict=False):
+            if theirs_field != our_field:
+                if field_name == "value":
+                    return f"the values of {where} differ"
+                return f"{field_name} of {where}: Keras {theirs_field}, host copy {our_field}"
+    return None
+
+
+_FIELDS = ("attributes", "dtype", "shape", "value")
+
+
+def _contents(handle: Any) -> dict[str, tuple[Any, ...]]:
+    """Each object by path: attributes, then dtype, shape and value bytes of a dataset."""
+    import h5py
+    import numpy as np
+
+    def attributes(item: Any) -> str:
+        return repr(sorted((key, repr(value)) for key, value in item.attrs.items()))
+
+    found: dict[str, tuple[Any, ...]] = {"": (attributes(handle), "group")}
+
+    def visit(path: str, item: Any) -> None:
+        if isinstance(item, h5py.Dataset):
+            value = np.asarray(item[()])
+            found[path] = (attributes(item), str(item.dtype), item.shape, value.tobytes())
+        else:
+            found[path] = (attributes(item), "group")
+
+    handle.visititems(visit)
+    return found
 
 
 def _groups(handle: Any, read: bool = True, source: object = "") -> list[VarsGroup]:
