@@ -28,7 +28,6 @@ import numpy as np
 
 from kerastools.checkpoints.archive import SaveFormat, write_archive
 from kerastools.checkpoints.directory import (
-    Index,
     open_for_writing,
     remove_checkpoint,
     write_record,
@@ -74,6 +73,17 @@ def _json_copy(states: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "kerastools.callbacks.state.encode_float)."
             ) from error
     return copies
+
+
+_WRITER: list[concurrent.futures.ThreadPoolExecutor] = []
+
+
+def _writer() -> concurrent.futures.ThreadPoolExecutor:
+    """The process's one checkpoint writer thread, started at the first save and kept: a fit
+    does not pay for a thread start, and the interpreter waits for it at exit."""
+    if not _WRITER:
+        _WRITER.append(concurrent.futures.ThreadPoolExecutor(1, "kerastools-checkpoint"))
+    return _WRITER[0]
 
 
 class CheckpointStore:
@@ -129,9 +139,11 @@ class CheckpointStore:
         self.background = background
         self.keep_last = keep_last
         self.include_optimizer = include_optimizer
-        self._index: Index | None = None
+        # What the writer keeps of the directory between saves: its periodic records in save
+        # order, by name (a re-saved name moves to the end), and the next save's number.
+        self._periodic: dict[str, CheckpointInfo] | None = None
+        self._sequence = 0
         self._rule: tuple[str | None, str | None] = (None, None)
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
         self._future: concurrent.futures.Future[None] | None = None
         self._lock = WriterLock(self.directory)
         own = weakref.ref(self)  # not a bound method: the store must stay collectable (its lock)
@@ -140,7 +152,7 @@ class CheckpointStore:
     @property
     def is_open(self) -> bool:
         """Whether `open()` was called, so `save()` may be."""
-        return self._index is not None
+        return self._periodic is not None
 
     def open(
         self, monitor: str | None = None, mode: str | None = None, *, owner: object = None
@@ -175,7 +187,8 @@ class CheckpointStore:
         except BaseException:
             self._lock.release()
             raise
-        self._index, self._rule = index, (monitor, mode)
+        self._periodic = {info.path.name: info for info in index.checkpoints}
+        self._sequence, self._rule = index.next_sequence, (monitor, mode)
         best = index.best
         if monitor is None or best is None or (best.monitor, best.mode) != (monitor, mode):
             return None
@@ -203,7 +216,7 @@ class CheckpointStore:
                 strict JSON, this write failed (`background=False`), or the
                 previous one did.
         """
-        if self._index is None:
+        if self._periodic is None:
             raise CheckpointError("CheckpointStore.save() before open().")
         self._wait()  # one save in flight: bounds the memory of host copies; raises its error
         record = CheckpointInfo(
@@ -215,12 +228,11 @@ class CheckpointStore:
         )
         build = self._snapshot(model, self.directory / files[0][0])
         includes_optimizer = bool(saved_optimizers(model, self.include_optimizer))
-        record = dataclasses.replace(record, includes_optimizer=includes_optimizer)
-        if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="kerastools-checkpoint"
-            )
-        self._future = self._executor.submit(self._write, self._index, build, files, record)
+        record = dataclasses.replace(
+            record, includes_optimizer=includes_optimizer, sequence=self._sequence
+        )
+        self._sequence += 1
+        self._future = _writer().submit(self._write, self._periodic, build, files, record)
         if not self.background:
             self._wait()  # durable before training goes on: a kill after this keeps this save
 
@@ -229,9 +241,6 @@ class CheckpointStore:
         try:
             self._wait()
         finally:
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
-                self._executor = None
             self._lock.release()
 
     def _wait(self) -> None:
@@ -268,38 +277,33 @@ class CheckpointStore:
         return lambda record: build()
 
     def _write(
-        self, index: Index, build: Callable[[CheckpointInfo], bytes],
+        self, periodic: dict[str, CheckpointInfo], build: Callable[[CheckpointInfo], bytes],
         files: list[tuple[str, Kind]], record: CheckpointInfo,
     ) -> None:
         """On the writer thread: each file, then its record; then `keep_last`."""
         data = build(record)
         # The files of one save share its number: they hold the same state.
-        size, sha256, sequence = len(data), sha256_hex(data), index.next_sequence
+        size, sha256 = len(data), sha256_hex(data)
         for name, kind in files:
             info = dataclasses.replace(
-                record, path=self.directory / name, kind=kind, sequence=sequence,
-                size=size, sha256=sha256,
+                record, path=self.directory / name, kind=kind, size=size, sha256=sha256
             )
             if kind == "best":
-                self._replace_best(index, info, data)
+                self._replace_best(info, data)
                 continue
             write_durably(data, info.path)
             write_record(info)  # the commit
-            index.checkpoints = [c for c in index.checkpoints if c.path != info.path] + [info]
-            self._retain(index)
+            periodic.pop(name, None)
+            periodic[name] = info
+            self._retain(periodic)
 
-    def _replace_best(self, index: Index, info: CheckpointInfo, data: bytes) -> None:
+    def _replace_best(self, info: CheckpointInfo, data: bytes) -> None:
         """Next record, file, record: a kill anywhere leaves a file and a record that match."""
         write_record(info, next_best=True)
         write_durably(data, info.path)
         write_record(info)
-        index.best = info
         info.path.with_name(info.path.name + NEXT_SUFFIX).unlink(missing_ok=True)
 
-    def _retain(self, index: Index) -> None:
-        if self.keep_last is None or len(index.checkpoints) <= self.keep_last:
-            return
-        dropped = index.checkpoints[: -self.keep_last]
-        index.checkpoints = index.checkpoints[-self.keep_last :]
-        for info in dropped:
-            remove_checkpoint(info)
+    def _retain(self, periodic: dict[str, CheckpointInfo]) -> None:
+        while self.keep_last is not None and len(periodic) > self.keep_last:
+            remove_checkpoint(periodic.pop(next(iter(periodic))))  # the oldest

@@ -136,3 +136,34 @@ def test_a_legacy_journal_with_a_damaged_line_before_intact_ones_is_refused(tmp_
     torn = journal_line({"seq": 99, "event": "remove", "file": "x"})[:30]
     journal.write_bytes(b"\n".join(lines) + torn)  # a torn last append is ignored
     assert [info.epoch for info in list_checkpoints(directory)] == [2, 3]
+
+
+def test_a_fit_resumable_restart_reads_each_record_once_and_hashes_the_chosen_file_once(
+    tmp_path, monkeypatch
+):
+    import numpy as np
+
+    import kerastools as kt
+    import kerastools.checkpoints.directory as directory_module
+    import kerastools.checkpoints.files as files_module
+
+    x = np.random.default_rng(0).uniform(-1, 1, (64, 2)).astype("float32")
+    y = x[:, :1] * x[:, 1:]
+    kt.fit_resumable(make_model(), x, y, batch_size=16, directory=tmp_path, epochs=2, seed=0,
+                     save_best="loss", verbose=0)
+    recorded = sorted(path.name for path in tmp_path.glob("*.json"))
+    assert len(recorded) == 3  # epoch-0001, epoch-0002, best
+    directory_module._PARSED.clear()  # what a new process knows
+    opened, hashed = [], []
+    real_open, real_hash = files_module._open_regular, files_module.sha256_hex
+    monkeypatch.setattr(files_module, "_open_regular", lambda path: opened.append(path.name)
+                        or real_open(path))
+    monkeypatch.setattr(files_module, "sha256_hex", lambda data: hashed.append(len(data))
+                        or real_hash(data))
+    history = kt.fit_resumable(make_model(), x, y, batch_size=16, directory=tmp_path, epochs=3,
+                               seed=0, save_best="loss", verbose=0)
+    assert history.epoch == [2]
+    assert sorted(name for name in opened if name.endswith(".json")) == recorded  # each once
+    weights = [name for name in opened if not name.endswith(".json")]
+    assert weights == ["epoch-0002.weights.h5"]  # the chosen file, opened once
+    assert hashed == [(tmp_path / "epoch-0002.weights.h5").stat().st_size]  # and hashed once
