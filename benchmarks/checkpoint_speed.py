@@ -27,7 +27,7 @@
 3. What a save blocks training for, on a model of about 120 MB of variables
    (Dense layers of about 10M parameters with Adam, after one train step so
    Adam's slots exist): (a) copying every variable to host memory
-   (`take_state`), (b) `keras_format.snapshot_weights` (the host copy, its
+   (`keras_format.host_array` of each), (b) `keras_format.snapshot_weights` (the host copy, its
    layout learnt at a first save), (c) the old `write_snapshot` (Keras'
    `save_weights` into memory on the training thread), and (d) building the
    file's bytes from the copies (the writer thread's share of (b)). Target:
@@ -59,8 +59,7 @@ import numpy as np
 
 import kerastools as kt
 from kerastools.checkpoints.directory import read_index
-from kerastools.checkpoints.file_format import take_state
-from kerastools.checkpoints.keras_format import snapshot_weights, write_snapshot
+from kerastools.checkpoints.keras_format import host_array, snapshot_weights, write_snapshot
 from kerastools.checkpoints.record import encode_record, record_path
 from kerastools.checkpoints.store import CheckpointStore
 
@@ -274,7 +273,7 @@ def blocking_times(megabytes: float, rounds: int) -> dict[str, list[float]]:
     target = Path("epoch-0001.weights.h5")  # named in errors only: nothing is written to disk
     built: list[Callable[[], bytes]] = []
     variants: dict[str, Callable[[], object]] = {
-        "host copy": lambda: take_state(model, include_optimizer=True),
+        "host copy": lambda: [host_array(v) for v in [*model.weights, *model.optimizer.variables]],
         "snapshot_weights": lambda: built.append(snapshot_weights(model, target, True)),
         "write_snapshot": lambda: write_snapshot(model, target, True),
     }

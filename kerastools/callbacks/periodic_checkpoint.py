@@ -26,8 +26,7 @@ from kerastools.callbacks.state import resumable_callbacks
 from kerastools.callbacks.step_counting import StepCounter
 from kerastools.checkpoints import is_chief
 from kerastools.checkpoints.archive import check_save_format, file_suffix
-from kerastools.checkpoints.file_format import optimizer_step
-from kerastools.checkpoints.optimizers import remember_compiled
+from kerastools.checkpoints.optimizers import optimizer_step, remember_compiled
 from kerastools.checkpoints.record import Kind
 from kerastools.checkpoints.store import CheckpointStore
 from kerastools.checkpoints.training_state import capture, check_resumable_data

@@ -20,11 +20,11 @@ This package reads such a directory with `list_checkpoints`,
 `find_checkpoint`, `load_checkpoint` and `resume`, which also read Keras'
 own checkpoints (a `.weights.h5` or `.keras` file, a `BackupAndRestore`
 directory: `keras_sources`) and directories of earlier kerastools versions
-(`manifest.json`: `legacy`). Its modules: `record` (one checkpoint's
+(`manifest.json`) and 0.1's HDF5 files (`legacy`). Its modules: `record` (one checkpoint's
 record), `files` (bytes in memory, durable writes, verified reads),
 `directory` (the index and what a kill leaves), `legacy`, `keras_format`
 (Keras' `.weights.h5` layout, from host copies), `archive` (`.keras`),
-`file_format` (0.1's HDF5 layout), `file_checks` (crafted files),
+`file_checks` (crafted files),
 `optimizer_state`, `training_state` (RNG, metrics and data position for an
 exact resume), `selection` (which file `which` means: the one reading
 path), `loading` (into a model), `writer_lock` and `store` (the writer

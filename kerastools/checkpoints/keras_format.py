@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import numpy as np
 
 from kerastools.checkpoints.file_checks import (
     MAX_ELEMENTS,
@@ -39,7 +40,6 @@ from kerastools.checkpoints.file_checks import (
     check_structure,
     numeric_facts,
 )
-from kerastools.checkpoints.file_format import _host_array, _write_array
 from kerastools.checkpoints.files import DamagedFile, hdf5_bytes, weights_bytes
 from kerastools.checkpoints.optimizers import compiled_config, trained_positions
 from kerastools.device.cluster import tf_config, writing_alone
@@ -50,12 +50,14 @@ __all__ = [
     "HEADER",
     "KerasWeightsFile",
     "VarsGroup",
-    "can_write",
+    "host_array",
+    "mark_built",
     "read_keras_file",
     "saved_optimizer",
     "saved_optimizers",
     "saved_weights",
     "snapshot_weights",
+    "write_array",
     "write_snapshot",
 ]
 
@@ -100,17 +102,28 @@ class KerasWeightsFile:
     trains: dict[str, list[int] | None] = field(default_factory=dict)
 
 
-def can_write(model: keras.Model) -> bool:
-    """Whether `model.save_weights` accepts the model (Keras refuses a model not built).
+def mark_built(model: keras.Model, target: Path) -> None:
+    """Mark built a model whose layers are all built, as Keras' own loading does; refuse others.
 
     A subclassed model trained by a custom `train_step` without `call()`
-    (the GAN pattern) may never be marked built; its files use the 0.1 format.
+    (the GAN pattern) may never be marked built, and Keras refuses to save
+    a model that is not.
 
     Examples:
-        >>> can_write(model)
+        >>> mark_built(model, tmp_path / "epoch-0001.weights.h5"); model.built
         True
+
+    Raises:
+        CheckpointError: the model has no weights, or a layer is not built.
     """
-    return bool(getattr(model, "built", False))
+    if getattr(model, "built", False):
+        return
+    if not model.weights or not all(layer.built for layer in model.layers):
+        raise CheckpointError(
+            f"Cannot write checkpoint {target}: model {model.name!r} is not built (Keras saves "
+            "only built models). Call it on a batch, or build it, before training."
+        )
+    model.built = True
 
 
 def saved_optimizers(model: keras.Model, include_optimizer: bool) -> dict[str, str]:
@@ -182,6 +195,39 @@ def write_snapshot(model: keras.Model, target: Path, include_optimizer: bool) ->
             return weights_bytes(model, add_header)
     except (OSError, TypeError, ValueError) as error:
         raise CheckpointError(f"Cannot write checkpoint {target}: {error}") from error
+
+
+def host_array(variable: Any) -> np.ndarray:
+    """A host copy of `variable`'s current value that later updates do not change."""
+    value = variable.value
+    if keras.backend.backend() == "tensorflow":
+        # The read tensor itself, without a copy: `tf.Variable.numpy()` adds an
+        # identity op per variable, a third of the cost for small models. A
+        # read has value semantics: TensorFlow copies the variable's buffer on
+        # the next update while this read still holds it.
+        return np.asarray(value.value())
+    # JAX may donate a buffer a numpy view shares; torch updates in place.
+    return np.array(keras.ops.convert_to_numpy(value), copy=True)
+
+
+def write_array(group: Any, name: str, array: np.ndarray) -> None:
+    import h5py
+
+    array = np.asarray(array, order="C")  # not ascontiguousarray: it makes scalars 1-d
+    if array.dtype.kind not in "biuf":  # other types: h5py's high-level path knows more
+        group.create_dataset(name, data=array)
+        return
+    # h5py's low-level API: half the cost of create_dataset, which matters
+    # for models with many small variables.
+    if array.ndim == 0:
+        space = h5py.h5s.create(h5py.h5s.SCALAR)
+    else:
+        space = h5py.h5s.create_simple(array.shape)
+    dataset = h5py.h5d.create(
+        group.id, name.encode(), h5py.h5t.py_create(array.dtype, logical=True), space
+    )
+    if array.size:
+        dataset.write(h5py.h5s.ALL, h5py.h5s.ALL, array)
 
 
 # -- snapshots from host copies ------------------------------------------------------------
@@ -267,7 +313,7 @@ def snapshot_weights(
     layout = layouts.get(include_optimizer)
     if layout is None or layout.signature != signature:
         return _learn_layout(model, target, include_optimizer, signature, watched)
-    arrays = [_host_array(variable) for variable in layout.variables]
+    arrays = [host_array(variable) for variable in layout.variables]
     header = _header(model, optimizers)
     return lambda: _layout_bytes(layout, arrays, header, target)
 
@@ -335,7 +381,7 @@ def _learn_layout(
     with h5py.File(io.BytesIO(keras_bytes), "r") as handle:
         layout, difference = _read_layout(model, handle, signature, watched)
     if layout is not None:
-        arrays = [_host_array(variable) for variable in layout.variables]
+        arrays = [host_array(variable) for variable in layout.variables]
         optimizers = saved_optimizers(model, include_optimizer)
         try:
             ours = _layout_bytes(layout, arrays, _header(model, optimizers), target)
@@ -489,7 +535,7 @@ def _layout_bytes(layout: _Layout, arrays: list[Any], header: str, target: Path)
         handle.attrs[HEADER] = header
         for path, name, position, attributes in layout.datasets:
             group = opened[path]
-            _write_array(group, name, arrays[position])
+            write_array(group, name, arrays[position])
             for key, value in attributes.items():
                 group[name].attrs[key] = value
 
@@ -674,7 +720,7 @@ def _saved_weights_by_path(
     """
     import h5py
 
-    if not can_write(model):
+    if not getattr(model, "built", False):
         return None
     with h5py.File(io.BytesIO(weights_bytes(model)), "r") as handle:  # in memory: no disk to fill
         layout = _groups(handle, read=False)

@@ -36,9 +36,9 @@ import keras
 
 from kerastools.checkpoints.archive import ARCHIVE_SUFFIX, WEIGHTS_SUFFIX
 from kerastools.checkpoints.file_checks import MAX_ELEMENTS
-from kerastools.checkpoints.file_format import CheckpointState, optimizer_step
 from kerastools.checkpoints.files import DamagedFile, read_regular, sha256_hex
-from kerastools.checkpoints.legacy import JOURNAL_NAME, MANIFEST_NAME
+from kerastools.checkpoints.legacy import JOURNAL_NAME, MANIFEST_NAME, CheckpointState
+from kerastools.checkpoints.optimizers import optimizer_step
 from kerastools.checkpoints.record import (
     KERAS_KINDS,
     MAX_RECORD_BYTES,

@@ -1,4 +1,4 @@
-"""Directories written before records: read-only translation of their manifest and journal.
+"""What earlier versions wrote, read only: their directories' manifests and 0.1's HDF5 files.
 
 kerastools 0.1 kept one `manifest.json` (version 1); 0.2 before records
 kept a snapshot `manifest.json` (version 2, with a `sequence`) and a
@@ -9,8 +9,13 @@ never writes. A directory keeps its manifest: `PeriodicCheckpoint`
 continues into it with per-file records (`checkpoints.directory`), which
 win over the manifest for a file both describe.
 
+kerastools 0.1 also wrote its own HDF5 layout (`read_checkpoint_file`): one
+JSON header attribute, a `model` group and an `optimizer` group (and an
+`optimizers` group of optimizers kept as attributes, with the positions of
+the variables each trains), each holding its variables' paths in a `paths`
+dataset and their values by position (`00000`, ...).
+
 Examples:
-    >>> import shutil
     >>> fixture = Path("tests/checkpoints/fixtures/manifest-v2-killed/run")
     >>> legacy = read_legacy(fixture)
     >>> [info.path.name for info in legacy.checkpoints], legacy.monitor
@@ -20,16 +25,26 @@ Examples:
 from __future__ import annotations
 
 import dataclasses
+import io
+import json
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kerastools.checkpoints.files import read_regular
+import numpy as np
+
+from kerastools.checkpoints.file_checks import MAX_ELEMENTS, check_structure
+from kerastools.checkpoints.files import DamagedFile, read_regular
+from kerastools.checkpoints.optimizers import OptimizerState
 from kerastools.checkpoints.record import CheckpointInfo, check_count, from_fields, parse_json
 from kerastools.errors import CheckpointError
+from kerastools.learning_rates import COMPILED_OPTIMIZER
 
-__all__ = ["JOURNAL_NAME", "Legacy", "MANIFEST_NAME", "read_legacy"]
+__all__ = [
+    "FORMAT", "JOURNAL_NAME", "MANIFEST_NAME",
+    "CheckpointState", "Legacy", "read_checkpoint_file", "read_legacy",
+]
 
 MANIFEST_NAME = "manifest.json"
 JOURNAL_NAME = "manifest.jsonl"
@@ -37,6 +52,8 @@ _FORMAT = "kerastools-checkpoints"
 _CAP = 256 << 20  # a manifest or journal larger than this is refused
 _PREFIX = b'{"crc32": "'
 _PREFIX_LENGTH = len(_PREFIX) + 8 + len(b'", ')
+FORMAT = "kerastools-checkpoint"  # 0.1's HDF5 layout: its header attribute
+ATTRIBUTE_OPTIMIZERS = "optimizers"  # its group of optimizers kept as model attributes
 
 
 @dataclass
@@ -154,3 +171,98 @@ def _numbered(legacy: Legacy) -> Legacy:
         for i in legacy.pending
     ]
     return legacy
+
+
+@dataclass
+class CheckpointState:
+    """The variables of one 0.1-format checkpoint file, in host memory.
+
+    What loading reads back from a file of kerastools 0.1's HDF5 layout.
+    """
+
+    model_name: str
+    model_paths: list[str]
+    model_arrays: list[np.ndarray]
+    optimizers: dict[str, OptimizerState]  # by attribute name; "optimizer" is the compiled one
+    build_config: dict[str, Any] | None = None  # model.get_build_config() at the save
+
+    @property
+    def optimizer_name(self) -> str:
+        """The compiled optimizer's class, "" when it is not in the file."""
+        state = self.optimizers.get(COMPILED_OPTIMIZER)
+        return "" if state is None else state.class_name
+
+    @property
+    def optimizer_paths(self) -> list[str] | None:
+        """The compiled optimizer's variable paths, None when it is not in the file."""
+        state = self.optimizers.get(COMPILED_OPTIMIZER)
+        return None if state is None else state.paths
+
+    @property
+    def optimizer_arrays(self) -> list[np.ndarray] | None:
+        """The compiled optimizer's variable values, None when it is not in the file."""
+        state = self.optimizers.get(COMPILED_OPTIMIZER)
+        return None if state is None else state.arrays
+
+
+def _read_group(handle: Any, name: str) -> tuple[list[str], list[np.ndarray]]:
+    group = handle[name]
+    paths = [p.decode() if isinstance(p, bytes) else str(p) for p in group["paths"][()]]
+    arrays = [np.asarray(group[f"{index:05d}"][()]) for index in range(len(paths))]
+    return paths, arrays
+
+
+def read_checkpoint_file(
+    path: Path, *, data: bytes | None = None, max_elements: int = MAX_ELEMENTS
+) -> CheckpointState:
+    """Read the variables a checkpoint file holds (from `data`, its bytes, when given).
+
+    Its links and datasets are checked first (`file_checks.check_structure`):
+    nothing outside the file, no dataset of more than `max_elements` elements.
+
+    Examples:
+        >>> state = read_checkpoint_file(Path("tests/checkpoints/fixtures/v0.1/run/epoch-0004.weights.h5"))
+        >>> state.model_name, state.optimizer_name, len(state.model_arrays)
+        ('fixture', 'Adam', 6)
+
+    Raises:
+        DamagedFile: it is not a kerastools checkpoint or its HDF5 structure
+            is broken.
+        CheckpointError: it refers to data outside itself or declares a
+            dataset larger than `max_elements`.
+    """
+    import h5py
+
+    try:
+        with h5py.File(path if data is None else io.BytesIO(data), "r") as handle:
+            if FORMAT not in handle.attrs:
+                raise DamagedFile(f"it is not a kerastools checkpoint (no {FORMAT!r} attribute)")
+            check_structure(handle, path, max_elements=max_elements)
+            header = json.loads(handle.attrs[FORMAT])
+            model_paths, model_arrays = _read_group(handle, "model")
+            optimizers = _read_optimizers(handle, str(header.get("optimizer", "")))
+    except CheckpointError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError) as error:
+        raise DamagedFile(f"its HDF5 structure is broken ({error})") from error
+    build_config = header.get("build_config")
+    return CheckpointState(
+        model_name=str(header.get("model", "")),
+        model_paths=model_paths,
+        model_arrays=model_arrays,
+        optimizers=optimizers,
+        build_config=build_config if isinstance(build_config, dict) else None,
+    )
+
+
+def _read_optimizers(handle: Any, compiled_class: str) -> dict[str, OptimizerState]:
+    optimizers: dict[str, OptimizerState] = {}
+    if COMPILED_OPTIMIZER in handle:
+        paths, arrays = _read_group(handle, COMPILED_OPTIMIZER)
+        optimizers[COMPILED_OPTIMIZER] = OptimizerState(compiled_class, paths, arrays)
+    for name in handle.get(ATTRIBUTE_OPTIMIZERS, {}):
+        group = handle[ATTRIBUTE_OPTIMIZERS][name]
+        paths, arrays = _read_group(handle[ATTRIBUTE_OPTIMIZERS], name)
+        trains = [int(index) for index in group["trains"][()]] if "trains" in group else None
+        optimizers[name] = OptimizerState(str(group.attrs.get("class_name", "")), paths, arrays, trains)
+    return optimizers

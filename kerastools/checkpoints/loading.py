@@ -20,10 +20,10 @@ import numpy as np
 
 from kerastools._validation import check_bool
 from kerastools.checkpoints.file_checks import array_problem, elements_bound
-from kerastools.checkpoints.file_format import CheckpointState
 from kerastools.checkpoints.files import NamedBuffer
 from kerastools.checkpoints.keras_format import KerasWeightsFile, saved_optimizer, saved_weights
 from kerastools.checkpoints.keras_sources import keras_candidates, loaded_record
+from kerastools.checkpoints.legacy import CheckpointState
 from kerastools.checkpoints.optimizers import (
     OptimizerState,
     apply_states,

@@ -1,22 +1,13 @@
 """A checkpoint's optimizers: their saved state, what they train, and whether they belong.
 
-The optimizers of a checkpoint: their saved state, and which variables each one trains.
-
 A model may train with several optimizers kept as attributes (the GAN
 pattern; `kerastools.learning_rates.model_optimizers` says which). Each is
 saved under its attribute name with the positions, in
 `model.trainable_variables`, of the variables it updates, so loading can
 build a fresh model's optimizer on the same variables before restoring it.
 
-Examples:
-    >>> from kerastools.checkpoints.file_format import take_state
-    >>> state = take_state(model, include_optimizer=True).optimizers["optimizer"]
-    >>> state.class_name, state.trains is None
-    ('RMSprop', True)
-
-Whether a checkpoint's optimizer state belongs to the model's optimizer: class and hyper-parameters.
-
-Each kerastools weights file records, per optimizer, its class and the
+Whether a checkpoint's optimizer state belongs to the model's optimizer is
+its class and hyper-parameters. Each kerastools weights file records, per optimizer, its class and the
 config it was *compiled* with (`compiled_config`: remembered when a
 `PeriodicCheckpoint` fit begins, or when a checkpoint is loaded into it,
 so a learning rate a callback lowered during the run is state, not a
@@ -55,9 +46,10 @@ import keras
 import numpy as np
 
 from kerastools.errors import CheckpointError, ConfigError
-from kerastools.learning_rates import model_optimizers
+from kerastools.learning_rates import model_optimizers, schedule_step_counter, unwrap_optimizer
 
 __all__ = [
+    "optimizer_step",
     "OPTIMIZER_CONFIG_CHOICES",
     "apply_choice",
     "apply_states",
@@ -69,6 +61,7 @@ __all__ = [
     "optimizers_to_restore",
     "OptimizerState",
     "remember_compiled",
+    "saved_state",
     "trained_positions",
 ]
 
@@ -78,8 +71,7 @@ class OptimizerState:
     """One optimizer's variables, in host memory.
 
     Examples:
-        >>> from kerastools.checkpoints.file_format import take_state
-        >>> state = take_state(model, include_optimizer=True).optimizers["optimizer"]
+        >>> state = saved_state(model.optimizer)
         >>> state.class_name, state.paths[0].endswith("/iteration"), state.trains is None
         ('RMSprop', True, True)
     """
@@ -91,6 +83,15 @@ class OptimizerState:
     trains: list[int] | None = None
     # The config it was compiled with (`checkpoints.optimizers`); None: not recorded.
     config: dict[str, Any] | None = None
+
+
+def saved_state(optimizer: keras.optimizers.Optimizer) -> OptimizerState:
+    """`optimizer`'s class and variables now, as a checkpoint holds them (for the examples)."""
+    variables = optimizer.variables
+    return OptimizerState(
+        type(optimizer).__name__, [v.path for v in variables],
+        [np.array(keras.ops.convert_to_numpy(v)) for v in variables],
+    )
 
 
 def trained_positions(model: keras.Model, optimizer: keras.optimizers.Optimizer) -> list[int] | None:
@@ -126,8 +127,7 @@ def optimizers_to_restore(
     variables, since Keras skips state it cannot match to built variables.
 
     Examples:
-        >>> from kerastools.checkpoints.file_format import take_state
-        >>> states = take_state(model, include_optimizer=True).optimizers
+        >>> states = {"optimizer": saved_state(model.optimizer)}
         >>> [type(optimizer).__name__ for optimizer, _ in optimizers_to_restore(model, states)]
         ['RMSprop']
     """
@@ -345,9 +345,7 @@ def check_states(path: Path, model: keras.Model, pairs: list[tuple[Any, Any]], c
     """`compare_optimizer` for each (optimizer, saved state) pair; return their `before_load`.
 
     Examples:
-        >>> from kerastools.checkpoints.file_format import take_state
-        >>> states = take_state(model, include_optimizer=True).optimizers
-        >>> pairs = [(model.optimizer, states["optimizer"])]
+        >>> pairs = [(model.optimizer, saved_state(model.optimizer))]
         >>> [config["class_name"] for config, _ in check_states(tmp_path, model, pairs, "check")]
         ['RMSprop']
     """
@@ -368,3 +366,23 @@ def apply_states(path: Path, pairs: list[tuple[Any, Any]], choice: str, befores:
     """
     for (optimizer, state), before in zip(pairs, befores, strict=True):
         apply_choice(path, optimizer, state.config, choice, before)
+
+
+def optimizer_step(model: keras.Model) -> int:
+    """The step counter of the (first) optimizer the model trains with; 0 without one.
+
+    That is `optimizer.iterations`, except under gradient accumulation, where
+    `iterations` is computed (updates: batches // accumulation steps, no
+    variable behind it) and the step is the batch counter the schedule sees
+    (`kerastools.learning_rates.schedule_step_counter`): step saves then
+    fall on the same batches in a resumed run as in an uninterrupted one.
+
+    Examples:
+        >>> optimizer_step(model)
+        0
+    """
+    optimizers = model_optimizers(model)
+    if not optimizers:
+        return 0
+    optimizer = unwrap_optimizer(next(iter(optimizers.values())))
+    return int(np.asarray(keras.ops.convert_to_numpy(schedule_step_counter(optimizer))))

@@ -22,9 +22,9 @@ from kerastools._validation import check_bool, check_choice, check_int, check_na
 from kerastools.checkpoints.archive import ARCHIVE_SUFFIX, read_archive
 from kerastools.checkpoints.directory import Index, read_index, verified
 from kerastools.checkpoints.file_checks import MAX_ELEMENTS
-from kerastools.checkpoints.file_format import FORMAT, CheckpointState, read_checkpoint_file
 from kerastools.checkpoints.files import DamagedFile
 from kerastools.checkpoints.keras_format import KerasWeightsFile, read_keras_file
+from kerastools.checkpoints.legacy import FORMAT, CheckpointState, read_checkpoint_file
 from kerastools.checkpoints.record import CheckpointInfo
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 from kerastools.improvement import best_first

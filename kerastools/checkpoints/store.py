@@ -32,9 +32,8 @@ from kerastools.checkpoints.directory import (
     remove_checkpoint,
     write_record,
 )
-from kerastools.checkpoints.file_format import checkpoint_file_bytes, take_state
 from kerastools.checkpoints.files import sha256_hex, write_durably
-from kerastools.checkpoints.keras_format import can_write, saved_optimizers, snapshot_weights
+from kerastools.checkpoints.keras_format import mark_built, saved_optimizers, snapshot_weights
 from kerastools.checkpoints.record import NEXT_SUFFIX, CheckpointInfo, Kind
 from kerastools.checkpoints.writer_lock import WriterLock
 from kerastools.errors import CheckpointError
@@ -260,28 +259,24 @@ class CheckpointStore:
         if future.exception() is not None:
             logger.warning("The last checkpoint write of an earlier fit failed: %s", future.exception())
 
-    def _snapshot(self, model: keras.Model, target: Path) -> Callable[[CheckpointInfo], bytes]:
+    def _snapshot(self, model: keras.Model, target: Path) -> Callable[[], bytes]:
         """Take the state now, on the training thread; return what builds the file's bytes.
 
-        Keras' `.weights.h5` layout from host copies (`keras_format`); a
-        model Keras refuses to save (never marked built) gets the 0.1
-        format; `save_format="keras"`, Keras' `.keras` archive.
+        Keras' `.weights.h5` layout from host copies (`keras_format`), or
+        with `save_format="keras"`, Keras' `.keras` archive.
         """
+        mark_built(model, target)
         if self.save_format == "keras":
             data = write_archive(model, target)
-            return lambda record: data
-        if not can_write(model):
-            state = take_state(model, self.include_optimizer)
-            return lambda record: checkpoint_file_bytes(state, record)
-        build = snapshot_weights(model, target, self.include_optimizer)
-        return lambda record: build()
+            return lambda: data
+        return snapshot_weights(model, target, self.include_optimizer)
 
     def _write(
-        self, periodic: dict[str, CheckpointInfo], build: Callable[[CheckpointInfo], bytes],
+        self, periodic: dict[str, CheckpointInfo], build: Callable[[], bytes],
         files: list[tuple[str, Kind]], record: CheckpointInfo,
     ) -> None:
         """On the writer thread: each file, then its record; then `keep_last`."""
-        data = build(record)
+        data = build()
         # The files of one save share its number: they hold the same state.
         size, sha256 = len(data), sha256_hex(data)
         for name, kind in files:

@@ -42,3 +42,29 @@ class RecordState(keras.callbacks.Callback):
 def assert_same_weights(model, expected):
     for loaded, saved in zip(model.get_weights(), expected, strict=True):
         np.testing.assert_array_equal(loaded, saved)
+
+
+def write_v01_file(model, path, *, build_config=True):
+    """`model`'s weights and compiled optimizer in kerastools 0.1's HDF5 layout, as 0.1 wrote it
+    (kerastools reads that layout, `checkpoints.legacy`, and no longer writes it)."""
+    import json
+
+    import h5py
+
+    def group(handle, name, variables):
+        out = handle.create_group(name)
+        out.create_dataset("paths", data=np.array([v.path for v in variables], dtype=object),
+                           dtype=h5py.string_dtype())
+        for index, variable in enumerate(variables):
+            out.create_dataset(f"{index:05d}", data=np.asarray(variable.numpy()))
+
+    header = {"format": "kerastools-checkpoint", "version": 1, "kind": "epoch", "epoch": 1,
+              "step": 0, "wall_time": 0.0, "metrics": {}, "model": model.name,
+              "optimizer": type(model.optimizer).__name__}
+    if build_config:
+        header["build_config"] = model.get_build_config()
+    with h5py.File(path, "w") as handle:
+        handle.attrs["kerastools-checkpoint"] = json.dumps(header)
+        group(handle, "model", model.weights)
+        group(handle, "optimizer", model.optimizer.variables)
+    return path

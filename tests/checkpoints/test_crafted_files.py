@@ -22,10 +22,8 @@ import pytest
 import kerastools as kt
 from kerastools.callbacks import PeriodicCheckpoint
 from kerastools.checkpoints.directory import read_index
-from kerastools.checkpoints.file_format import checkpoint_file_bytes, take_state
-from kerastools.checkpoints.record import CheckpointInfo
 from kerastools.errors import CheckpointError
-from tests.checkpoints.helpers import assert_same_weights, make_model
+from tests.checkpoints.helpers import assert_same_weights, make_model, write_v01_file
 
 
 def _kernel_name(handle):
@@ -54,13 +52,11 @@ def _keras_file(tmp_path, squares_data):
 
 
 def _legacy_file(tmp_path, squares_data):
-    """The same in the 0.1 format (`checkpoint_file_bytes`)."""
+    """The same in the 0.1 format."""
     x, y = squares_data
     model = make_model()
     model.fit(x, y, epochs=1, verbose=0)
-    path = tmp_path / "old.weights.h5"
-    path.write_bytes(checkpoint_file_bytes(take_state(model, True), CheckpointInfo(path, "epoch", 1, 2)))
-    return path
+    return write_v01_file(model, tmp_path / "old.weights.h5")
 
 
 def _replace(path, name, **create):
