@@ -3,8 +3,9 @@
 The "squares" regression (y = x1^2 + x2^2). `PeriodicCheckpoint`
 saves the weights and the optimizer state every `--every` epochs, deletes all
 but the newest `--keep` of those files, and keeps `best.weights.h5` for the
-lowest validation loss apart. `manifest.json` lists every file with its epoch,
-optimizer step, metrics, size and SHA-256.
+lowest validation loss apart. Beside each file its record
+(`epoch-0012.weights.h5.json`) holds its epoch, optimizer step, metrics, size
+and SHA-256.
 
     python examples/checkpoint_every_n.py                  # quick: 12 epochs
     python examples/checkpoint_every_n.py --epochs 50 --every 5 --keep 3

@@ -65,7 +65,7 @@ def main() -> None:
         return kt.compile(model, optimizer="adam", learning_rate=0.003, metrics=metrics)
 
     directory = Path(args.output_dir) / "good_practices_checkpoints"
-    # A fresh run: the callback would otherwise carry on the manifest of an earlier one.
+    # A fresh run: the callback would otherwise carry on the records of an earlier one.
     shutil.rmtree(directory, ignore_errors=True)
     checkpoint = kt.callbacks.PeriodicCheckpoint(
         directory, every_epochs=args.save_every, save_best="val_accuracy"

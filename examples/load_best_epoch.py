@@ -1,10 +1,11 @@
-"""Load the epoch that generalised best, chosen from the checkpoint manifest.
+"""Load the epoch that generalised best, chosen from the checkpoints' records.
 
 By hand you would save the weights every few iterations, look at the
 validation curve and load the best iteration yourself. Here a wide network overfits 48
 noisy training points of the "squares" set: its validation loss falls,
 then rises. `PeriodicCheckpoint` records the metrics of every saved epoch in
-`manifest.json`; `load_checkpoint(model, directory, ("min", "val_loss"))`
+the record beside its file (`epoch-0007.weights.h5.json`);
+`load_checkpoint(model, directory, ("min", "val_loss"))`
 loads the epoch with the lowest validation loss (`("max", "val_accuracy")`
 works the same way for a classifier).
 
@@ -56,5 +57,5 @@ print(f"\nlowest val_loss at epoch {info.epoch}: {info.metrics['val_loss']:.4f} 
 best_loss = best.evaluate(x_valid, y_valid, verbose=0)
 last_loss = model.evaluate(x_valid, y_valid, verbose=0)
 print(f"val loss of the loaded epoch {best_loss:.4f}, of the last epoch {last_loss:.4f}")
-assert abs(best_loss - info.metrics["val_loss"]) < 1e-4  # the manifest told the truth
+assert abs(best_loss - info.metrics["val_loss"]) < 1e-4  # the record told the truth
 assert best_loss <= last_loss

@@ -273,7 +273,7 @@ def checkpoint_directories(callbacks: Sequence[Any], extra: Path | None) -> list
 
 
 def checkpoint_files(directory: Path) -> dict[str, Any]:
-    """The files the manifest of `directory` records (the best one last), or the error reading it.
+    """The checkpoint files in `directory`, from their records (the best one last), or the error.
 
     Examples:
         >>> from kerastools.callbacks.run_facts import checkpoint_files

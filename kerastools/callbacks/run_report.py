@@ -50,8 +50,9 @@ class RunReport(keras.callbacks.Callback):
     `callbacks`), the best epoch and value of the monitored key, the final
     metrics, the learning rate at the start and the end, the epochs run and
     the wall time, samples per second (from `EpochTimer`'s `samples_per_s`),
-    the checkpoint files with their epochs and SHA-256 (from the manifest of
-    each `PeriodicCheckpoint` among `callbacks`, and of `checkpoint_dir`),
+    the checkpoint files with their epochs and SHA-256 (from the records in
+    the directory of each `PeriodicCheckpoint` among `callbacks`, and in
+    `checkpoint_dir`),
     the device summary, the backend and versions, and the `fit` and
     `compile` settings a callback can see. The JSON schema (version 1) is in
     `kerastools.callbacks.run_report_schema` and the run-report recipe;
@@ -112,8 +113,8 @@ class RunReport(keras.callbacks.Callback):
             gives a callback no access to them): stoppers for the stop
             reason, `PeriodicCheckpoint`s for the files. None reads none.
             Defaults to None.
-        checkpoint_dir: also list the checkpoints in this directory's
-            manifest. Defaults to None.
+        checkpoint_dir: also list the checkpoints of this directory (from
+            their records). Defaults to None.
         monitor: the key whose best epoch is reported; None takes the
             stopper's or best checkpoint's among `callbacks`, else
             `val_loss` when it is logged, else `loss`. Defaults to None.

@@ -121,7 +121,7 @@ def _checkpoint_section(document: Mapping[str, Any]) -> str:
     for entry in document["checkpoints"]:
         parts.append(f"<p>Directory <code>{html.escape(entry['directory'])}</code></p>")
         if entry["error"]:
-            parts.append(f"<p>Its manifest could not be read: {html.escape(entry['error'])}</p>")
+            parts.append(f"<p>Its checkpoints could not be listed: {html.escape(entry['error'])}</p>")
         head = "<tr><th>file</th><th>kind</th><th>epoch</th><th>step</th><th>sha256</th></tr>"
         body = "".join(
             f"<tr><td>{html.escape(PurePath(record['path']).name)}</td>"

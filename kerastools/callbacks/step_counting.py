@@ -3,7 +3,7 @@
 Two counts, two meanings. The *period* of `every_steps` is counted in
 batches on the host, from the optimizer's step counter at the start of
 `fit`, so per-batch work is one addition and never a device read. The
-*name* and the manifest `step` of a file are `optimizer.iterations`, read
+*name* and the record's `step` of a file are `optimizer.iterations`, read
 at the save (a save syncs the device anyway). The two differ when the
 optimizer skips steps (`LossScaleOptimizer` after an overflow) or when an
 epoch of unknown length ends with a batch that yields no data.

@@ -2,7 +2,7 @@
 
 An earlier run comes as a `keras.callbacks.History` (what `fit` returns), a
 sweep's `TrialRecord`, a dict of metric lists, a `PeriodicCheckpoint`
-directory, whose manifest records the logs of each epoch checkpoint, or a
+directory (each epoch checkpoint's record holds that epoch's logs), or a
 TensorBoard log directory (`kerastools.tensorboard_events`). Each is
 read once into a `ReferenceRun`: per log key, epoch positions (from 1) and
 values. The curves are ordinary artists of the cached background, so they
@@ -119,7 +119,7 @@ def _checkpoint_run(directory: str | os.PathLike[str]) -> ReferenceRun:
     by_epoch = {info.epoch: info.metrics for info in list_checkpoints(path) if info.kind == "epoch"}
     if not by_epoch:
         raise ConfigError(
-            f"Argument `compare_to` names a directory whose manifest records no epoch checkpoints "
+            f"Argument `compare_to` names a directory that holds no epoch checkpoints "
             f"(PeriodicCheckpoint(every_epochs=...) writes them). Received: compare_to={directory!r}"
         )
     epochs = sorted(by_epoch)
@@ -132,7 +132,7 @@ def _checkpoint_run(directory: str | os.PathLike[str]) -> ReferenceRun:
 
 
 def _number(key: Any, value: Any) -> float:
-    if value is None:  # the manifest writes non-finite values as null
+    if value is None:  # a record writes non-finite values as null
         return math.nan
     if isinstance(value, numbers.Real):
         return float(value)

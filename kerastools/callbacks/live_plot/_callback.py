@@ -128,7 +128,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             `keras.callbacks.History` (what `fit` returns), a sweep's
             `TrialRecord` (labelled by its varying parameters), a dict of
             `{metric: [value per epoch]}`, a `PeriodicCheckpoint` directory
-            (the logs its manifest recorded at each epoch checkpoint), a
+            (the logs each epoch checkpoint's record holds), a
             TensorBoard log directory (its `epoch_*` scalars), or a list of
             these (a `SweepResults` too). Read once, here.
             Defaults to None.
