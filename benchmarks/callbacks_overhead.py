@@ -15,6 +15,9 @@ over rounds of (variant time / bare time in the same round).
     .venv/bin/python benchmarks/callbacks_overhead.py            # full: 50 epochs, 3 rounds
     .venv/bin/python benchmarks/callbacks_overhead.py --quick    # smoke run, a few seconds
     .venv/bin/python benchmarks/callbacks_overhead.py --schedule inverse_time   # scheduled rate
+    # issue 22's bundle (LR logger, live plot to file, checkpoint every epoch keeping 2, stop rule):
+    KERAS_BACKEND=jax .venv/bin/python benchmarks/callbacks_overhead.py --only bundle checkpoint \
+        --samples 2500 --epochs 20 --rounds 7
 
 To compare another callback, add an entry to `VARIANTS`, e.g.
 `"live_plot": lambda: [kt.callbacks.LivePlot(...)]`.
@@ -87,6 +90,25 @@ VARIANTS["live_plot_file"] = lambda: [
 ]
 VARIANTS["livelossplot"] = _livelossplot
 
+# Issue 22: the four-callback bundle, the checkpoint saving every epoch (the default, background
+# writer) and keeping two files.
+TARGETS["bundle"] = TARGETS["checkpoint"] = 1.03
+_CHECKPOINTS = iter(range(10**6))
+
+
+def _checkpoint() -> keras.callbacks.Callback:
+    directory = os.path.join(_LIVE_PLOT_DIR, f"checkpoints-{next(_CHECKPOINTS)}")
+    return kt.callbacks.PeriodicCheckpoint(directory, every_epochs=1, keep_last=2)
+
+
+VARIANTS["checkpoint"] = lambda: [_checkpoint()]
+VARIANTS["bundle"] = lambda: [
+    kt.callbacks.LearningRateLogger(per="epoch"),
+    _stopper(),
+    kt.callbacks.LivePlot(mode="file", path=os.path.join(_LIVE_PLOT_DIR, "bundle.png")),
+    _checkpoint(),
+]
+
 
 def squares_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The "squares" set: points in [-1, 1]^2, target x1^2 + x2^2."""
@@ -155,6 +177,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 epochs, 1 round")
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--rounds", type=int, default=3, help="timed runs per variant (median)")
+    parser.add_argument("--samples", type=int, default=2000, help="training points")
+    parser.add_argument("--only", nargs="+", choices=list(VARIANTS), help="these variants and bare")
     parser.add_argument(
         "--schedule",
         choices=["inverse_time", "exponential"],
@@ -164,7 +188,10 @@ def main(argv: list[str] | None = None) -> None:
     epochs, rounds = (3, 1) if args.quick else (args.epochs, args.rounds)
     if rounds < 1 or epochs < 1:
         parser.error("--epochs and --rounds must be >= 1")
-    report(run(epochs, rounds, schedule=args.schedule), args.schedule)
+    if args.only:
+        for name in [name for name in VARIANTS if name not in (BASELINE, *args.only)]:
+            del VARIANTS[name]
+    report(run(epochs, rounds, samples=args.samples, schedule=args.schedule), args.schedule)
 
 
 if __name__ == "__main__":
