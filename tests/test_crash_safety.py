@@ -1,13 +1,15 @@
 """A full disk while checkpointing: a clear error, and the previous checkpoint intact.
 
-Four ways to run out of space: a real 128 KiB tmpfs filled to the last byte
+Several ways to run out of space: a real 128 KiB tmpfs filled to the last byte
 (when this process may mount one: root on Linux), and, everywhere, ENOSPC
 injected while the weights file's bytes are written (HDF5 builds them in
-memory), while the file is fsynced, and while the manifest is written. A
-tmpfs that fills *during* each write is tests/test_full_disk.py. Each time `fit` raises an error naming the file
-and "No space left on device", the previous checkpoint still loads with
-exactly its weights, no temporary file is left, and training saves again once
-there is space.
+memory), while the file is fsynced, while its record (the commit) is
+written, and while `best.weights.h5` is replaced. A tmpfs that fills
+*during* each write is tests/test_full_disk.py. Each time `fit` raises an
+error naming the file and "No space left on device" (the writer thread's
+error, at the end of `fit`), the previous checkpoint still loads with
+exactly its weights, no temporary file is left, and training saves again
+once there is space.
 
 SIGKILL at random moments (10 kills, 50 in a slow-marked run) is tested in
 tests/checkpoints/test_store.py.
@@ -18,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import pathlib
 import shutil
 import subprocess
 import uuid
@@ -31,7 +32,8 @@ import pytest
 import kerastools as kt
 from kerastools.callbacks import PeriodicCheckpoint
 from kerastools.checkpoints import list_checkpoints, load_checkpoint
-from kerastools.checkpoints.manifest import JOURNAL_NAME
+from kerastools.checkpoints.directory import read_index, verified
+from kerastools.checkpoints.record import record_path
 from kerastools.errors import CheckpointError
 
 FULL = "No space left on device"
@@ -53,13 +55,13 @@ class RecordWeights(keras.callbacks.Callback):
 class Run:
     """A model trained one epoch with a checkpoint, ready to go on."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, **checkpoint):
         rng = np.random.default_rng(0)
         self.x = rng.uniform(-1, 1, size=(64, 2)).astype("float32")
         self.y = (self.x**2).sum(axis=1, keepdims=True)
         self.directory = directory
         self.model = make_model()
-        self.checkpoint = PeriodicCheckpoint(directory)
+        self.checkpoint = PeriodicCheckpoint(directory, **checkpoint)
         self.recorder = RecordWeights()
         self.fit(0, 1)
 
@@ -115,7 +117,7 @@ class FullDiskFile:
 
 
 def test_disk_full_while_writing_weights(tmp_path, monkeypatch):
-    """The file's bytes are built in memory (checkpoints.in_memory); the write to disk fails."""
+    """The file's bytes are built in memory (checkpoints.files); the write to disk fails."""
     from kerastools import _atomic
 
     run = Run(tmp_path / "checkpoints")
@@ -152,42 +154,67 @@ def test_disk_full_while_syncing_weights(tmp_path, monkeypatch):
     run.assert_recovers()
 
 
-def test_disk_full_while_appending_to_the_manifest_journal(tmp_path, monkeypatch):
+def test_disk_full_while_writing_the_record(tmp_path, monkeypatch):
+    """The weights file is on disk, its record (the commit) is not: epoch 1 stays the newest."""
     run = Run(tmp_path / "checkpoints")
-    real_pwrite = os.pwrite
+    record = record_path(run.directory / "epoch-0002.weights.h5")
+    real_fsync = os.fsync
 
-    def full_disk(fd, data, offset):
+    def full_disk(fd):
         path = os.readlink(f"/proc/self/fd/{fd}")
-        if inside(run.directory, path) and JOURNAL_NAME in path:
+        if inside(run.directory, path) and record.name in path:
             raise enospc(path)
-        return real_pwrite(fd, data, offset)
+        return real_fsync(fd)
 
-    monkeypatch.setattr(os, "pwrite", full_disk)
+    monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(CheckpointError, match=FULL) as caught:
         run.fit(1, 2)
-    assert str(run.directory / JOURNAL_NAME) in str(caught.value)
+    assert str(record) in str(caught.value)
     monkeypatch.undo()
-    # The new weights file may be there, but the manifest still lists epoch 1 only.
+    # The new weights file is there, without a record: not a checkpoint.
+    assert (run.directory / "epoch-0002.weights.h5").exists() and not record.exists()
     run.assert_intact(1)
     run.assert_recovers()
+    # The next writer set the unrecorded file aside (never deleted) before saving again.
+    (aside,) = [path for path in run.directory.iterdir() if path.name.startswith("unlisted-")]
+    assert [path.name for path in aside.iterdir()] == ["epoch-0002.weights.h5"]
 
 
-def test_disk_full_while_compacting_the_manifest_keeps_the_journal(tmp_path, monkeypatch, caplog):
-    run = Run(tmp_path / "checkpoints")
-    real_write_text = pathlib.Path.write_text
+def test_disk_full_while_replacing_the_best_file_keeps_the_old_one(tmp_path, monkeypatch):
+    """best.weights.h5 is replaced in place: a failed write leaves the old best with its record."""
+    run = Run(tmp_path / "checkpoints", save_best="loss")
+    best = run.directory / "best.weights.h5"
+    real_fsync = os.fsync
 
-    def full_disk(self, *args, **kwargs):
-        if inside(run.directory, self) and "manifest" in self.name:
-            raise enospc(self)
-        return real_write_text(self, *args, **kwargs)
+    def full_disk(fd):
+        # The best file's temporary (.best.weights.h5.<random>.tmp), not those of its records.
+        name = os.path.basename(os.readlink(f"/proc/self/fd/{fd}"))
+        if name.startswith(f".{best.name}.") and ".json." not in name:
+            raise enospc(name)
+        return real_fsync(fd)
 
-    monkeypatch.setattr(pathlib.Path, "write_text", full_disk)
-    run.fit(1, 2)  # the snapshot at the end of fit fails: a warning, nothing lost
+    monkeypatch.setattr(os, "fsync", full_disk)
+    with pytest.raises(CheckpointError, match=FULL) as caught:
+        run.fit(1, 2)
+    assert str(best) in str(caught.value)  # epoch 2 improved the loss: its best save failed
     monkeypatch.undo()
-    assert "The manifest stays a snapshot and a journal" in caplog.text
-    assert (run.directory / JOURNAL_NAME).exists()
-    run.assert_intact(2)
-    assert [info.epoch for info in list_checkpoints(run.directory)] == [1, 2]
+    run.assert_intact(2)  # the periodic file of epoch 2 was written before the best file
+    assert_best_file_holds(run, 1)  # the old best file, matching its record
+    # The next writer settles the record of the replacement that did not happen.
+    run.fit(2, 3)
+    assert_best_file_holds(run, 3)
+    assert not [p.name for p in run.directory.iterdir() if p.name.endswith(".next.json")]
+
+
+def assert_best_file_holds(run, epoch):
+    """best.weights.h5 matches its record, which says `epoch`, and holds that epoch's weights."""
+    index = read_index(run.directory)
+    info, _ = verified(index, index.best)  # DamagedFile unless the bytes match a record
+    assert info.epoch == epoch
+    fresh = make_model()
+    fresh.load_weights(info.path)
+    for loaded, saved in zip(fresh.get_weights(), run.recorder.weights[epoch], strict=True):
+        np.testing.assert_array_equal(loaded, saved)
 
 
 @contextlib.contextmanager

@@ -5,8 +5,10 @@ leaving less room than the next file needs, so the write starts and runs out
 part-way. Before kerastools built its HDF5 files in memory, h5py segfaulted
 in `File.close` there (the process died with SIGSEGV and left a temporary
 file), so each case runs in a child process and the test reads its exit
-status first. Paths: an epoch file, `best.weights.h5`, the manifest, a
-live plot's PNG and the run report. Needs root (mount) on Linux; skipped elsewhere.
+status first. Paths: an epoch file, `best.weights.h5`, a file's record, a
+live plot's PNG and the run report. The checkpoint's write runs on its
+writer thread; its error is raised at the end of `fit`. Needs root (mount)
+on Linux; skipped elsewhere.
 """
 
 from __future__ import annotations
@@ -109,11 +111,22 @@ CHILD = textwrap.dedent(
     model.fit(x, y, epochs=1, batch_size=64, verbose=0, callbacks=[sizing, checkpoint])
     size = max(os.path.getsize(os.path.join(directory, n)) for n in os.listdir(directory)
                if n.endswith(".weights.h5"))
-    # Half a file: the weights run out part-way. For the manifest: room for the weights
-    # file (rounded up to pages) and nothing more, so the manifest's write runs out.
-    free = size // 2 if case in ("periodic", "best") else -(-size // 4096) * 4096
-    filling = FillAfterFirstEpoch(free)
+    # Half a file: the weights run out part-way. For the record: the disk fills once the
+    # weights file is on disk, just before its record is written (two files of one model
+    # can differ in size by a page, so no room can be left for exactly the weights).
+    filling = FillAfterFirstEpoch(size // 2 if case in ("periodic", "best") else None)
     filling.weights = dict(sizing.weights)
+    if case == "record":
+        from kerastools.checkpoints import store
+
+        write_record = store.write_record
+
+        def fill_then_write_record(info, **kwargs):
+            if info.epoch == 2:
+                fill_leaving(0)
+            write_record(info, **kwargs)
+
+        store.write_record = fill_then_write_record
     try:
         model.fit(x, y, initial_epoch=1, epochs=2, batch_size=64, verbose=0,
                   callbacks=[filling, checkpoint])
@@ -163,17 +176,15 @@ def test_a_weights_file_that_runs_out_of_space_part_way(tmp_path, case):
     assert (result["recovered_epoch"], result["recovered_exact"]) == (3, True)
 
 
-def test_a_manifest_that_runs_out_of_space(tmp_path):
+def test_a_record_that_runs_out_of_space(tmp_path):
     with tiny_tmpfs(tmp_path / "mnt", size="4m") as disk:
-        result = run_child(disk, "manifest")
-    # The weights file fitted; the manifest's record of it did not. Either the save
-    # fails naming the manifest, or (the journal line fitted in its last page) it
-    # succeeds: what the manifest lists always loads, exactly.
-    if result["error"] is not None:
-        assert "manifest" in result["error"] and "No space left on device" in result["error"]
-        assert result["loaded_epoch"] == 1
-    else:
-        assert result["loaded_epoch"] == 2
+        result = run_child(disk, "record")
+    # The weights file fitted; its record (the commit) did not: the save fails naming
+    # the record, and epoch 1 is still the newest checkpoint, exactly.
+    assert result["error"] is not None, "a checkpoint whose record did not fit was reported as saved"
+    assert "epoch-0002.weights.h5.json" in result["error"]
+    assert "No space left on device" in result["error"]
+    assert (result["loaded_epoch"], result["loaded_file"]) == (1, "epoch-0001.weights.h5")
     assert result["exact"] and result["leftovers"] == []
     assert (result["recovered_epoch"], result["recovered_exact"]) == (3, True)
 

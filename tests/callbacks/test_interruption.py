@@ -151,9 +151,11 @@ def run_interrupted(directory, signum, stop_at):
 
 
 def check_last_checkpoint(directory, step):
-    """The manifest ends at `step`, and resume continues from it."""
-    records = json.loads((directory / "manifest.json").read_text())["checkpoints"]
-    assert [record["step"] for record in records] == [step]
+    """The one record on disk is at `step` (the writer was flushed), and resume continues from it."""
+    records = [json.loads(path.read_text()) for path in sorted(directory.glob("*.weights.h5.json"))]
+    assert [(record["file"], record["step"]) for record in records] == [
+        (f"step-{step:08d}.weights.h5", step)
+    ]
     fresh = kt.compile(kt.build_mlp(2, [8]), optimizer="adam", learning_rate=0.01)
     assert kt.checkpoints.resume(fresh, directory) == step // 16  # 16 steps per epoch
     assert int(keras.ops.convert_to_numpy(fresh.optimizer.iterations)) == step

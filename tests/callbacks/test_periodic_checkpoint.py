@@ -1,4 +1,4 @@
-"""PeriodicCheckpoint: when files appear, what keep_last keeps, the manifest, crash windows.
+"""PeriodicCheckpoint: when files appear, what keep_last keeps, the records, crash windows.
 
 Backend-neutral: `make test-jax` runs this file again with KERAS_BACKEND=jax.
 """
@@ -19,8 +19,8 @@ import pytest
 
 import kerastools as kt
 from kerastools.callbacks import PeriodicCheckpoint
-from kerastools.checkpoints.manifest import read_manifest
-from kerastools.checkpoints.store import CheckpointStore
+from kerastools.checkpoints import store
+from kerastools.checkpoints.directory import read_index
 from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 
 
@@ -35,8 +35,19 @@ def files_in(directory):
     return sorted(path.name for path in directory.iterdir())
 
 
-def manifest_of(directory):
-    return json.loads((directory / "manifest.json").read_text())
+def records_of(directory):
+    """The records of `directory`'s periodic files, oldest save first (the order they are loaded)."""
+    records = [json.loads(path.read_text()) for path in directory.glob("*.json")]
+    return sorted((r for r in records if r["kind"] != "best"), key=lambda r: r["sequence"])
+
+
+def best_record(directory):
+    return json.loads((directory / "best.weights.h5.json").read_text())
+
+
+def checkpoint_files(directory):
+    """The checkpoint files of `directory`, without their records."""
+    return [name for name in files_in(directory) if not name.endswith(".json")]
 
 
 def fit(model, data, callbacks, epochs, **kwargs):
@@ -106,11 +117,14 @@ def test_constructing_touches_nothing(tmp_path):
 # -- when files appear ----------------------------------------------------------
 
 
-def test_files_appear_every_n_epochs_and_manifest_matches(tmp_path, squares_data):
+def test_files_appear_every_n_epochs_and_their_records_match(tmp_path, squares_data):
     model = make_model()
     fit(model, squares_data, [PeriodicCheckpoint(tmp_path, every_epochs=2)], epochs=5)
-    assert files_in(tmp_path) == ["epoch-0002.weights.h5", "epoch-0004.weights.h5", "manifest.json"]
-    records = manifest_of(tmp_path)["checkpoints"]
+    assert files_in(tmp_path) == [
+        "epoch-0002.weights.h5", "epoch-0002.weights.h5.json",
+        "epoch-0004.weights.h5", "epoch-0004.weights.h5.json",
+    ]
+    records = records_of(tmp_path)
     assert [(r["file"], r["epoch"], r["step"]) for r in records] == [
         ("epoch-0002.weights.h5", 2, 16),
         ("epoch-0004.weights.h5", 4, 32),
@@ -158,11 +172,12 @@ def test_keep_last_keeps_exactly_k_plus_best(tmp_path, squares_data):
     callback = PeriodicCheckpoint(tmp_path, keep_last=2, save_best="loss", mode="max")
     fit(model, squares_data, [callback], epochs=5)
     assert files_in(tmp_path) == [
-        "best.weights.h5", "epoch-0004.weights.h5", "epoch-0005.weights.h5", "manifest.json"
+        "best.weights.h5", "best.weights.h5.json", "epoch-0004.weights.h5",
+        "epoch-0004.weights.h5.json", "epoch-0005.weights.h5", "epoch-0005.weights.h5.json",
     ]
-    manifest = manifest_of(tmp_path)
-    assert [r["file"] for r in manifest["checkpoints"]] == ["epoch-0004.weights.h5", "epoch-0005.weights.h5"]
-    assert manifest["best"]["epoch"] == 1 and (manifest["monitor"], manifest["mode"]) == ("loss", "max")
+    assert [r["file"] for r in records_of(tmp_path)] == ["epoch-0004.weights.h5", "epoch-0005.weights.h5"]
+    index = read_index(tmp_path)
+    assert index.best.epoch == 1 and (index.monitor, index.mode) == ("loss", "max")
     assert kt.checkpoints.find_checkpoint(tmp_path, "best").epoch == 1
 
 
@@ -174,9 +189,9 @@ def test_best_follows_fake_logs_and_survives_a_new_callback(tmp_path):
     for epoch, value in enumerate([1.0, 2.0, 0.5, 0.7]):
         callback.on_epoch_end(epoch, {"loss": 9.0, "val_loss": value})
     callback.on_train_end()
-    assert files_in(tmp_path) == ["best.weights.h5", "manifest.json"]
+    assert files_in(tmp_path) == ["best.weights.h5", "best.weights.h5.json"]
     assert callback.best == 0.5
-    best = manifest_of(tmp_path)["best"]
+    best = best_record(tmp_path)
     assert (best["epoch"], best["metrics"]["val_loss"]) == (3, 0.5)
     # A new callback on the same directory (a resumed run) starts from the recorded best.
     again = PeriodicCheckpoint(tmp_path, every_epochs=100, save_best="val_loss")
@@ -185,7 +200,7 @@ def test_best_follows_fake_logs_and_survives_a_new_callback(tmp_path):
     assert again.best == 0.5
     again.on_epoch_end(4, {"val_loss": 0.6})
     again.on_train_end()
-    assert manifest_of(tmp_path)["best"]["epoch"] == 3
+    assert best_record(tmp_path)["epoch"] == 3
 
 
 def test_missing_monitored_metric_lists_the_available_keys(tmp_path):
@@ -204,7 +219,7 @@ def test_reusable_across_two_fit_calls(tmp_path, squares_data):
     fit(model, squares_data, [callback], epochs=4, initial_epoch=2)
     infos = kt.checkpoints.list_checkpoints(tmp_path)
     assert [(i.epoch, i.step) for i in infos] == [(2, 16), (3, 24), (4, 32)]
-    assert manifest_of(tmp_path)["best"]["epoch"] == 4
+    assert best_record(tmp_path)["epoch"] == 4
 
 
 def test_include_optimizer_false_leaves_the_optimizer_alone(tmp_path, squares_data):
@@ -219,7 +234,8 @@ def test_include_optimizer_false_leaves_the_optimizer_alone(tmp_path, squares_da
 
 
 def test_verbose_prints_each_file(tmp_path, squares_data, capsys):
-    fit(make_model(), squares_data, [PeriodicCheckpoint(tmp_path, verbose=1)], epochs=1)
+    checkpoint = PeriodicCheckpoint(tmp_path, verbose=1, background=False)
+    fit(make_model(), squares_data, [checkpoint], epochs=1)
     assert f"PeriodicCheckpoint: epoch 1 (step 8): saved {tmp_path / 'epoch-0001.weights.h5'}" in (
         capsys.readouterr().out
     )
@@ -259,47 +275,81 @@ def test_leftovers_of_a_kill_are_cleaned_at_train_begin(tmp_path, squares_data):
     model = make_model()
     callback = PeriodicCheckpoint(tmp_path, keep_last=2)
     fit(model, squares_data, [callback], epochs=1)
+    # What kills leave: half a weights file, a torn record and a torn next record of the
+    # best file (temporaries never renamed), a file renamed but never recorded.
     (tmp_path / ".epoch-0002.weights.h5.x1y2.weights.h5.tmp").write_bytes(b"half a file")
-    (tmp_path / ".manifest.json.a1b2.tmp").write_text("{")
+    (tmp_path / ".epoch-0002.weights.h5.json.a1b2.tmp").write_text('{"format": "kerastools-che')
+    (tmp_path / ".best.weights.h5.next.json.c3d4.tmp").write_text('{"format"')
     (tmp_path / "epoch-0009.weights.h5").write_bytes(b"renamed, never recorded")
     (tmp_path / "notes.txt").write_text("not ours")
+    # Readers see only what has a record.
+    assert [info.path.name for info in kt.checkpoints.list_checkpoints(tmp_path)] == [
+        "epoch-0001.weights.h5"
+    ]
     fit(model, squares_data, [callback], epochs=2, initial_epoch=1)
     # The unlisted file is moved aside, never deleted (tests/checkpoints/test_writers.py).
     aside = [name for name in files_in(tmp_path) if name.startswith("unlisted-")]
     assert files_in(tmp_path) == [
-        "epoch-0001.weights.h5", "epoch-0002.weights.h5", "manifest.json", "notes.txt", *aside
+        "epoch-0001.weights.h5", "epoch-0001.weights.h5.json",
+        "epoch-0002.weights.h5", "epoch-0002.weights.h5.json", "notes.txt", *aside,
     ]
     assert files_in(tmp_path / aside[0]) == ["epoch-0009.weights.h5"]
 
 
-def test_kill_between_best_rename_and_manifest_write_is_recovered(tmp_path, squares_data, monkeypatch):
+class Killed(BaseException):
+    """Stands for SIGKILL: nothing after it runs (not an Exception, so nothing catches it)."""
+
+
+@pytest.mark.parametrize("killed_before", ["file", "record"])
+def test_a_kill_while_the_best_file_is_replaced_is_recovered(
+    tmp_path, squares_data, monkeypatch, killed_before
+):
+    """best.weights.h5 keeps its name: next record, file, record. A kill between them loses nothing.
+
+    Before the file's rename the old file and record stay; after it, the next
+    record matches the new file. Readers pick the record the file's SHA-256
+    matches, without a "damaged" warning; the next writer settles it.
+    """
     model = make_model()
     callback = PeriodicCheckpoint(tmp_path, every_epochs=100, save_best="loss")
     fit(model, squares_data, [callback], epochs=1)
     first = kt.checkpoints.find_checkpoint(tmp_path, "best")
+    saved = {1: [np.array(w) for w in model.get_weights()]}
 
-    # Simulate a kill after best.weights.h5 was replaced but before the final manifest write.
-    def killed(store, manifest, dropped):
-        raise KeyboardInterrupt
+    real_write_durably, real_write_record = store.write_durably, store.write_record
 
-    monkeypatch.setattr(CheckpointStore, "_commit", killed)
-    with pytest.raises(KeyboardInterrupt):
+    def write_durably(data, target):
+        if killed_before == "file" and target.name == "best.weights.h5":
+            raise Killed
+        real_write_durably(data, target)
+
+    def write_record(info, *, next_best=False):
+        if killed_before == "record" and info.kind == "best" and not next_best:
+            raise Killed
+        real_write_record(info, next_best=next_best)
+
+    monkeypatch.setattr(store, "write_durably", write_durably)
+    monkeypatch.setattr(store, "write_record", write_record)
+    with pytest.raises(Killed):
         fit(model, squares_data, [callback], epochs=2, initial_epoch=1)
     monkeypatch.undo()
-    journaled = read_manifest(tmp_path)  # the snapshot, and the journal a kill leaves
-    assert journaled.best.epoch == 1  # the old record...
-    assert journaled.pending[0].epoch == 2  # ...and the new file's
+    saved[2] = [np.array(w) for w in model.get_weights()]
+    index = read_index(tmp_path)  # what the kill left
+    assert (index.best.epoch, index.best_next.epoch) == (1, 2)  # the old record, the next one
+    expected = 1 if killed_before == "file" else 2  # the record the file on disk matches
     restored = make_model()
     with warnings.catch_warnings():
-        # No "damaged" warning: the file matches the pending record.
-        warnings.simplefilter("error", RuntimeWarning)
+        warnings.simplefilter("error", RuntimeWarning)  # no "damaged" warning
         info = kt.checkpoints.load_checkpoint(restored, tmp_path, "best")
-    assert (first.epoch, info.epoch) == (1, 2)
+    assert (first.epoch, info.epoch) == (1, expected)
+    for loaded, weights in zip(restored.get_weights(), saved[expected], strict=True):
+        np.testing.assert_array_equal(loaded, weights)
     fresh = PeriodicCheckpoint(tmp_path, every_epochs=100, save_best="loss")
     fresh.set_model(model)
-    fresh.on_train_begin()  # settles the pending record into the manifest
-    manifest = manifest_of(tmp_path)
-    assert manifest["best"]["epoch"] == 2 and manifest["pending"] == []
+    fresh.on_train_begin()  # settles: the record that matches the file stays
+    fresh.on_train_end()
+    assert files_in(tmp_path) == ["best.weights.h5", "best.weights.h5.json"]
+    assert best_record(tmp_path)["epoch"] == expected
 
 
 def test_a_failed_write_raises_checkpoint_error(tmp_path, squares_data):
@@ -429,21 +479,21 @@ def test_every_save_records_the_states_of_the_named_callbacks(tmp_path, squares_
     stopper = kt.callbacks.ThresholdEarlyStopping("loss", threshold=None, patience=50)
     checkpoint = PeriodicCheckpoint(tmp_path, save_best="loss", callbacks=[stopper])
     fit(make_model(), squares_data, [stopper, checkpoint], epochs=2)
-    records = manifest_of(tmp_path)
-    for record, epochs in [(records["checkpoints"][0], 1), (records["checkpoints"][1], 2), (records["best"], 2)]:
+    records = records_of(tmp_path)
+    for record, epochs in [(records[0], 1), (records[1], 2), (best_record(tmp_path), 2)]:
         (state,) = record["callback_states"]
         assert state["kind"] == "ThresholdEarlyStopping" and len(state["values"]) == epochs
-    assert "callback_states" not in json.dumps(manifest_of_plain(tmp_path / "plain", squares_data))
+    assert [record["callback_states"] for record in records_of_plain(tmp_path / "plain", squares_data)] == [[]]
 
 
-def manifest_of_plain(directory, squares_data):
+def records_of_plain(directory, squares_data):
     fit(make_model(), squares_data, [PeriodicCheckpoint(directory)], epochs=1)
-    return manifest_of(directory)
+    return records_of(directory)
 
 
 def test_a_state_that_is_not_strict_json_is_refused_at_the_save(tmp_path, squares_data):
     checkpoint = PeriodicCheckpoint(tmp_path, callbacks=[_Unencodable(mode="off")])
-    with pytest.raises(CheckpointError, match="state of callback 'LivePlot' cannot go into the manifest"):
+    with pytest.raises(CheckpointError, match="state of callback 'LivePlot' cannot go into its checkpoint record"):
         fit(make_model(), squares_data, [checkpoint], epochs=1)
 
 
@@ -476,10 +526,10 @@ def test_every_seconds_saves_at_the_first_batch_past_the_period(tmp_path, square
     checkpoint = PeriodicCheckpoint(tmp_path, every_epochs=None, every_seconds=10)
     checkpoint._clock = clock
     fit(make_model(), squares_data, [clock, checkpoint], epochs=2)
-    records = manifest_of(tmp_path)["checkpoints"]
+    records = records_of(tmp_path)
     assert [(r["step"], r["epoch"]) for r in records] == [(4, 0), (8, 1), (12, 1), (16, 2)]
-    assert files_in(tmp_path) == [
-        "manifest.json", "step-00000004.weights.h5", "step-00000008.weights.h5",
+    assert checkpoint_files(tmp_path) == [
+        "step-00000004.weights.h5", "step-00000008.weights.h5",
         "step-00000012.weights.h5", "step-00000016.weights.h5",
     ]
 
@@ -490,7 +540,7 @@ def test_every_seconds_counts_from_any_save(tmp_path, squares_data):
     checkpoint = PeriodicCheckpoint(tmp_path, every_seconds=10)
     checkpoint._clock = clock
     fit(make_model(), squares_data, [clock, checkpoint], epochs=2)
-    names = [r["file"] for r in manifest_of(tmp_path)["checkpoints"]]
+    names = [r["file"] for r in records_of(tmp_path)]
     assert names == [
         "step-00000004.weights.h5", "epoch-0001.weights.h5",
         "step-00000012.weights.h5", "epoch-0002.weights.h5",

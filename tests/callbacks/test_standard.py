@@ -72,7 +72,8 @@ def test_real_fit_with_the_bundle(monkeypatch, tmp_path):
     assert len(history.history["loss"]) == 1 and stopper.stopped_epoch == 1  # target 0.0: met at once
     assert {"learning_rate", "iterations", "epoch_time_s", "samples_per_s"} <= set(history.history)
     assert sorted(path.name for path in (tmp_path / "ckpt").iterdir()) == [
-        "best.weights.h5", "epoch-0001.weights.h5", "manifest.json", "report",
+        "best.weights.h5", "best.weights.h5.json", "epoch-0001.weights.h5",
+        "epoch-0001.weights.h5.json", "report",
     ]
     assert kt.callbacks.read_report(tmp_path / "ckpt" / "report")["stop"]["reason"] == "THRESHOLD_REACHED"
     assert (tmp_path / "live.png").read_bytes().startswith(b"\x89PNG")

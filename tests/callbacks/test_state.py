@@ -26,7 +26,7 @@ def _model():
 
 
 def _round_trip(state):
-    return json.loads(json.dumps(state, allow_nan=False))  # strict JSON, as a manifest holds it
+    return json.loads(json.dumps(state, allow_nan=False))  # strict JSON, as a checkpoint record holds it
 
 
 def test_stopper_state_spans_a_restart():

@@ -38,7 +38,7 @@ def _environment() -> dict[str, str]:
 def _saved(directory: Path) -> list[tuple[int, int]]:
     try:
         return [(info.epoch, info.step) for info in kt.checkpoints.list_checkpoints(directory)]
-    except Exception:  # noqa: BLE001 - the manifest may not exist yet
+    except Exception:  # noqa: BLE001 - the directory may not exist yet
         return []
 
 
@@ -48,7 +48,7 @@ def _has(saved: list[tuple[int, int]], wanted: tuple[int, int | None]) -> bool:
 
 
 def _kill_once_saved(command: list[str], directory: Path, wanted: tuple[int, int | None]) -> list[tuple[int, int]]:
-    """Start `command`, SIGKILL it once `wanted` (epoch, step) is in the manifest; the records then."""
+    """Start `command`, SIGKILL it once `wanted` (epoch, step) has its record; the records then."""
     child = subprocess.Popen(command, cwd=ROOT, env=_environment(), stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240

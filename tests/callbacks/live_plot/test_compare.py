@@ -54,7 +54,7 @@ def test_history_and_dict_are_drawn_behind_the_new_run(monkeypatch, tmp_path, da
     assert (tmp_path / "live.png").read_bytes().startswith(b"\x89PNG")
 
 
-def test_checkpoint_directory_reads_its_manifest(monkeypatch, tmp_path, data):
+def test_checkpoint_directory_reads_its_epoch_records(monkeypatch, tmp_path, data):
     monkeypatch.setenv(ENV_VAR, "file")
     x, y = data
     checkpoint = kt.callbacks.PeriodicCheckpoint(tmp_path / "run1")
