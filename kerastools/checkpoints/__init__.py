@@ -5,30 +5,16 @@
     checkpoints/
         epoch-0004.weights.h5        # Keras' own file: model.load_weights reads it
         epoch-0004.weights.h5.json   # its record: epoch, step, metrics, size, sha256, ...
-        epoch-0006.weights.h5
-        epoch-0006.weights.h5.json
         best.weights.h5              # with save_best="val_loss"
         best.weights.h5.json
 
-Each file is written to a temporary file, fsynced and renamed; its record
-(`record`) is written the same way after it, and is the commit: a kill at
-any moment leaves the previous checkpoints intact and listed. The directory
-listing is the index (`directory`). A file damaged afterwards (truncated, a
-flipped byte) fails its SHA-256 and is skipped with a warning.
-
-This package reads such a directory with `list_checkpoints`,
-`find_checkpoint`, `load_checkpoint` and `resume`, which also read Keras'
-own checkpoints (a `.weights.h5` or `.keras` file, a `BackupAndRestore`
-directory: `keras_sources`) and directories of earlier kerastools versions
-(`manifest.json`) and 0.1's HDF5 files (`legacy`). Its modules: `record` (one checkpoint's
-record), `files` (bytes in memory, durable writes, verified reads),
-`directory` (the index and what a kill leaves), `legacy`, `keras_format`
-(Keras' `.weights.h5` layout, from host copies), `archive` (`.keras`),
-`file_checks` (crafted files),
-`optimizer_state`, `training_state` (RNG, metrics and data position for an
-exact resume), `selection` (which file `which` means: the one reading
-path), `loading` (into a model), `writer_lock` and `store` (the writer
-`PeriodicCheckpoint` uses).
+Each file, then its record (the commit), is written to a temporary file,
+fsynced and renamed: a kill at any moment leaves the previous checkpoints
+intact and listed. A file damaged afterwards fails its SHA-256 and is
+skipped with a warning. `list_checkpoints`, `find_checkpoint`,
+`load_checkpoint` and `resume` read such a directory, Keras' own checkpoints
+(a `.weights.h5` or `.keras` file, a `BackupAndRestore` directory) and what
+earlier kerastools versions wrote. docs/architecture.md names each module.
 """
 
 from kerastools.checkpoints.legacy import MANIFEST_NAME
@@ -38,13 +24,6 @@ from kerastools.checkpoints.selection import Which, find_checkpoint, list_checkp
 from kerastools.device.cluster import is_chief
 
 __all__ = [
-    "BEST_NAME",
-    "MANIFEST_NAME",
-    "CheckpointInfo",
-    "Which",
-    "find_checkpoint",
-    "is_chief",
-    "list_checkpoints",
-    "load_checkpoint",
-    "resume",
+    "BEST_NAME", "MANIFEST_NAME", "CheckpointInfo", "Which", "find_checkpoint", "is_chief",
+    "list_checkpoints", "load_checkpoint", "resume",
 ]

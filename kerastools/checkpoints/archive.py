@@ -1,22 +1,10 @@
 """The checkpoint file as a full `.keras` archive (`save_format="keras"`): written by `model.save`.
 
-A `.keras` file is a zip that `keras.models.load_model` opens: `config.json`
-(the architecture, its build and compile configuration), `metadata.json`
-and `model.weights.h5`, the same HDF5 layout `model.save_weights` writes,
-optimizer included (Keras always stores the optimizer in an archive, so
-`include_optimizer=False` cannot be honoured and is refused).
-
-kerastools loads one by reading `model.weights.h5` from the zip with the
-`.weights.h5` reader (shapes are checked before anything is assigned) and
-then `model.load_weights(path)`, Keras' own loader of the archive's
-weights: the given model keeps its Python object, its compile settings
-and its callbacks, and gets exactly the saved values.
-
-Examples:
-    >>> data = write_archive(model, tmp_path / "epoch-0001.keras")
-    >>> _ = (tmp_path / "epoch-0001.keras").write_bytes(data)
-    >>> read_archive(tmp_path / "epoch-0001.keras").optimizer_classes
-    {'optimizer': 'RMSprop'}
+The zip `keras.models.load_model` opens: `config.json`, `metadata.json` and
+`model.weights.h5` (the `.weights.h5` layout; Keras always stores the
+optimizer there, so `include_optimizer=False` is refused). Loading checks
+`model.weights.h5` with the `.weights.h5` reader, then `model.load_weights`
+assigns: the model keeps its object, compile settings and callbacks.
 """
 
 from __future__ import annotations
@@ -32,22 +20,15 @@ import keras
 
 from kerastools._validation import check_choice
 from kerastools.checkpoints.file_checks import MAX_ELEMENTS
-from kerastools.checkpoints.files import DamagedFile, archive_bytes
+from kerastools.checkpoints.files import DamagedFile, archive_bytes, damaged_on
 from kerastools.checkpoints.keras_format import KerasWeightsFile, read_keras_file
 from kerastools.checkpoints.record import MAX_RECORD_BYTES
 from kerastools.device.cluster import writing_alone
 from kerastools.errors import CheckpointError, ConfigError
 
 __all__ = [
-    "ARCHIVE_SUFFIX",
-    "SAVE_FORMATS",
-    "SaveFormat",
-    "WEIGHTS_IN_ARCHIVE",
-    "WEIGHTS_SUFFIX",
-    "check_save_format",
-    "file_suffix",
-    "read_archive",
-    "write_archive",
+    "ARCHIVE_SUFFIX", "SAVE_FORMATS", "WEIGHTS_IN_ARCHIVE", "WEIGHTS_SUFFIX", "SaveFormat",
+    "check_save_format", "file_suffix", "read_archive", "write_archive",
 ]
 
 SaveFormat = Literal["weights", "keras"]
@@ -60,14 +41,12 @@ WEIGHTS_IN_ARCHIVE = "model.weights.h5"  # where Keras puts the variables in the
 def check_save_format(save_format: Any, include_optimizer: bool) -> SaveFormat:
     """`save_format` checked (`"weights"` or `"keras"`), lower-cased.
 
+    ConfigError for another value, or for `"keras"` with `include_optimizer=False`
+    (an archive always holds the optimizer); ConfigTypeError for a non-string.
+
     Examples:
         >>> check_save_format("Keras", include_optimizer=True)
         'keras'
-
-    Raises:
-        ConfigError: another value, or `"keras"` with `include_optimizer=False`
-            (a `.keras` archive always holds the optimizer).
-        ConfigTypeError: `save_format` is not a string.
     """
     checked: SaveFormat = check_choice("save_format", save_format, SAVE_FORMATS)  # type: ignore[assignment]
     if checked == "keras" and not include_optimizer:
@@ -80,22 +59,12 @@ def check_save_format(save_format: Any, include_optimizer: bool) -> SaveFormat:
 
 
 def file_suffix(save_format: str) -> str:
-    """The file name ending of `save_format`: `.weights.h5` or `.keras`.
-
-    Examples:
-        >>> file_suffix("weights"), file_suffix("keras")
-        ('.weights.h5', '.keras')
-    """
+    """The file name ending of `save_format`: `.weights.h5` or `.keras`."""
     return ARCHIVE_SUFFIX if save_format == "keras" else WEIGHTS_SUFFIX
 
 
 def write_archive(model: keras.Model, target: Path) -> bytes:
-    """The bytes of `model.save` (a `.keras` zip), made in memory on the training thread.
-
-    Raises:
-        CheckpointError: Keras cannot save the model (the message names
-            `target` and says why).
-    """
+    """The bytes of `model.save` (a `.keras` zip), made in memory; CheckpointError if Keras cannot."""
     try:
         with writing_alone():  # the chief saves while the other processes wait for it
             return archive_bytes(model)
@@ -128,22 +97,18 @@ def read_archive(
 ) -> KerasWeightsFile:
     """Read a `.keras` archive's weights structure (nothing assigned) and its build config.
 
-    From `data`, the archive's bytes, when given; its weights file is read
-    into memory only when its declared size fits `max_elements` values.
+    From `data`, its bytes, when given. DamagedFile when it is no zip, lacks
+    `model.weights.h5` or that is broken; CheckpointError as `read_keras_file`,
+    or when its weights declare more than `max_elements` values can take.
 
     Examples:
-        >>> model.save(tmp_path / "model.keras")
-        >>> contents = read_archive(tmp_path / "model.keras")
-        >>> contents.build_config == model.get_build_config(), contents.model_name == model.name
-        (True, True)
-
-    Raises:
-        DamagedFile: it is not a zip, has no `model.weights.h5`, or that file
-            is broken.
-        CheckpointError: its weights refer to data outside them or declare a
-            dataset larger than `max_elements` (see `read_keras_file`).
+        >>> _ = (tmp_path / "m.keras").write_bytes(write_archive(model, tmp_path / "m.keras"))
+        >>> contents = read_archive(tmp_path / "m.keras")
+        >>> contents.optimizer_classes, contents.build_config == model.get_build_config()
+        ({'optimizer': 'RMSprop'}, True)
     """
-    try:
+    unreadable = (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError)
+    with damaged_on(unreadable, "it is not a readable .keras archive"):
         with zipfile.ZipFile(path if data is None else io.BytesIO(data)) as archive:
             if WEIGHTS_IN_ARCHIVE not in archive.namelist():
                 raise DamagedFile(
@@ -158,10 +123,6 @@ def read_archive(
                 )
             weights = archive.read(WEIGHTS_IN_ARCHIVE)
         contents = read_keras_file(path, data=weights, max_elements=max_elements)
-    except CheckpointError:
-        raise
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError, EOFError) as error:
-        raise DamagedFile(f"it is not a readable .keras archive ({error})") from error
     inner = config.get("config")
     build_config = config.get("build_config")
     optimizers = dict(contents.optimizer_classes)

@@ -1,27 +1,11 @@
 """A checkpoint directory: its listing is the index; what a kill leaves is cleaned up at open.
 
-`read_index` lists the directory once and reads each record
-(`checkpoints.record`): the periodic files in the order they were saved,
-the best file, the `save_best` rule. No log, no snapshot, nothing to replay:
-a file is in the index when its record is, and a record is written after
-its file, so a kill at any instant leaves only complete checkpoints listed.
-
-`best.weights.h5` keeps its name across replacements. Its new record is
-written first as `best.weights.h5.next.json`, then the new file is renamed
-over the old, then the next record over the old record: a kill at any
-instant leaves the old file with its record, or the new file with the next
-record, and the reader keeps whichever record the file's SHA-256 matches.
-
-A directory written before records (`manifest.json`, its journal) is read
-through `checkpoints.legacy`; the first writer to open it writes the
-records its manifest describes and renames the manifest to
-`manifest.json.migrated` (records win over a manifest for the same file,
-so a kill half-way loses nothing).
-
-What a writer's `open_for_writing` cleans up: temporary files of an
-unfinished write (deleted), a next record that lost its race (settled), and
-checkpoint files without a record (moved into `unlisted-<time>/`, never
-deleted: an older run's, or one a kill caught before its record).
+A file is listed when its record is, and a record is written after its
+file, so a kill leaves only complete checkpoints listed. `best.weights.h5`
+is replaced by: next record, file, record; the reader keeps the record the
+file's SHA-256 matches. A legacy manifest (`checkpoints.legacy`) gets its
+records written at the first writer's open, which also deletes unfinished
+temporary files and moves files without a record into `unlisted-<time>/`.
 
 Examples:
     >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path, keep_last=2, save_best="loss")
@@ -40,6 +24,7 @@ import logging
 import os
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +34,7 @@ from kerastools.checkpoints.record import (
     CHECKPOINT_NAME,
     MAX_RECORD_BYTES,
     NEXT_SUFFIX,
+    RECORD_SUFFIX,
     CheckpointInfo,
     encode_record,
     is_record_name,
@@ -68,12 +54,7 @@ _STALE_TEMPORARY = re.compile(r"^\.(epoch-\d+|step-\d+|best|manifest)\..*\.tmp(\
 
 @dataclass
 class Index:
-    """The checkpoints of one directory, as their records (and a legacy manifest) describe them.
-
-    Examples:
-        >>> read_index(tmp_path).checkpoints
-        []
-    """
+    """The checkpoints of one directory, as their records (and a legacy manifest) describe them."""
 
     directory: Path
     checkpoints: list[CheckpointInfo] = field(default_factory=list)  # periodic, oldest first
@@ -117,20 +98,16 @@ def _listing(directory: Path) -> list[str]:
         raise CheckpointError(f"Cannot list the checkpoint directory {directory}: {error}") from error
 
 
-# Records already parsed, by path, with the (inode, size, mtime) they had: a record is
-# replaced by a rename (a new inode), so an unchanged key is an unchanged record. A restart
-# reads each record once although both resume and the writer list the directory, and the
-# live plot's compare_to re-lists it at each redraw.
+# Records already parsed, by path, with their (inode, size, mtime): a record is replaced by
+# a rename (a new inode), so an unchanged key is an unchanged record. Resume, the writer and
+# the live plot's compare_to all list the directory: each record is parsed once.
 _PARSED: dict[Path, tuple[tuple[int, int, int], CheckpointInfo]] = {}
 _PARSED_LIMIT = 100_000
 
 
 def _read_record(directory: Path, name: str) -> CheckpointInfo:
     path = directory / name
-    try:
-        facts = os.stat(path)
-    except FileNotFoundError:
-        raise  # deleted since the listing: a writer's retention
+    facts = os.stat(path)  # FileNotFoundError: deleted since the listing (retention)
     key = (facts.st_ino, facts.st_size, facts.st_mtime_ns)
     known = _PARSED.get(path)
     if known is not None and known[0] == key:
@@ -146,11 +123,8 @@ def _read_record(directory: Path, name: str) -> CheckpointInfo:
 
 
 def read_index(directory: Path) -> Index:
-    """The index of `directory`: one listing, each record read once.
-
-    Raises:
-        CheckpointError: a record (or a legacy manifest) is not valid, or
-            the directory cannot be listed.
+    """The index of `directory`: one listing, each record read once; CheckpointError when a record
+    (or manifest) is not valid or the directory cannot be listed.
     """
     WriterLock.wait_for_writer(directory)  # this process's save in flight counts as written
     names = _listing(directory)
@@ -184,9 +158,7 @@ def read_index(directory: Path) -> Index:
 def verified(index: Index, info: CheckpointInfo) -> tuple[CheckpointInfo, bytes]:
     """`info`'s file read once and checked against its record (the best file: either record).
 
-    Raises:
-        DamagedFile: the file is missing or matches no record.
-        CheckpointError: it is not a regular file.
+    DamagedFile when it is missing or matches no record; CheckpointError when not a regular file.
     """
     records = [info]
     if index.best_next is not None and index.best_next.path == info.path:
@@ -195,15 +167,9 @@ def verified(index: Index, info: CheckpointInfo) -> tuple[CheckpointInfo, bytes]
 
 
 def write_record(info: CheckpointInfo, *, next_best: bool = False) -> None:
-    """Commit `info`: its record, written durably after its file.
-
-    Raises:
-        CheckpointError: the record cannot be written.
-    """
-    target = record_path(info.path)
-    if next_best:
-        target = info.path.with_name(info.path.name + NEXT_SUFFIX)
-    write_durably(encode_record(info), target)
+    """Commit `info`: its record (or next record), written durably after its file."""
+    suffix = NEXT_SUFFIX if next_best else RECORD_SUFFIX
+    write_durably(encode_record(info), info.path.with_name(info.path.name + suffix))
 
 
 def remove_checkpoint(info: CheckpointInfo) -> None:
@@ -226,7 +192,10 @@ def _remove_stale(directory: Path, names: list[str]) -> None:
                     f"The checkpoint directory {directory} is not writable ({error}): its leftover "
                     f"{name!r} cannot be deleted. Allowed: a directory this process can write."
                 ) from error
-            logger.warning("Cannot delete the leftover %s (%s): left in place.", name, error)
+            warnings.warn(
+                f"Cannot delete the leftover checkpoint file {directory / name} ({error}); it is "
+                "left in place and ignored.", RuntimeWarning, stacklevel=2,
+            )
     if stale:
         logger.info("Removed %d unfinished checkpoint writes: %s", len(stale), stale)
 
@@ -291,10 +260,8 @@ def _set_aside(index: Index, names: list[str]) -> None:
 def open_for_writing(directory: Path) -> Index:
     """Clean up what a kill left, migrate a legacy manifest, and return the index.
 
-    Call it holding the directory's writer lock.
-
-    Raises:
-        CheckpointError: a record is not valid, or a file cannot be moved or written.
+    Call it holding the writer lock. CheckpointError when a record is not valid,
+    or a file cannot be moved or written.
     """
     names = _listing(directory)
     _remove_stale(directory, names)

@@ -1,16 +1,11 @@
 """Crafted files: a checkpoint's HDF5 structure and its arrays, checked before use.
 
-Checking an HDF5 checkpoint's structure before any of its data is read.
-
-A crafted file can make a reader fetch bytes from outside it: an
-`ExternalLink` (or a soft link) to another file or object, a dataset whose
-storage is an external raw file (`create_dataset(..., external=...)`) or a
-virtual dataset mapping other files. It can also declare a dataset far
-larger than its bytes (a 20 KB file declaring shape (2^17, 2^17), a small
-gzip-compressed dataset of 32768² floats). `check_structure` walks every
-link without following any, and refuses each of these, and any dataset of
-more elements than `max_elements` (the model's largest variable, when a
-model is loaded), before a byte of data is read.
+`check_structure` refuses, before a byte of data is read, what would make a
+reader fetch bytes from elsewhere (links, external or virtual datasets) or
+declare far more data than the file holds. `array_problem` refuses an array
+its variable cannot take (strings, floats for integers, values that would
+become `inf`) before the first assignment; non-finite values a file holds
+(a run that diverged) are its state.
 
 Examples:
     >>> import h5py
@@ -21,25 +16,6 @@ Examples:
     Traceback (most recent call last):
     ...
     kerastools.errors.CheckpointError: Cannot load .../big.h5: its dataset 'x' declares shape (131072, 131072) ...
-
-Whether a saved array can be assigned to a variable: its dtype kind and its values' range.
-
-A crafted or damaged file may hold strings, a compound dtype, floats for an
-integer variable (`iterations`) or float64 values beyond float32's range
-(1e300 becomes `inf`). Loading checks every array with `array_problem`
-before the first assignment, so a refused file changes no weight. The
-values a file holds as non-finite (a run that diverged) are its state and
-are not refused; values that become non-finite only by the cast are.
-
-`ArrayFacts` is what the check needs of an array (its shape, dtype and
-finite extremes), so a Keras file's datasets are checked from a summary
-taken when the file is read, without keeping their data.
-
-More examples:
-    >>> array_problem(np.array([1e300]), "float32")
-    "its values reach 1e+300, beyond float32's range (3.40282e+38): they would become inf"
-    >>> array_problem(ArrayFacts.of(np.array([1.5, 2.0])), "float32") is None
-    True
 """
 
 from __future__ import annotations
@@ -55,11 +31,7 @@ import numpy as np
 from kerastools.errors import CheckpointError
 
 __all__ = [
-    "MAX_ELEMENTS",
-    "array_problem",
-    "ArrayFacts",
-    "check_structure",
-    "elements_bound",
+    "MAX_ELEMENTS", "ArrayFacts", "array_problem", "check_structure", "elements_bound",
     "numeric_facts",
 ]
 
@@ -69,14 +41,7 @@ MAX_ELEMENTS = 1 << 28  # per dataset, when no model bounds it (1 GiB of float32
 def elements_bound(variables: Sequence[Any]) -> int:
     """The most elements a dataset may declare for a model with `variables` (its weights).
 
-    The largest variable, or the list of variable paths, with a margin;
-    `MAX_ELEMENTS` when the model has no weights yet.
-
-    Examples:
-        >>> elements_bound(model.weights) == 8 * len(model.weights) + 1024  # all small
-        True
-        >>> elements_bound([]) == MAX_ELEMENTS
-        True
+    The largest variable, with a margin; `MAX_ELEMENTS` when it has no weights yet.
     """
     if not variables:
         return MAX_ELEMENTS
@@ -106,12 +71,8 @@ def _dataset_problem(name: str, dataset: Any, max_elements: int) -> str | None:
 
 
 def check_structure(handle: Any, path: Path, *, max_elements: int = MAX_ELEMENTS) -> None:
-    """Raise CheckpointError at the first link or dataset of `handle` that must not be read.
-
-    Raises:
-        CheckpointError: an external or soft link, a dataset stored in
-            external files or virtual, or one declaring more than
-            `max_elements` elements (the message names `path` and the object).
+    """Raise CheckpointError (naming `path` and the object) at the first link or dataset of
+    `handle` that must not be read: a link, external or virtual storage, more than `max_elements`.
     """
     import h5py
 
@@ -138,12 +99,7 @@ _NUMERIC = "biuf"  # bool, int, uint, float
 
 @dataclass(frozen=True)
 class ArrayFacts:
-    """An array's shape, dtype and finite extremes (None when it has no finite number).
-
-    Examples:
-        >>> ArrayFacts.of(np.array([[1, -3], [2, 0]])).low
-        -3
-    """
+    """An array's shape, dtype and finite extremes (None when it has no finite number)."""
 
     shape: tuple[int, ...]
     dtype: np.dtype[Any]
@@ -165,16 +121,13 @@ class ArrayFacts:
 
 
 def numeric_facts(array: Any, where: str) -> ArrayFacts:
-    """The facts of `array`, which must be of a number type: Keras saves no other variables.
+    """The facts of `array`, which must be of a number type (Keras saves no other variables).
 
     Examples:
         >>> numeric_facts(np.zeros(2, dtype=[("a", "f4")]), "f.weights.h5, dataset 'x'")
         Traceback (most recent call last):
         ...
         kerastools.errors.CheckpointError: Cannot load f.weights.h5, dataset 'x': it has dtype [('a', '<f4')], not a number type (bool, int, uint or float).
-
-    Raises:
-        CheckpointError: it is not (`where` names the file and dataset).
     """
     facts = ArrayFacts.of(array)
     if facts.dtype.kind not in _NUMERIC:
@@ -190,15 +143,13 @@ def _target(dtype: str) -> np.dtype[Any]:
 
 
 def array_problem(array: ArrayFacts | Any, variable_dtype: str) -> str | None:
-    """Why `array` (or an array of these facts) cannot be assigned to a `variable_dtype` variable.
-
-    None when it can.
+    """Why `array` (or its facts) cannot be assigned to a `variable_dtype` variable; None if it can.
 
     Examples:
-        >>> array_problem(ArrayFacts.of(np.array(["a"])), "float32")
-        'it has dtype <U1, not a number type (bool, int, uint or float)'
         >>> array_problem(ArrayFacts.of(np.array(2.5)), "int64")
         'it holds floating-point values (float64) for an integer variable (int64)'
+        >>> array_problem(np.array([1e300]), "float32")
+        "its values reach 1e+300, beyond float32's range (3.40282e+38): they would become inf"
     """
     facts = array if isinstance(array, ArrayFacts) else ArrayFacts.of(array)
     kind = facts.dtype.kind

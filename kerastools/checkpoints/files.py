@@ -1,33 +1,21 @@
 """Checkpoint bytes: made in memory, written durably, read back verified on one descriptor.
 
-HDF5 writing straight to a file that runs out of space kills the process:
-h5py's `File.close` segfaults on a full disk (h5py 3.x, HDF5 1.14). So no
-HDF5 file is ever opened on the checkpoint's disk for writing: Keras'
-`save_weights` and `save` write into an `io.BytesIO` (both accept one whose
-`str()` has the right suffix), kerastools' own writers fill one too, and
-`write_durably` writes the bytes to a temporary file, fsyncs and renames
-it. A full disk is then an `OSError`, turned into a `CheckpointError`
-naming the file; the files already there stay as they were.
-
-Reading opens a file once, without blocking (a FIFO would block a plain
-open), refuses anything but a regular file, and reads and hashes it from
-that one descriptor: what is checked is what is loaded (`read_verified`).
-
-Examples:
-    >>> data = weights_bytes(model)
-    >>> data[:8] == b"\\x89HDF\\r\\n\\x1a\\n"
-    True
-    >>> write_durably(data, tmp_path / "epoch-0001.weights.h5")
-    >>> model.load_weights(tmp_path / "epoch-0001.weights.h5")  # plain Keras reads it
+h5py's `File.close` segfaults on a full disk (h5py 3.x, HDF5 1.14), so no
+HDF5 file is opened for writing on the checkpoint's disk: Keras and our
+writers fill an `io.BytesIO`, and `write_durably` writes its bytes
+atomically (a full disk is then a `CheckpointError` naming the file).
+Reading opens a file once without blocking (a FIFO would block), refuses
+all but a regular file, and hashes what it loads (`read_verified`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,15 +25,8 @@ from kerastools._atomic import atomic_write
 from kerastools.errors import CheckpointError
 
 __all__ = [
-    "DamagedFile",
-    "NamedBuffer",
-    "archive_bytes",
-    "hdf5_bytes",
-    "read_regular",
-    "read_verified",
-    "sha256_hex",
-    "weights_bytes",
-    "write_durably",
+    "DamagedFile", "NamedBuffer", "archive_bytes", "damaged_on", "hdf5_bytes", "read_regular",
+    "read_verified", "sha256_hex", "weights_bytes", "write_durably",
 ]
 
 _Record = TypeVar("_Record")
@@ -55,12 +36,21 @@ class DamagedFile(Exception):
     """A checkpoint file that is missing, fails its checksum or its structure."""
 
 
-class NamedBuffer(io.BytesIO):
-    """An in-memory file that `model.save_weights`, `model.save` and `load_weights` accept.
+@contextlib.contextmanager
+def damaged_on(
+    errors: tuple[type[Exception], ...], what: str = "its HDF5 structure is broken"
+) -> Iterator[None]:
+    """A parser's `errors` become `DamagedFile("what (error)")`; a CheckpointError passes as is."""
+    try:
+        yield
+    except CheckpointError:
+        raise
+    except errors as error:
+        raise DamagedFile(f"{what} ({error})") from error
 
-    They take an `io.BytesIO` for the file but check the name's suffix with
-    `str(filepath)` first (`.weights.h5`, `.keras`), so the buffer gives one.
-    """
+
+class NamedBuffer(io.BytesIO):
+    """An `io.BytesIO` whose `str()` is a file name: Keras' save and load check its suffix."""
 
     def __init__(self, name: str, data: bytes = b"") -> None:
         super().__init__(data)
@@ -70,17 +60,10 @@ class NamedBuffer(io.BytesIO):
         return self._name
 
 
-def _kind(mode: int) -> str:
-    for test, name in (
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if test(mode):
-            return name
-    return "not a regular file"
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"), (stat.S_ISDIR, "a directory"), (stat.S_ISSOCK, "a socket"),
+)
 
 
 def _open_regular(path: Path) -> int:
@@ -89,9 +72,9 @@ def _open_regular(path: Path) -> int:
     mode = os.fstat(fd).st_mode
     if not stat.S_ISREG(mode):
         os.close(fd)
+        kind = next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
         raise CheckpointError(
-            f"Cannot read {path}: it is {_kind(mode)}; only a regular file (or a symlink to "
-            "one) is read."
+            f"Cannot read {path}: it is {kind}; only a regular file (or a symlink to one) is read."
         )
     return fd
 
@@ -110,30 +93,25 @@ def _read_all(fd: int, cap: int) -> bytes:
 def read_regular(path: Path, *, cap: int) -> bytes | None:
     """The bytes of the regular file `path`, None when it does not exist.
 
+    CheckpointError (naming it) when it is not a regular file, holds more than
+    `cap` bytes, or cannot be read.
+
     Examples:
-        >>> read_regular(tmp_path / "missing.json", cap=10) is None
-        True
         >>> read_regular(Path("/dev/zero"), cap=10)
         Traceback (most recent call last):
         ...
         kerastools.errors.CheckpointError: Cannot read /dev/zero: it is a character device; ...
-
-    Raises:
-        CheckpointError: it is not a regular file, holds more than `cap`
-            bytes, or cannot be read (the message names it).
     """
     try:
         fd = _open_regular(path)
+        try:
+            data = _read_all(fd, cap)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         return None
     except OSError as error:
         raise CheckpointError(f"Cannot read {path}: {error}") from error
-    try:
-        data = _read_all(fd, cap)
-    except OSError as error:
-        raise CheckpointError(f"Cannot read {path}: {error}") from error
-    finally:
-        os.close(fd)
     if len(data) > cap:
         raise CheckpointError(
             f"Cannot read {path}: it holds more than {cap} bytes, the most kerastools reads for it."
@@ -142,12 +120,7 @@ def read_regular(path: Path, *, cap: int) -> bytes | None:
 
 
 def sha256_hex(data: bytes) -> str:
-    """The SHA-256 of `data`, hex.
-
-    Examples:
-        >>> sha256_hex(b"")[:12]
-        'e3b0c44298fc'
-    """
+    """The SHA-256 of `data`, hex."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -155,21 +128,10 @@ def read_verified(
     path: Path, records: Sequence[_Record], size_of: Callable[[_Record], int],
     sha_of: Callable[[_Record], str],
 ) -> tuple[_Record, bytes]:
-    """The first of `records` the file at `path` matches, and its bytes, read once.
+    """The first of `records` the file at `path` matches (size, then SHA-256), and its bytes.
 
-    One descriptor: opened without blocking, checked to be a regular file,
-    its size compared with each record's, then read and hashed once.
-
-    Examples:
-        >>> _ = (tmp_path / "best.weights.h5").write_bytes(b"abc")
-        >>> read_verified(tmp_path / "best.weights.h5", [(3, sha256_hex(b"abc"))],
-        ...               lambda r: r[0], lambda r: r[1])[1]
-        b'abc'
-
-    Raises:
-        DamagedFile: the file is missing or cannot be opened, or no record
-            has its size and SHA-256.
-        CheckpointError: it is not a regular file (a FIFO, a device).
+    DamagedFile when it is missing, cannot be opened or matches no record;
+    CheckpointError when it is not a regular file (a FIFO, a device).
     """
     try:
         fd = _open_regular(path)
@@ -200,11 +162,9 @@ def read_verified(
 
 
 def write_durably(data: bytes, target: Path) -> None:
-    """Write `data` to `target` atomically: temporary file, fsync, rename, directory fsync.
+    """Write `data` to `target` atomically (temporary file, fsync, rename, directory fsync).
 
-    Raises:
-        CheckpointError: the file cannot be written, e.g. the disk is full
-            (the message names the file; `target` is left as it was).
+    CheckpointError naming the file when it cannot (a full disk): `target` stays as it was.
     """
     try:
         with atomic_write(target) as handle:
@@ -214,16 +174,8 @@ def write_durably(data: bytes, target: Path) -> None:
 
 
 def weights_bytes(model: keras.Model, edit: Callable[[Any], None] | None = None) -> bytes:
-    """The bytes of `model.save_weights(path)`, made without touching a disk.
-
-    `edit(handle)`, when given, changes the file (an h5py `File` open
-    read-write on the same buffer: no second copy) before its bytes are taken.
-
-    Examples:
-        >>> data = weights_bytes(model, lambda handle: handle.attrs.create("note", "hi"))
-        >>> len(data) > 0
-        True
-    """
+    """The bytes of `model.save_weights(path)`, made in memory; `edit(handle)` (h5py, read-write
+    on the same buffer) changes them first."""
     buffer = NamedBuffer("in-memory.weights.h5")
     model.save_weights(buffer)
     if edit is not None:
@@ -236,25 +188,14 @@ def weights_bytes(model: keras.Model, edit: Callable[[Any], None] | None = None)
 
 
 def archive_bytes(model: keras.Model) -> bytes:
-    """The bytes of `model.save(path)` (a `.keras` zip), made without touching a disk.
-
-    Examples:
-        >>> archive_bytes(model)[:2]
-        b'PK'
-    """
+    """The bytes of `model.save(path)` (a `.keras` zip), made in memory."""
     buffer = NamedBuffer("in-memory.keras")
     model.save(buffer)
     return _written(buffer, "model.save")
 
 
 def hdf5_bytes(write: Callable[[Any], None]) -> bytes:
-    """Build an HDF5 file in memory: `write(handle)` fills it; return its bytes.
-
-    Examples:
-        >>> data = hdf5_bytes(lambda handle: handle.create_dataset("x", data=[1, 2]))
-        >>> data[:4]
-        b'\\x89HDF'
-    """
+    """The bytes of an HDF5 file built in memory, which `write(handle)` fills."""
     import h5py
 
     buffer = io.BytesIO()

@@ -1,23 +1,10 @@
-"""The checkpoint file as Keras' own `.weights.h5`: written by `model.save_weights`.
+"""The checkpoint file as Keras' own `.weights.h5`, so plain `model.load_weights` reads it.
 
-What `model.save_weights` writes, so plain `model.load_weights(path)` reads
-it on every backend, optimizer included: layers under
-`layers/<layer>/vars/<i>`, the compiled optimizer under `optimizer/vars/<i>`,
-optimizers kept as attributes (GAN) under their name, e.g. `d_optimizer/vars`.
-One root attribute, `kerastools` (JSON: model name, optimizer classes and
-configs, `get_build_config()`), is ours; Keras' loader ignores it.
-`snapshot_weights` makes that file from host copies of the variables: the
-training thread only copies them, the checkpoint writer's thread builds the
-HDF5 bytes, in the layout learnt from one save by Keras' writer
-(`write_snapshot`), which is also what it falls back to.
-
-Examples:
-    >>> target = tmp_path / "epoch-0001.weights.h5"
-    >>> _ = target.write_bytes(snapshot_weights(model, target, True)())
-    >>> fresh = kt.compile(kt.build_mlp(2, [8]), optimizer="rmsprop")
-    >>> fresh.load_weights(target)
-    >>> read_keras_file(target).optimizer_classes
-    {'optimizer': 'RMSprop'}
+Keras' layout (`layers/<layer>/vars/<i>`, `optimizer/vars/<i>`, optimizers
+kept as attributes under their name, e.g. `d_optimizer/vars`) plus one root
+attribute, `kerastools` (JSON: model name, optimizer classes and configs,
+build config), which Keras' loader ignores. `snapshot_weights` makes that
+file from host copies, so the training thread only copies the variables.
 """
 
 from __future__ import annotations
@@ -25,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -40,30 +28,22 @@ from kerastools.checkpoints.file_checks import (
     check_structure,
     numeric_facts,
 )
-from kerastools.checkpoints.files import DamagedFile, hdf5_bytes, weights_bytes
+from kerastools.checkpoints.files import DamagedFile, damaged_on, hdf5_bytes, weights_bytes
 from kerastools.checkpoints.optimizers import compiled_config, trained_positions
 from kerastools.device.cluster import tf_config, writing_alone
-from kerastools.errors import CheckpointError, ConfigTypeError
+from kerastools.errors import CheckpointError
 from kerastools.learning_rates import COMPILED_OPTIMIZER, model_optimizers
 
 __all__ = [
-    "HEADER",
-    "KerasWeightsFile",
-    "VarsGroup",
-    "host_array",
-    "mark_built",
-    "read_keras_file",
-    "saved_optimizer",
-    "saved_optimizers",
-    "saved_weights",
-    "snapshot_weights",
-    "write_array",
+    "HEADER", "KerasWeightsFile", "VarsGroup", "host_array", "mark_built", "read_keras_file",
+    "saved_optimizer", "saved_optimizers", "saved_weights", "snapshot_weights", "write_array",
     "write_snapshot",
 ]
 
 HEADER = "kerastools"  # the root attribute kerastools adds; Keras ignores it
 FORMAT = "kerastools-keras-weights"
 FORMAT_VERSION = 2
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -83,14 +63,7 @@ class VarsGroup:
 
 @dataclass
 class KerasWeightsFile:
-    """What loading needs to know of a Keras weights file, read without assigning anything.
-
-    Examples:
-        >>> data = write_snapshot(model, tmp_path / "best.weights.h5", False)
-        >>> _ = (tmp_path / "best.weights.h5").write_bytes(data)
-        >>> read_keras_file(tmp_path / "best.weights.h5").optimizer_classes
-        {}
-    """
+    """What loading needs to know of a Keras weights file, read without assigning anything."""
 
     path: Path
     model_name: str = ""
@@ -103,18 +76,11 @@ class KerasWeightsFile:
 
 
 def mark_built(model: keras.Model, target: Path) -> None:
-    """Mark built a model whose layers are all built, as Keras' own loading does; refuse others.
+    """Mark built a model whose layers are all built, as Keras' loading does; refuse others.
 
-    A subclassed model trained by a custom `train_step` without `call()`
-    (the GAN pattern) may never be marked built, and Keras refuses to save
-    a model that is not.
-
-    Examples:
-        >>> mark_built(model, tmp_path / "epoch-0001.weights.h5"); model.built
-        True
-
-    Raises:
-        CheckpointError: the model has no weights, or a layer is not built.
+    A model trained by a custom `train_step` without `call()` (the GAN pattern)
+    may never be marked built, and Keras saves only built models: CheckpointError
+    when it has no weights or a layer is not built.
     """
     if getattr(model, "built", False):
         return
@@ -127,10 +93,7 @@ def mark_built(model: keras.Model, target: Path) -> None:
 
 
 def saved_optimizers(model: keras.Model, include_optimizer: bool) -> dict[str, str]:
-    """The class of each optimizer a file of `model` keeps, by attribute name.
-
-    The compiled one, and those kept as attributes that are built (one that
-    trained nothing yet has no state).
+    """The class of each optimizer a file keeps, by attribute: the compiled one, and built ones.
 
     Examples:
         >>> saved_optimizers(model, True), saved_optimizers(model, False)
@@ -141,7 +104,7 @@ def saved_optimizers(model: keras.Model, include_optimizer: bool) -> dict[str, s
     return {
         name: type(optimizer).__name__
         for name, optimizer in model_optimizers(model).items()
-        if name == COMPILED_OPTIMIZER or optimizer.built
+        if name == COMPILED_OPTIMIZER or optimizer.built  # one that trained nothing has no state
     }
 
 
@@ -151,20 +114,18 @@ def _header(model: keras.Model, optimizers: dict[str, str]) -> str:
         json.dumps(build_config, allow_nan=False)
     except (TypeError, ValueError, AttributeError, NotImplementedError):
         build_config = None
+    kept = {name: o for name, o in model_optimizers(model).items() if name in optimizers}
     header = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
         "model": model.name,
         "optimizers": optimizers,
-        "optimizer_configs": {  # checkpoints.optimizers compares them at loading
-            name: compiled_config(optimizer)
-            for name, optimizer in model_optimizers(model).items()
-            if name in optimizers
-        },
+        # checkpoints.optimizers compares them at loading
+        "optimizer_configs": {name: compiled_config(o) for name, o in kept.items()},
         "trains": {
-            name: trained_positions(model, optimizer)
-            for name, optimizer in model_optimizers(model).items()
-            if name != COMPILED_OPTIMIZER and name in optimizers
+            name: trained_positions(model, o)
+            for name, o in kept.items()
+            if name != COMPILED_OPTIMIZER
         },
         "build_config": build_config if isinstance(build_config, dict) else None,
         "keras_version": keras.__version__,
@@ -173,14 +134,15 @@ def _header(model: keras.Model, optimizers: dict[str, str]) -> str:
     return json.dumps(header, allow_nan=False)
 
 
+def _cannot_write(target: Path, error: Exception) -> CheckpointError:
+    return CheckpointError(f"Cannot write checkpoint {target}: {error}")
+
+
 def write_snapshot(model: keras.Model, target: Path, include_optimizer: bool) -> bytes:
-    """The bytes of `model.save_weights` plus our header, made in memory (`files`).
+    """The bytes of `model.save_weights` plus our header, made in memory on the training thread.
 
-    Run it on the training thread: the bytes are the state at this moment.
-    Without `include_optimizer` the optimizer groups are deleted from them.
-
-    Raises:
-        CheckpointError: Keras cannot save the model (the message names `target`).
+    Without `include_optimizer` the optimizer groups are deleted. CheckpointError
+    (naming `target`) when Keras cannot save the model.
     """
     optimizers = saved_optimizers(model, include_optimizer)
 
@@ -194,7 +156,7 @@ def write_snapshot(model: keras.Model, target: Path, include_optimizer: bool) ->
         with writing_alone():  # the chief saves while the other processes wait for it
             return weights_bytes(model, add_header)
     except (OSError, TypeError, ValueError) as error:
-        raise CheckpointError(f"Cannot write checkpoint {target}: {error}") from error
+        raise _cannot_write(target, error) from error
 
 
 def host_array(variable: Any) -> np.ndarray:
@@ -211,18 +173,15 @@ def host_array(variable: Any) -> np.ndarray:
 
 
 def write_array(group: Any, name: str, array: np.ndarray) -> None:
+    """Write `array` as dataset `name` of the h5py `group`."""
     import h5py
 
     array = np.asarray(array, order="C")  # not ascontiguousarray: it makes scalars 1-d
     if array.dtype.kind not in "biuf":  # other types: h5py's high-level path knows more
         group.create_dataset(name, data=array)
         return
-    # h5py's low-level API: half the cost of create_dataset, which matters
-    # for models with many small variables.
-    if array.ndim == 0:
-        space = h5py.h5s.create(h5py.h5s.SCALAR)
-    else:
-        space = h5py.h5s.create_simple(array.shape)
+    # h5py's low-level API: half the cost of create_dataset (many small variables).
+    space = h5py.h5s.create(h5py.h5s.SCALAR) if array.ndim == 0 else h5py.h5s.create_simple(array.shape)
     dataset = h5py.h5d.create(
         group.id, name.encode(), h5py.h5t.py_create(array.dtype, logical=True), space
     )
@@ -232,24 +191,17 @@ def write_array(group: Any, name: str, array: np.ndarray) -> None:
 
 # -- snapshots from host copies ------------------------------------------------------------
 
-_LOG = logging.getLogger(__name__)
-_VARS = "vars"
-
 
 @dataclass(frozen=True)
 class _Layout:
-    """How to make a model's Keras weights file from its variables, learnt from one Keras save.
-
-    Every group (with its attributes) in file order, and each dataset with the
-    position in `variables` of the variable whose value it holds.
-    """
+    """How to make a model's Keras weights file from its variables, learnt from one Keras save."""
 
     signature: tuple[Any, ...]
-    groups: list[tuple[str, dict[str, Any]]]
+    groups: list[tuple[str, dict[str, Any]]]  # every group with its attributes, in file order
     datasets: list[tuple[str, str, int, dict[str, Any]]]  # group path, name, variable, attributes
     root_attributes: dict[str, Any]
     variables: list[Any]
-    watched: list[Any]  # what `_signature` counted: holding them keeps their ids unique
+    watched: list[Any]  # what the signature counted: holding them keeps their ids unique
 
 
 # By model: the layout of each `include_optimizer`, or None once the model
@@ -262,119 +214,47 @@ def snapshot_weights(
 ) -> Callable[[], bytes]:
     """Copy the variables to host memory now; return the function that makes the file's bytes.
 
-    Call it on the training thread: it copies the values (the state at this
-    moment) and returns at once; the returned function, called later on any
-    thread, builds the same file `write_snapshot` would have made (Keras'
-    `model.save_weights` layout, optimizer groups removed when not included,
-    our header), so training waits only for the copy.
-
-    The layout is learnt once per model and `include_optimizer`: the first
-    save runs Keras' writer, reproduces its file from host copies and
-    compares the two (groups, names, attributes, dtypes, shapes, values).
-    A model whose file cannot be reproduced (a layer whose
-    `save_own_variables` stores a computed value, ...) keeps Keras' writer
-    on the training thread from then on, with one log line saying why. The
-    layout is learnt again when the model's or a saved optimizer's variables
-    change (an optimizer built later, a new optimizer after `compile`).
-    Under a `keras.distribution` or a `TF_CONFIG` cluster the bytes always
-    come from Keras' writer (`write_snapshot`).
+    Call it on the training thread; the returned function, on any thread, builds
+    the file `write_snapshot` would have made. The layout is learnt per model and
+    `include_optimizer` (again when the saved variables change): the first save
+    runs Keras' writer, rebuilds its file from host copies and compares the two;
+    a model whose file cannot be rebuilt keeps Keras' writer, logged once. Under
+    a `keras.distribution` or `TF_CONFIG` Keras' writer always saves (a variable
+    may be split across processes). CheckpointError naming `target` when Keras
+    cannot save, or (from the returned function) the bytes cannot be made.
 
     Examples:
         >>> build = snapshot_weights(model, tmp_path / "epoch-0001.weights.h5", True)
         >>> _ = (tmp_path / "epoch-0001.weights.h5").write_bytes(build())
-        >>> model.load_weights(tmp_path / "epoch-0001.weights.h5")
         >>> read_keras_file(tmp_path / "epoch-0001.weights.h5").optimizer_classes
         {'optimizer': 'RMSprop'}
-
-    Args:
-        model: a built `keras.Model`.
-        target: the file the bytes are for (named in errors).
-        include_optimizer: whether the optimizers' variables are kept.
-
-    Returns:
-        A function of no arguments returning the file's bytes.
-
-    Raises:
-        ConfigTypeError: `model` is not a `keras.Model`, `target` not a path
-            or `include_optimizer` not a bool.
-        CheckpointError: Keras cannot save the model (the message names
-            `target`); the returned function raises it when the bytes
-            cannot be made.
     """
-    _check_snapshot_arguments(model, target, include_optimizer)
     target = Path(target)
-    if not _host_copy_allowed():
-        return _ready(write_snapshot(model, target, include_optimizer))
     layouts = _LAYOUTS.get(model, {})
-    if layouts is None:  # this model saves through Keras' writer
-        return _ready(write_snapshot(model, target, include_optimizer))
+    if layouts is None or keras.distribution.distribution() is not None or tf_config() is not None:
+        data = write_snapshot(model, target, include_optimizer)
+        return lambda: data
     optimizers = saved_optimizers(model, include_optimizer)
-    signature, watched = _signature(model, include_optimizer, optimizers)
+    # Ids of the variables saved: the layout holds them, so no new object takes an id.
+    watched: list[Any] = list(model.variables)
+    kept = model_optimizers(model)
+    for name in optimizers:
+        watched += [kept[name], *kept[name].variables]
+    signature = (include_optimizer, tuple(optimizers.items()), tuple(map(id, watched)))
     layout = layouts.get(include_optimizer)
     if layout is None or layout.signature != signature:
-        return _learn_layout(model, target, include_optimizer, signature, watched)
+        data = _learn_layout(model, target, include_optimizer, signature, watched)
+        return lambda: data
     arrays = [host_array(variable) for variable in layout.variables]
     header = _header(model, optimizers)
     return lambda: _layout_bytes(layout, arrays, header, target)
 
 
-def _check_snapshot_arguments(model: Any, target: Any, include_optimizer: Any) -> None:
-    if not isinstance(model, keras.Model):
-        raise ConfigTypeError(
-            "Argument `model` must be a keras.Model. "
-            f"Received: model={model!r} of type {type(model).__name__}"
-        )
-    if not isinstance(target, str | Path):
-        raise ConfigTypeError(
-            "Argument `target` must be a pathlib.Path or a str. "
-            f"Received: target={target!r} of type {type(target).__name__}"
-        )
-    if not isinstance(include_optimizer, bool):
-        raise ConfigTypeError(
-            "Argument `include_optimizer` must be True or False. "
-            f"Received: include_optimizer={include_optimizer!r}"
-        )
-
-
-def _ready(data: bytes) -> Callable[[], bytes]:
-    return lambda: data
-
-
-def _host_copy_allowed() -> bool:
-    """False under a distribution or a multi-worker cluster: there Keras' writer saves.
-
-    A variable placed by `keras.distribution` may be split across processes
-    (`ModelParallel`), so one process's host copy would not hold its value,
-    and `write_snapshot` already knows how to save alone (`writing_alone`).
-    """
-    return keras.distribution.distribution() is None and tf_config() is None
-
-
-def _signature(
-    model: keras.Model, include_optimizer: bool, optimizers: dict[str, str]
-) -> tuple[tuple[Any, ...], list[Any]]:
-    """What a layout depends on: the variables of the model and of the optimizers saved.
-
-    Ids of the objects themselves; the layout holds them, so no new object
-    can take an id while the layout lives.
-    """
-    watched: list[Any] = list(model.variables)
-    kept = model_optimizers(model)
-    for name in optimizers:
-        watched.append(kept[name])
-        watched.extend(kept[name].variables)
-    signature = (include_optimizer, tuple(optimizers.items()), tuple(id(item) for item in watched))
-    return signature, watched
-
-
 def _learn_layout(
-    model: keras.Model,
-    target: Path,
-    include_optimizer: bool,
-    signature: tuple[Any, ...],
+    model: keras.Model, target: Path, include_optimizer: bool, signature: tuple[Any, ...],
     watched: list[Any],
-) -> Callable[[], bytes]:
-    """Save with Keras' writer, reproduce its file from host copies, keep the layout if equal."""
+) -> bytes:
+    """Keras' bytes; its layout kept for `model` when host copies reproduce them."""
     import h5py
 
     keras_bytes = write_snapshot(model, target, include_optimizer)
@@ -382,30 +262,32 @@ def _learn_layout(
         layout, difference = _read_layout(model, handle, signature, watched)
     if layout is not None:
         arrays = [host_array(variable) for variable in layout.variables]
-        optimizers = saved_optimizers(model, include_optimizer)
+        header = _header(model, saved_optimizers(model, include_optimizer))
         try:
-            ours = _layout_bytes(layout, arrays, _header(model, optimizers), target)
+            difference = _first_difference(keras_bytes, _layout_bytes(layout, arrays, header, target))
         except CheckpointError as error:
             difference = str(error)
-        else:
-            difference = _first_difference(keras_bytes, ours)
     if layout is None or difference is not None:
         _LOG.warning(
             "Checkpoints of model %r are made by Keras' writer on the training thread from now "
-            "on: its weights file cannot be made from host copies (%s).",
-            model.name,
-            difference,
+            "on: its weights file cannot be made from host copies (%s).", model.name, difference,
         )
         _LAYOUTS[model] = None
     else:
-        layouts = _LAYOUTS.get(model) or {}
-        layouts[include_optimizer] = layout
-        _LAYOUTS[model] = layouts
-    return _ready(keras_bytes)
+        _LAYOUTS[model] = {**(_LAYOUTS.get(model) or {}), include_optimizer: layout}
+    return keras_bytes
+
+
+def _parent(path: str) -> str:
+    return path.rsplit("/", 1)[0] if "/" in path else ""
+
+
+def _is_vars(path: str) -> bool:
+    return path == "vars" or path.endswith("/vars")
 
 
 def _read_layout(
-    model: keras.Model, handle: Any, signature: tuple[Any, ...], watched: list[Any]
+    model: keras.Model, handle: Any, signature: tuple[Any, ...], watched: list[Any],
 ) -> tuple[_Layout | None, str | None]:
     """The layout of Keras' file `handle` of `model`, or None and the reason it cannot be kept."""
     import h5py
@@ -414,42 +296,33 @@ def _read_layout(
     datasets: list[tuple[str, str, int, dict[str, Any]]] = []
     variables: list[Any] = []
     positions: dict[int, int] = {}
-    problem: list[str] = []
 
-    def visit(path: str, item: Any) -> None:
-        if problem:
-            return
-        if isinstance(item, h5py.Dataset):
-            if not _is_vars(path.rsplit("/", 1)[0] if "/" in path else ""):
-                problem.append(f"dataset {path} is not in a `vars` group")
-            return  # those of a `vars` group were mapped with it
+    def visit(path: str, item: Any) -> str | None:  # a problem stops the walk
+        if isinstance(item, h5py.Dataset):  # those of a `vars` group were mapped with it
+            return None if _is_vars(_parent(path)) else f"dataset {path} is not in a `vars` group"
         groups.append((path, dict(item.attrs)))
         if not _is_vars(path):
-            return
+            return None
         sources = _variables_of(model, path, item)
         if isinstance(sources, str):
-            problem.append(sources)
-            return
+            return sources
         for name, variable in sources.items():
             position = positions.setdefault(id(variable), len(variables))
             if position == len(variables):
                 variables.append(variable)
             datasets.append((path, name, position, dict(item[name].attrs)))
+        return None
 
-    handle.visititems(visit)
-    if problem:
-        return None, problem[0]
+    problem = handle.visititems(visit)
+    if problem is not None:
+        return None, problem
     root_attributes = {k: v for k, v in handle.attrs.items() if k != HEADER}
     return _Layout(signature, groups, datasets, root_attributes, variables, watched), None
 
 
-def _is_vars(path: str) -> bool:
-    return path == _VARS or path.endswith("/" + _VARS)
-
-
 def _variables_of(model: keras.Model, path: str, group: Any) -> dict[str, Any] | str:
     """The variable behind each dataset of the `vars` group at `path`, or why there is none."""
-    owner = _saveable_at(model, path.rsplit("/", 1)[0] if "/" in path else "")
+    owner = _saveable_at(model, _parent(path))
     if owner is None:
         return f"no object of the model is at {path!r}"
     name = group.attrs.get("name")
@@ -495,14 +368,15 @@ def _saveable_at(model: keras.Model, path: str) -> Any:
 
 
 def _container_item(container: list[Any] | tuple[Any, ...] | dict[Any, Any], part: str) -> Any:
-    """The item Keras names `part` in a list, tuple or dict: its class in snake case, numbered."""
+    """The item Keras names `part` in a container: its class in snake case, numbered."""
     used: dict[str, int] = {}
-    items = list(container.values()) if isinstance(container, dict) else container
-    for item in items:
+    for item in container.values() if isinstance(container, dict) else container:
         if isinstance(item, list | tuple | dict):
             base = "container"
-        elif hasattr(item, "save_own_variables"):
-            base = _snake_case(type(item).__name__)
+        elif hasattr(item, "save_own_variables"):  # `BatchNormalization` -> `batch_normalization`
+            base = re.sub(r"\W+", "", type(item).__name__)
+            base = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", base)
+            base = re.sub("([a-z])([A-Z])", r"\1_\2", base).lower()
         else:
             continue
         used[base] = used.get(base, -1) + 1
@@ -511,53 +385,55 @@ def _container_item(container: list[Any] | tuple[Any, ...] | dict[Any, Any], par
     return None
 
 
-def _snake_case(name: str) -> str:
-    """A class name as Keras writes it in a file's paths: `BatchNormalization` -> `batch_normalization`."""
-    import re
-
-    name = re.sub(r"\W+", "", name)
-    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
-
-
 def _layout_bytes(layout: _Layout, arrays: list[Any], header: str, target: Path) -> bytes:
     """The file of `layout` holding `arrays`, built in memory (never an HDF5 file on disk)."""
 
     def fill(handle: Any) -> None:
         opened = {"": handle}
         for path, attributes in layout.groups:
-            group = handle.create_group(path)
-            opened[path] = group
-            for key, value in attributes.items():
-                group.attrs[key] = value
-        for key, value in layout.root_attributes.items():
-            handle.attrs[key] = value
+            opened[path] = handle.create_group(path)
+            opened[path].attrs.update(attributes)
+        handle.attrs.update(layout.root_attributes)
         handle.attrs[HEADER] = header
         for path, name, position, attributes in layout.datasets:
-            group = opened[path]
-            write_array(group, name, arrays[position])
-            for key, value in attributes.items():
-                group[name].attrs[key] = value
+            write_array(opened[path], name, arrays[position])
+            opened[path][name].attrs.update(attributes)
 
     try:
         return hdf5_bytes(fill)
     except (OSError, TypeError, ValueError) as error:
-        raise CheckpointError(f"Cannot write checkpoint {target}: {error}") from error
+        raise _cannot_write(target, error) from error
 
 
 def _first_difference(expected: bytes, made: bytes) -> str | None:
     """The first difference between two HDF5 files' contents (not their bytes), None if none."""
     import h5py
 
+    def contents(handle: Any) -> dict[str, tuple[Any, ...]]:
+        def facts(item: Any) -> tuple[Any, ...]:
+            attributes = repr(sorted((key, repr(value)) for key, value in item.attrs.items()))
+            if not isinstance(item, h5py.Dataset):
+                return (attributes, "group")
+            return (attributes, str(item.dtype), item.shape, np.asarray(item[()]).tobytes())
+
+        found = {"": facts(handle)}
+
+        def visit(path: str, item: Any) -> None:
+            found[path] = facts(item)
+
+        handle.visititems(visit)
+        return found
+
     with h5py.File(io.BytesIO(expected), "r") as theirs, h5py.File(io.BytesIO(made), "r") as ours:
-        a, b = _contents(theirs), _contents(ours)
+        a, b = contents(theirs), contents(ours)
     for path in sorted(set(a) | set(b)):
         where = path or "the root"
         if path not in b:
             return f"{where} is missing"
         if path not in a:
             return f"{where} is not in Keras' file"
-        for field_name, theirs_field, our_field in zip(_FIELDS, a[path], b[path], strict=False):
+        fields = ("attributes", "dtype", "shape", "value")
+        for field_name, theirs_field, our_field in zip(fields, a[path], b[path], strict=False):
             if theirs_field != our_field:
                 if field_name == "value":
                     return f"the values of {where} differ"
@@ -565,28 +441,7 @@ def _first_difference(expected: bytes, made: bytes) -> str | None:
     return None
 
 
-_FIELDS = ("attributes", "dtype", "shape", "value")
-
-
-def _contents(handle: Any) -> dict[str, tuple[Any, ...]]:
-    """Each object by path: attributes, then dtype, shape and value bytes of a dataset."""
-    import h5py
-    import numpy as np
-
-    def attributes(item: Any) -> str:
-        return repr(sorted((key, repr(value)) for key, value in item.attrs.items()))
-
-    found: dict[str, tuple[Any, ...]] = {"": (attributes(handle), "group")}
-
-    def visit(path: str, item: Any) -> None:
-        if isinstance(item, h5py.Dataset):
-            value = np.asarray(item[()])
-            found[path] = (attributes(item), str(item.dtype), item.shape, value.tobytes())
-        else:
-            found[path] = (attributes(item), "group")
-
-    handle.visititems(visit)
-    return found
+# -- reading ---------------------------------------------------------------------------------
 
 
 def _groups(handle: Any, read: bool = True, source: object = "") -> list[VarsGroup]:
@@ -594,9 +449,7 @@ def _groups(handle: Any, read: bool = True, source: object = "") -> list[VarsGro
     groups: list[VarsGroup] = []
 
     def visit(name: str, item: Any) -> None:
-        if not name.endswith("vars") or not hasattr(item, "keys"):
-            return
-        if name != "vars" and not name.endswith("/vars"):
+        if not _is_vars(name) or not hasattr(item, "keys"):
             return
         keys = sorted(item.keys(), key=lambda key: int(key) if key.isdigit() else -1)
         shapes, facts = [], []
@@ -614,40 +467,29 @@ def _groups(handle: Any, read: bool = True, source: object = "") -> list[VarsGro
 def read_keras_file(
     path: Path, *, data: bytes | None = None, max_elements: int = MAX_ELEMENTS
 ) -> KerasWeightsFile:
-    """Read a Keras weights file's structure (from `data`, its bytes, when given).
+    """Read a Keras weights file's structure (from `data`, its bytes, when given); assign nothing.
 
-    Every dataset is read once; nothing is assigned.
-
-    Its links and datasets are checked before any is read
-    (`file_checks.check_structure`); each dataset's `ArrayFacts` are kept.
-
-    Raises:
-        DamagedFile: it is not HDF5, or its structure is broken.
-        CheckpointError: it refers to data outside itself or declares a
-            dataset larger than `max_elements`.
+    Its structure passes `file_checks.check_structure` first (CheckpointError);
+    then every dataset is read once, its `ArrayFacts` kept. DamagedFile when it
+    is not HDF5 or its structure is broken.
     """
     import h5py
 
-    try:
-        with h5py.File(path if data is None else io.BytesIO(data), "r") as handle:
-            check_structure(handle, path, max_elements=max_elements)
-            plain = HEADER not in handle.attrs  # written by plain `model.save_weights`
-            header = {} if plain else json.loads(handle.attrs[HEADER])
-            if not isinstance(header, dict):
-                raise DamagedFile(f"its {HEADER!r} attribute is not a JSON object")
-            groups = _groups(handle, source=path)
-    except CheckpointError:
-        raise
-    except (OSError, KeyError, ValueError, TypeError, RuntimeError) as error:
-        raise DamagedFile(f"its HDF5 structure is broken ({error})") from error
+    broken = (OSError, KeyError, ValueError, TypeError, RuntimeError)
+    with damaged_on(broken), h5py.File(path if data is None else io.BytesIO(data), "r") as handle:
+        check_structure(handle, path, max_elements=max_elements)
+        plain = HEADER not in handle.attrs  # written by plain `model.save_weights`
+        header = {} if plain else json.loads(handle.attrs[HEADER])
+        if not isinstance(header, dict):
+            raise DamagedFile(f"its {HEADER!r} attribute is not a JSON object")
+        groups = _groups(handle, source=path)
     if not groups:
         raise DamagedFile("it holds no Keras variables (no `vars` group)")
-    build_config = header.get("build_config")
     optimizers = header.get("optimizers")
     if plain:  # its compiled optimizer, of a class the file does not say
         optimizers = {g.top: "" for g in groups if g.path == f"{COMPILED_OPTIMIZER}/vars"}
-    trains = header.get("trains")
     configs = header.get("optimizer_configs")
+    build_config, trains = header.get("build_config"), header.get("trains")
     return KerasWeightsFile(
         path=path,
         model_name=str(header.get("model", "")),
@@ -660,15 +502,12 @@ def read_keras_file(
     )
 
 
-def saved_weights(
-    file: KerasWeightsFile, model: keras.Model
-) -> tuple[list[str], list[Any]] | None:
+def saved_weights(file: KerasWeightsFile, model: keras.Model) -> tuple[list[str], list[Any]] | None:
     """The file's model variables (paths, shape-only arrays) in `model.weights` order.
 
-    Layers are paired by name (a `vars` group's `name` attribute and the
-    owner in a variable's path), so a model of another width or depth is
-    refused with the variable that differs before Keras assigns anything.
-    None when some layer names differ and the counts agree (Keras decides).
+    Layers are paired by name (a `vars` group's `name` and the owner in a
+    variable's path), so another width or depth is refused naming the variable
+    before Keras assigns anything. None when names differ and counts agree.
 
     Examples:
         >>> model.save_weights(tmp_path / "best.weights.h5")
@@ -676,7 +515,6 @@ def saved_weights(
         >>> paths == [variable.path for variable in model.weights]
         True
     """
-
     skip = {COMPILED_OPTIMIZER, *model_optimizers(model), *file.optimizer_classes}
     by_name: dict[str, list[VarsGroup]] = {}
     for group in file.groups:
@@ -693,11 +531,10 @@ def saved_weights(
             continue
         group = groups.pop(0)
         for index in range(len(group.shapes)):
-            entry = (f"{owner}/{index}", _declared(group, index))
             if index < len(variables):
-                matched[id(variables[index])] = (variables[index].path, entry[1])
+                matched[id(variables[index])] = (variables[index].path, _declared(group, index))
             else:
-                extra.append(entry)
+                extra.append((f"{owner}/{index}", _declared(group, index)))
     for groups in by_name.values():
         extra += [
             (f"{group.path}/{index}", _declared(group, index))
@@ -713,10 +550,10 @@ def saved_weights(
 def _saved_weights_by_path(
     file: KerasWeightsFile, model: keras.Model, skip: set[str]
 ) -> tuple[list[str], list[Any]] | None:
-    """Pair by Keras' own group paths (attribute names, e.g. `hidden/vars`) of a probe save.
+    """Pair by Keras' own group paths (`hidden/vars`) of a probe save; None if that fails too.
 
     For layers whose names differ between two instances (auto-named layers
-    of a subclassed model). None when the probe cannot be paired either.
+    of a subclassed model).
     """
     import h5py
 
@@ -748,7 +585,6 @@ def _saved_weights_by_path(
 
 def saved_optimizer(file: KerasWeightsFile, attribute: str) -> tuple[list[str], list[Any]] | None:
     """The file's variables of the optimizer kept as `attribute` (shape-only), None if absent."""
-
     for group in file.groups:
         if group.path == f"{attribute}/vars":
             indices = range(len(group.shapes))
@@ -758,8 +594,6 @@ def saved_optimizer(file: KerasWeightsFile, attribute: str) -> tuple[list[str], 
 
 def _declared(group: VarsGroup, index: int) -> ArrayFacts | Any:
     """What the file holds at `index` of `group`: its facts, or a shape-only array if not read."""
-    import numpy as np
-
     if index < len(group.facts):
         return group.facts[index]
     return np.broadcast_to(np.False_, group.shapes[index])

@@ -1,29 +1,8 @@
 """Keras' own checkpoints as sources for `load_checkpoint` and `resume`.
 
-Besides a kerastools directory (with `manifest.json`), `load_checkpoint`
-and `resume` read what Keras itself writes, so a project can switch to
-kerastools mid-way:
-
-- a single `.weights.h5` file (`model.save_weights`,
-  `keras.callbacks.ModelCheckpoint(save_weights_only=True)`): the weights
-  and, when the saving model was compiled, the optimizer (Keras stores it
-  under `optimizer/vars`);
-- a single `.keras` file (`model.save`, `ModelCheckpoint`'s default): the
-  weights and the optimizer of its `model.weights.h5`;
-- a `keras.callbacks.BackupAndRestore` directory: `latest.weights.h5` and
-  `training_metadata.json`, whose `"epoch"` is the number of epochs done
-  (what Keras itself resumes at; the `"batch"` it records Keras ignores, and
-  so does kerastools).
-
-A single file records no epoch: its record has `epoch=0`, and `resume`
-returns 0 (pass your own `initial_epoch` when you know it). Records of these
-sources have kind `"keras-file"` or `"keras-backup"` and the optimizer step
-they loaded; they are never written to a record.
-
-Examples:
-    >>> model.save_weights(tmp_path / "mine.weights.h5")
-    >>> [(info.kind, info.epoch) for info, _, _ in keras_candidates(tmp_path / "mine.weights.h5", "latest")]
-    [('keras-file', 0)]
+So a project can switch to kerastools mid-way: a `.weights.h5` or `.keras`
+file (epoch 0: it records none) and a `BackupAndRestore` directory (the
+`"epoch"` of its `training_metadata.json`, where Keras itself resumes).
 """
 
 from __future__ import annotations
@@ -50,14 +29,7 @@ from kerastools.checkpoints.record import (
 from kerastools.checkpoints.selection import Candidate, Which, read_contents
 from kerastools.errors import CheckpointError, ConfigError
 
-__all__ = [
-    "ACCEPTED",
-    "BACKUP_METADATA",
-    "BACKUP_WEIGHTS",
-    "is_keras_source",
-    "keras_candidates",
-    "loaded_record",
-]
+__all__ = ["ACCEPTED", "BACKUP_METADATA", "BACKUP_WEIGHTS", "keras_candidates", "loaded_record"]
 
 BACKUP_WEIGHTS = "latest.weights.h5"  # keras.callbacks.BackupAndRestore's file names
 BACKUP_METADATA = "training_metadata.json"
@@ -74,21 +46,6 @@ def _is_backup(path: Path) -> bool:
     names = set(os.listdir(path))
     ours = {MANIFEST_NAME, JOURNAL_NAME} & names or any(map(is_record_name, names))
     return not ours and bool({BACKUP_WEIGHTS, BACKUP_METADATA} & names)
-
-
-def is_keras_source(path: Path) -> bool:
-    """Whether `path` is one of Keras' own checkpoints: a file, or a BackupAndRestore directory.
-
-    Examples:
-        >>> is_keras_source(tmp_path)
-        False
-        >>> model.save(tmp_path / "model.keras")
-        >>> is_keras_source(tmp_path / "model.keras")
-        True
-    """
-    if path.is_dir():
-        return _is_backup(path)
-    return path.exists()
 
 
 def _only_latest(what: str, path: Path, which: Which) -> None:
@@ -113,13 +70,10 @@ def _read(path: Path, kind: Kind, epoch: int, max_elements: int) -> Candidate:
         contents = read_contents(path, data, max_elements=max_elements)
     except DamagedFile as damage:
         raise CheckpointError(f"Cannot load {path}: {damage}. Accepted: {ACCEPTED}.") from None
-    if isinstance(contents, CheckpointState):
-        includes_optimizer = bool(contents.optimizers)
-    else:
-        includes_optimizer = bool(contents.optimizer_classes)
+    saved = contents.optimizers if isinstance(contents, CheckpointState) else contents.optimizer_classes
     info = CheckpointInfo(
         path=path, kind=kind, epoch=epoch, step=0, wall_time=path.stat().st_mtime,
-        size=len(data), sha256=sha256_hex(data), includes_optimizer=includes_optimizer,
+        size=len(data), sha256=sha256_hex(data), includes_optimizer=bool(saved),
     )
     return info, contents, data
 
@@ -159,26 +113,15 @@ def keras_candidates(
 ) -> list[Candidate] | None:
     """What `load_checkpoint` loads from one of Keras' own checkpoints at `path`.
 
-    `max_elements` bounds each dataset the file may declare (`read_contents`).
-
-    None for a kerastools directory (any directory that is not a
-    BackupAndRestore one): the manifest and its journal decide there. `which` is checked (`check_which`'s normal form).
+    None for a kerastools directory (any that is not a BackupAndRestore one).
+    CheckpointError (naming the path) for none of the accepted sources, a file
+    that cannot be read, or a BackupAndRestore directory without weights or
+    with broken metadata; ConfigError when `which` is not `"latest"`.
 
     Examples:
         >>> model.save(tmp_path / "model.keras")
         >>> [(info.path.name, info.kind) for info, _, _ in keras_candidates(tmp_path / "model.keras", "latest")]
         [('model.keras', 'keras-file')]
-        >>> keras_candidates(tmp_path / "model.keras", "best")
-        Traceback (most recent call last):
-        ...
-        kerastools.errors.ConfigError: Argument `which` must be 'latest' for the file ...
-
-    Raises:
-        CheckpointError: the path is none of the accepted sources, a file
-            that cannot be read, or a BackupAndRestore directory without
-            weights or with broken metadata (each message names the path).
-        ConfigError: `which` is not `"latest"` for a single file or a
-            BackupAndRestore directory.
     """
     if path.is_dir():
         if not _is_backup(path):
@@ -194,16 +137,8 @@ def keras_candidates(
 
 
 def loaded_record(info: CheckpointInfo, model: keras.Model, include_optimizer: bool) -> CheckpointInfo:
-    """`info` with the optimizer step it loaded, for the records of Keras' own files.
-
-    A kerastools record (its step is in the manifest) comes back unchanged;
-    one loaded without the optimizer keeps step 0.
-
-    Examples:
-        >>> info = CheckpointInfo(tmp_path / "model.keras", "keras-file", 0, 0)
-        >>> loaded_record(info, model, include_optimizer=True).step
-        0
-    """
+    """`info` with the optimizer step it loaded, for Keras' own files (kerastools records
+    carry theirs; one loaded without the optimizer keeps step 0)."""
     if info.kind not in KERAS_KINDS or not (include_optimizer and info.includes_optimizer):
         return info
     return dataclasses.replace(info, step=optimizer_step(model))

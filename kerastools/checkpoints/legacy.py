@@ -1,19 +1,12 @@
 """What earlier versions wrote, read only: their directories' manifests and 0.1's HDF5 files.
 
-kerastools 0.1 kept one `manifest.json` (version 1); 0.2 before records
-kept a snapshot `manifest.json` (version 2, with a `sequence`) and a
-journal `manifest.jsonl` of CRC-32-checked lines (`add`, `remove`,
-`pending`, `rule` events), which a kill may leave uncompacted, its last
-line torn. This module turns either into the records they describe; it
-never writes. A directory keeps its manifest: `PeriodicCheckpoint`
-continues into it with per-file records (`checkpoints.directory`), which
-win over the manifest for a file both describe.
-
-kerastools 0.1 also wrote its own HDF5 layout (`read_checkpoint_file`): one
-JSON header attribute, a `model` group and an `optimizer` group (and an
-`optimizers` group of optimizers kept as attributes, with the positions of
-the variables each trains), each holding its variables' paths in a `paths`
-dataset and their values by position (`00000`, ...).
+0.1 kept one `manifest.json` (version 1); 0.2 a snapshot `manifest.json`
+(version 2) and a journal `manifest.jsonl` of CRC-32-checked events, whose
+last line a kill may have torn. `read_legacy` turns either into the records
+they describe; records written since win over them. 0.1's HDF5 layout
+(`read_checkpoint_file`): a JSON header attribute, `model` and `optimizer`
+groups (and `optimizers`, of those kept as attributes, with the positions
+they train), each with its variables' `paths` and values by position.
 
 Examples:
     >>> fixture = Path("tests/checkpoints/fixtures/manifest-v2-killed/run")
@@ -35,15 +28,15 @@ from typing import Any
 import numpy as np
 
 from kerastools.checkpoints.file_checks import MAX_ELEMENTS, check_structure
-from kerastools.checkpoints.files import DamagedFile, read_regular
+from kerastools.checkpoints.files import DamagedFile, damaged_on, read_regular
 from kerastools.checkpoints.optimizers import OptimizerState
 from kerastools.checkpoints.record import CheckpointInfo, check_count, from_fields, parse_json
 from kerastools.errors import CheckpointError
 from kerastools.learning_rates import COMPILED_OPTIMIZER
 
 __all__ = [
-    "FORMAT", "JOURNAL_NAME", "MANIFEST_NAME",
-    "CheckpointState", "Legacy", "read_checkpoint_file", "read_legacy",
+    "FORMAT", "JOURNAL_NAME", "MANIFEST_NAME", "CheckpointState", "Legacy", "read_checkpoint_file",
+    "read_legacy",
 ]
 
 MANIFEST_NAME = "manifest.json"
@@ -116,9 +109,7 @@ def _remove(legacy: Legacy, name: str) -> None:
 def read_legacy(directory: Path) -> Legacy | None:
     """The records of `directory`'s manifest and journal; None when it has neither.
 
-    Raises:
-        CheckpointError: the manifest or journal is not valid (edited or
-            damaged after the fact), or is newer than this kerastools reads.
+    CheckpointError when they are not valid (edited or damaged) or too new.
     """
     manifest_path, journal_path = directory / MANIFEST_NAME, directory / JOURNAL_NAME
     journal = _read(journal_path)  # first: a compaction in between makes the snapshot newer
@@ -156,8 +147,7 @@ def read_legacy(directory: Path) -> Legacy | None:
 
 
 def _numbered(legacy: Legacy) -> Legacy:
-    """Sequence numbers in the order of writing (the best file by its wall time), and the
-    manifest's `save_best` rule on the best records."""
+    """Sequence numbers in the order of writing (by wall time); the `save_best` rule on the best."""
     everything = sorted([*legacy.checkpoints, *filter(None, [legacy.best])], key=lambda i: i.wall_time)
     times = sorted({info.wall_time for info in everything})  # one save: one time, one number
     sequence = {id(info): times.index(info.wall_time) + 1 for info in everything}
@@ -175,10 +165,7 @@ def _numbered(legacy: Legacy) -> Legacy:
 
 @dataclass
 class CheckpointState:
-    """The variables of one 0.1-format checkpoint file, in host memory.
-
-    What loading reads back from a file of kerastools 0.1's HDF5 layout.
-    """
+    """The variables of one 0.1-format checkpoint file, in host memory."""
 
     model_name: str
     model_paths: list[str]
@@ -192,18 +179,6 @@ class CheckpointState:
         state = self.optimizers.get(COMPILED_OPTIMIZER)
         return "" if state is None else state.class_name
 
-    @property
-    def optimizer_paths(self) -> list[str] | None:
-        """The compiled optimizer's variable paths, None when it is not in the file."""
-        state = self.optimizers.get(COMPILED_OPTIMIZER)
-        return None if state is None else state.paths
-
-    @property
-    def optimizer_arrays(self) -> list[np.ndarray] | None:
-        """The compiled optimizer's variable values, None when it is not in the file."""
-        state = self.optimizers.get(COMPILED_OPTIMIZER)
-        return None if state is None else state.arrays
-
 
 def _read_group(handle: Any, name: str) -> tuple[list[str], list[np.ndarray]]:
     group = handle[name]
@@ -215,36 +190,26 @@ def _read_group(handle: Any, name: str) -> tuple[list[str], list[np.ndarray]]:
 def read_checkpoint_file(
     path: Path, *, data: bytes | None = None, max_elements: int = MAX_ELEMENTS
 ) -> CheckpointState:
-    """Read the variables a checkpoint file holds (from `data`, its bytes, when given).
+    """Read the variables a 0.1 checkpoint file holds (from `data`, its bytes, when given).
 
-    Its links and datasets are checked first (`file_checks.check_structure`):
-    nothing outside the file, no dataset of more than `max_elements` elements.
+    Its structure passes `file_checks.check_structure` first (CheckpointError);
+    DamagedFile when it is not a kerastools file or its HDF5 is broken.
 
     Examples:
         >>> state = read_checkpoint_file(Path("tests/checkpoints/fixtures/v0.1/run/epoch-0004.weights.h5"))
         >>> state.model_name, state.optimizer_name, len(state.model_arrays)
         ('fixture', 'Adam', 6)
-
-    Raises:
-        DamagedFile: it is not a kerastools checkpoint or its HDF5 structure
-            is broken.
-        CheckpointError: it refers to data outside itself or declares a
-            dataset larger than `max_elements`.
     """
     import h5py
 
-    try:
-        with h5py.File(path if data is None else io.BytesIO(data), "r") as handle:
-            if FORMAT not in handle.attrs:
-                raise DamagedFile(f"it is not a kerastools checkpoint (no {FORMAT!r} attribute)")
-            check_structure(handle, path, max_elements=max_elements)
-            header = json.loads(handle.attrs[FORMAT])
-            model_paths, model_arrays = _read_group(handle, "model")
-            optimizers = _read_optimizers(handle, str(header.get("optimizer", "")))
-    except CheckpointError:
-        raise
-    except (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError) as error:
-        raise DamagedFile(f"its HDF5 structure is broken ({error})") from error
+    broken = (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError)
+    with damaged_on(broken), h5py.File(path if data is None else io.BytesIO(data), "r") as handle:
+        if FORMAT not in handle.attrs:
+            raise DamagedFile(f"it is not a kerastools checkpoint (no {FORMAT!r} attribute)")
+        check_structure(handle, path, max_elements=max_elements)
+        header = json.loads(handle.attrs[FORMAT])
+        model_paths, model_arrays = _read_group(handle, "model")
+        optimizers = _read_optimizers(handle, str(header.get("optimizer", "")))
     build_config = header.get("build_config")
     return CheckpointState(
         model_name=str(header.get("model", "")),

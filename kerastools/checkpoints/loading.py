@@ -1,9 +1,8 @@
 """Loading a checkpoint into a model, and resuming training from the latest one.
 
-Every array's shape, dtype and values are checked before anything is
-assigned (`file_checks`), so a checkpoint of another architecture, or a
-crafted one, is refused naming the variable and leaves the weights as they
-were. A model without weights yet is built from the recorded input shape.
+Every array is checked before anything is assigned (`file_checks`): a
+checkpoint of another architecture, or a crafted one, is refused naming the
+variable and leaves the weights as they were.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from kerastools._validation import check_bool
+from kerastools._validation import check_bool, check_path
 from kerastools.checkpoints.file_checks import array_problem, elements_bound
 from kerastools.checkpoints.files import NamedBuffer
 from kerastools.checkpoints.keras_format import KerasWeightsFile, saved_optimizer, saved_weights
@@ -38,7 +37,6 @@ from kerastools.checkpoints.selection import (
     NoCheckpoint,
     NoIntactCheckpoint,
     Which,
-    check_directory,
     check_which,
     pick,
     warn_caller,
@@ -75,20 +73,13 @@ def resumable_of(callbacks: Any) -> list[Any]:
                 f"set_state() get their state back). Received: {callback!r} in callbacks={callbacks!r}"
             )
     return [
-        callback
-        for callback in callbacks
-        if callable(getattr(callback, "get_state", None))
-        and callable(getattr(callback, "set_state", None))
+        c for c in callbacks
+        if callable(getattr(c, "get_state", None)) and callable(getattr(c, "set_state", None))
     ]
 
 
 def restore_callback_states(info: CheckpointInfo, callbacks: list[Any]) -> None:
-    """`set_state` each callback with the state of its kind, in order within a kind.
-
-    Examples:
-        >>> info = CheckpointInfo(tmp_path / "epoch-0001.weights.h5", "epoch", 1, 1)
-        >>> restore_callback_states(info, [])
-    """
+    """`set_state` each callback with the state of its kind, in order within a kind."""
     by_kind: dict[str, list[dict[str, Any]]] = {}
     for state in info.callback_states:
         by_kind.setdefault(state["kind"], []).append(state)
@@ -101,11 +92,7 @@ def restore_callback_states(info: CheckpointInfo, callbacks: list[Any]) -> None:
 
 
 def _check_fits(
-    what: str,
-    source: Path,
-    model: keras.Model,
-    paths: list[str],
-    arrays: list[np.ndarray],
+    what: str, source: Path, model: keras.Model, paths: list[str], arrays: list[np.ndarray],
     variables: Sequence[Any],
 ) -> None:
     """Raise CheckpointError naming the first variable whose count or shape differs."""
@@ -161,9 +148,8 @@ def _check_weights(model: keras.Model, info: CheckpointInfo, contents: Contents)
 
 
 def _ensure_built(model: keras.Model, info: CheckpointInfo, contents: Contents) -> None:
-    """Build a model without weights from the recorded input shape; mark built one of built
-    sub-models (the VAE guide's, which load_weights refuses until called), as Keras' loading
-    does after build_from_config, with no dummy call (such a model may have no call())."""
+    """Build a model without weights from the recorded input shape; mark built one made of
+    built sub-models (the VAE guide's), as Keras' loading does, without a call."""
     if model.weights:
         model.built = model.built or bool(model.layers) and all(layer.built for layer in model.layers)
         return
@@ -184,11 +170,7 @@ def _ensure_built(model: keras.Model, info: CheckpointInfo, contents: Contents) 
 
 
 def _mark_built(model: keras.Model, build_config: dict[str, Any]) -> None:
-    """Call a model `build_from_config` left unmarked once, in inference, as `model(x[:1])` would.
-
-    `model.load_weights` refuses a model that is not marked built; the call
-    changes no weights (the load then sets them all).
-    """
+    """Call once, in inference, a model `build_from_config` left unmarked: load_weights needs it."""
     shape = build_config.get("input_shape") or ()
     try:
         model(keras.ops.zeros([1 if n is None else int(n) for n in shape]), training=False)
@@ -199,7 +181,7 @@ def _mark_built(model: keras.Model, build_config: dict[str, Any]) -> None:
 def _check_optimizers(
     info: CheckpointInfo, model: keras.Model, pairs: list[tuple[Any, OptimizerState]], choice: str
 ) -> list[Any]:
-    """Shapes, then class and hyper-parameters (`optimizers`); return what `apply_states` needs."""
+    """Class, hyper-parameters and shapes checked; return what `apply_states` needs."""
     befores = check_states(info.path, model, pairs, choice)
     for optimizer, state in pairs:
         try:
@@ -213,9 +195,7 @@ def _check_optimizers(
     return befores
 
 
-def _apply(
-    model: keras.Model, candidate: Candidate, include_optimizer: bool, choice: str = "check"
-) -> None:
+def _apply(model: keras.Model, candidate: Candidate, include_optimizer: bool, choice: str) -> None:
     """Check every shape first, then assign: a refused checkpoint leaves the model as it was."""
     info, contents, data = candidate
     _check_weights(model, info, contents)
@@ -229,12 +209,10 @@ def _apply(
     for optimizer, state in pairs:
         for variable, array in zip(optimizer.variables, state.arrays, strict=True):
             variable.assign(array)
-    apply_states(info.path, pairs, choice, befores)
+    apply_states(pairs, choice, befores)
 
 
-def _keras_pairs(
-    model: keras.Model, contents: KerasWeightsFile
-) -> list[tuple[Any, OptimizerState]]:
+def _keras_pairs(model: keras.Model, contents: KerasWeightsFile) -> list[tuple[Any, OptimizerState]]:
     """The model's optimizers the file has state for, built, with that state's shapes."""
     states = {}
     for name, class_name in contents.optimizer_classes.items():
@@ -254,61 +232,38 @@ def _apply_keras(
     pairs = _keras_pairs(model, contents) if include_optimizer else []
     befores = _check_optimizers(info, model, pairs, choice)
     restored = {id(optimizer) for optimizer, _ in pairs}
-    keep = [
-        variable
-        for optimizer in model_optimizers(model).values()
-        if id(optimizer) not in restored
-        for variable in optimizer.variables
+    keep = [  # the variables of optimizers left out, put back after Keras' load
+        v for o in model_optimizers(model).values() if id(o) not in restored for v in o.variables
     ]
     before = [np.array(v.numpy(), copy=True) for v in [*model.weights, *keep]]
     try:
         with warnings.catch_warnings():
-            # Optimizers left out on purpose (include_optimizer=False) are put back below.
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
             model.load_weights(NamedBuffer(info.path.name, data))  # what was verified
     except Exception as error:  # noqa: BLE001 - any failure part-way is undone, then refused
         for variable, array in zip([*model.weights, *keep], before, strict=True):
             variable.assign(array)
-        raise CheckpointError(
-            f"Checkpoint {info.path} does not fit model {model.name!r}: {error}"
-        ) from None
+        message = f"Checkpoint {info.path} does not fit model {model.name!r}: {error}"
+        raise CheckpointError(message) from None
     for variable, array in zip(keep, before[len(model.weights):], strict=True):
         variable.assign(array)
-    apply_states(info.path, pairs, choice, befores)
+    apply_states(pairs, choice, befores)
 
 
 def load_checkpoint(
-    model: keras.Model,
-    directory: str | os.PathLike[str],
-    which: Which = "latest",
-    *,
-    include_optimizer: bool = True,
-    optimizer_config: str = "check",
+    model: keras.Model, directory: str | os.PathLike[str], which: Which = "latest", *,
+    include_optimizer: bool = True, optimizer_config: str = "check",
 ) -> CheckpointInfo:
     """Load a checkpoint of `directory` into `model` and return its record.
 
-    `which` picks it: `"latest"` (the last one written, periodic or best),
-    `"best"` (the `save_best` metric's best value), an epoch number, or
-    `("min" | "max", metric)` for the checkpoint with the lowest or highest
-    recorded value, e.g. `("max", "val_accuracy")`. A candidate whose size, SHA-256 or HDF5
-    structure is wrong is skipped with a warning naming it, and the next one
-    (the previous good one, for `"latest"`) is used.
-
-    When the model is compiled and the file holds optimizer state, the
-    optimizer is built first and its step counter and slots are restored,
-    so a learning-rate schedule continues where it was. Optimizers kept as
-    attributes of the model (the GAN pattern, `compile(d_optimizer=...,
-    g_optimizer=...)`) are restored each by its attribute name, built on the
-    variables it trained. A model with no weights yet (a subclassed model
-    that was never called) is built first for the input shape the
-    checkpoint records, as `model(x[:1])` would; one made of built
-    sub-models (the VAE guide's) is marked built, as Keras' loading does.
-
-    `directory` may also be one of Keras' own checkpoints
-    (`checkpoints.keras_sources`): a `.weights.h5` or `.keras` file
-    (`which` must be `"latest"`; the record has kind `"keras-file"` and
-    epoch 0) or a `BackupAndRestore` directory (kind `"keras-backup"`, the
-    epochs its metadata records).
+    A candidate whose size, SHA-256 or HDF5 structure is wrong is skipped
+    with a warning naming it, and the next one is used. The optimizers'
+    step counters and slots come back (a learning-rate schedule continues),
+    those kept as attributes (GAN: `d_optimizer`, ...) each by its name. A
+    model with no weights yet is built for the recorded input shape.
+    `directory` may also be one of Keras' own checkpoints (a `.weights.h5`
+    or `.keras` file: kind `"keras-file"`, epoch 0; a `BackupAndRestore`
+    directory: kind `"keras-backup"`), for which `which` must be `"latest"`.
 
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
@@ -326,30 +281,27 @@ def load_checkpoint(
             the recorded input shape).
         directory: the `PeriodicCheckpoint` directory, a Keras
             `.weights.h5` or `.keras` file, or a `BackupAndRestore` directory.
-        which: `"latest"`, `"best"`, an epoch number, or `("min" | "max",
-            metric)`. Defaults to `"latest"`.
+        which: `"latest"` (the last written, periodic or best), `"best"` (by
+            the `save_best` metric), an epoch number, or `("min" | "max",
+            metric)`, e.g. `("max", "val_accuracy")`. Defaults to `"latest"`.
         include_optimizer: also restore the optimizer state when the model
             is compiled and the file has it. Defaults to True.
         optimizer_config: when the recorded hyper-parameters differ from the
-            compiled ones (`checkpoints.optimizers`): `"check"` refuses,
-            `"checkpoint"` takes the saved ones, `"current"` keeps yours.
-            Defaults to `"check"`.
+            compiled ones: `"check"` refuses, `"checkpoint"` takes the saved
+            ones, `"current"` keeps yours. Defaults to `"check"`.
 
     Returns:
         The `CheckpointInfo` that was loaded.
 
     Raises:
-        CheckpointError: no checkpoint matches `which`, all candidates are
-            damaged, `directory` is none of the accepted sources or a Keras
-            file that cannot be read (the message names it), or the
-            checkpoint's architecture differs (the message names the
-            variable, its layer and both shapes).
-        ConfigError: `which` is not an accepted form (only `"latest"` for a
-            Keras file or BackupAndRestore directory), or `model` has no
+        CheckpointError: no checkpoint matches `which`, all are damaged,
+            `directory` cannot be read, or the architecture differs (naming
+            the variable, its layer and both shapes).
+        ConfigError: `which` is not an accepted form, or `model` has no
             weights and cannot be built for the recorded input shape.
     """
     model = _check_model(model)
-    path = check_directory(directory)
+    path = check_path("directory", directory)
     which = check_which(which)
     include_optimizer = check_bool("include_optimizer", include_optimizer)
     choice = check_optimizer_config(optimizer_config)
@@ -370,35 +322,20 @@ def _load(
 
 
 def resume(
-    model: keras.Model,
-    directory: str | os.PathLike[str],
-    *,
-    callbacks: Sequence[Any] | None = None,
-    optimizer_config: str = "check",
+    model: keras.Model, directory: str | os.PathLike[str], *,
+    callbacks: Sequence[Any] | None = None, optimizer_config: str = "check",
 ) -> int:
     """Load the latest intact checkpoint and return the epoch to resume from.
 
-    Pass the result as `initial_epoch` to `fit`. The weights and the
-    optimizer state come back, so the step counter and a learning-rate
-    schedule continue; a checkpoint taken mid-epoch (`every_steps`) resumes
-    at the start of that epoch with the saved step counter. Returns 0 when
-    the directory has no checkpoint, or none that is intact (each damaged
-    file gets a warning), so the same script starts and restarts training.
-
-    With `callbacks` (e.g. the new run's `kt.callbacks.standard(...)`
-    list), each callback with `get_state()`/`set_state()` whose kind (its
-    class name) has a state in the loaded checkpoint's record
-    (`PeriodicCheckpoint(callbacks=...)` wrote it) gets `set_state` of it,
-    the n-th callback of a kind the n-th state of that kind; the next `fit`
-    continues from there: the stopper's values and plateau count, the
-    logger's and the live plot's per-epoch histories. Other callbacks, and
-    callbacks whose kind the record has no state for (an older checkpoint),
-    start afresh as before.
-
-    From Keras' own checkpoints (see `load_checkpoint`): a `BackupAndRestore`
-    directory returns the epochs its metadata records, the `initial_epoch`
-    Keras itself would resume at; a single `.weights.h5` or `.keras` file
-    records no epoch and returns 0. Their damage is an error, not a fresh start.
+    Pass the result as `initial_epoch` to `fit`: weights, optimizer state
+    (step counter, schedule) and, with `callbacks`, the states
+    `PeriodicCheckpoint(callbacks=...)` recorded come back (the n-th callback
+    of a class gets the n-th state of that class; others start afresh). A
+    mid-epoch checkpoint resumes at the start of its epoch. Returns 0 when
+    there is no intact checkpoint (each damaged file gets a warning), so the
+    same script starts and restarts training. A `BackupAndRestore` directory
+    returns the epochs its metadata records, a single Keras file 0; their
+    damage is an error, not a fresh start.
 
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
@@ -423,13 +360,12 @@ def resume(
         The number of epochs already done, 0 for a fresh start.
 
     Raises:
-        CheckpointError: the checkpoint's architecture or optimizer differs,
-            or a Keras file or `BackupAndRestore` directory cannot be read.
-        ConfigError: `model` is not compiled, or has no weights and cannot
-            be built for the recorded input shape.
+        CheckpointError: the architecture or optimizer differs, or a Keras
+            file or `BackupAndRestore` directory cannot be read.
+        ConfigError: `model` is not compiled, or cannot be built.
     """
     model = _check_model(model)
-    path = check_directory(directory)
+    path = check_path("directory", directory)
     resumable = resumable_of(callbacks)
     choice = check_optimizer_config(optimizer_config)
     info = restore_latest(model, path, resumable, choice)
@@ -439,16 +375,8 @@ def resume(
 def restore_latest(
     model: keras.Model, path: Path, callbacks: list[Any], choice: str
 ) -> CheckpointInfo | None:
-    """`resume` with its arguments checked; the record it restored, None for a fresh start.
-
-    Weights, optimizer and the callbacks' states all come from this one
-    record (the read path `selection.pick` reads each record once and the
-    chosen file once); so does the training state `fit_resumable` restores.
-
-    Examples:
-        >>> restore_latest(model, tmp_path / "new", [], "check") is None
-        True
-    """
+    """`resume` with its arguments checked: the record restored (weights, optimizer, callbacks'
+    and training state all from it), None for a fresh start."""
     if not model_optimizers(model):
         raise ConfigError(
             "Argument `model` must be compiled before resume, so its optimizer state can be "

@@ -1,26 +1,14 @@
-"""The record of one checkpoint: what it holds, and its JSON file beside the weights.
+"""The record of one checkpoint: what it holds, in a JSON file beside it that is its commit.
 
-Each checkpoint file `F` (`epoch-0004.weights.h5`, `best.weights.h5`, a
-`.keras` archive) has its record in `F.json`, written after `F` is on disk:
-the record is the commit. A file without a record was never written; the
-directory listing is the index (`checkpoints.directory`). A record holds
-the epoch, step, metrics, wall time, size and SHA-256 of its file, the
-training state and callbacks' states for an exact resume, the `save_best`
-rule it was saved under, and a `sequence` number that orders the saves.
-
-A record is JSON someone may have edited: each field is checked (`epoch`
-must be an integer, `file` a plain name of the directory, numbers finite),
-and a record that fails is refused with a `CheckpointError` naming its
-file and the field.
+Checkpoint file `F` has its record in `F.json`, written after `F` is on
+disk: a file without a record was never written. A record may have been
+edited, so every field is checked, and a bad one is refused with a
+`CheckpointError` naming the file and the field.
 
 Examples:
     >>> info = CheckpointInfo(tmp_path / "epoch-0001.weights.h5", "epoch", 1, 2, sequence=1)
     >>> parse_record(tmp_path, encode_record(info), record_path(info.path)) == info
     True
-    >>> check_count("epoch", 2.9)
-    Traceback (most recent call last):
-    ...
-    ValueError: field `epoch` must be an integer >= 0, not 2.9
 """
 
 from __future__ import annotations
@@ -37,20 +25,9 @@ from kerastools.checkpoints.training_state import check_training_state
 from kerastools.errors import CheckpointError
 
 __all__ = [
-    "BEST_NAME",
-    "CheckpointInfo",
-    "KERAS_KINDS",
-    "Kind",
-    "NEXT_SUFFIX",
-    "RECORD_SUFFIX",
-    "SAVED_KINDS",
-    "CHECKPOINT_NAME",
-    "check_count",
-    "encode_record",
-    "is_record_name",
-    "parse_json",
-    "parse_record",
-    "record_path",
+    "BEST_NAME", "CHECKPOINT_NAME", "KERAS_KINDS", "NEXT_SUFFIX", "RECORD_SUFFIX", "SAVED_KINDS",
+    "CheckpointInfo", "Kind", "check_count", "encode_record", "is_record_name", "parse_json",
+    "parse_record", "record_path",
 ]
 
 # The kinds of files a directory holds (periodic files and the best file), and those of
@@ -80,11 +57,9 @@ class CheckpointInfo:
 
     Attributes:
         path: the file.
-        kind: `"epoch"`, `"step"` (periodic files) or `"best"`; for a Keras
-            file `load_checkpoint` read directly, `"keras-file"` (a single
-            `.weights.h5` or `.keras` file) or `"keras-backup"` (a
-            `BackupAndRestore` directory).
-        epoch: epochs whose training batches are all in these weights: the
+        kind: `"epoch"`, `"step"` (periodic files) or `"best"`; for Keras'
+            own files, `"keras-file"` or `"keras-backup"` (`BackupAndRestore`).
+        epoch: epochs whose batches are all in these weights: the
             `initial_epoch` to resume from.
         step: optimizer steps taken (batches, unless gradient accumulation).
         metrics: the values in `logs` when it was saved (non-finite ones
@@ -94,12 +69,10 @@ class CheckpointInfo:
         sha256: the file's SHA-256, hex.
         includes_optimizer: whether the optimizer state is in the file.
         callback_states: the `get_state()` dicts of the callbacks of
-            `PeriodicCheckpoint(callbacks=...)` at the save, for
-            `resume(..., callbacks=...)`; empty when none were recorded.
+            `PeriodicCheckpoint(callbacks=...)`, for `resume(..., callbacks=...)`.
         training_state: what an exact resume needs besides the file
-            (`kerastools.checkpoints.training_state`); None in older records.
-        sequence: the save's number in its directory: later saves have
-            larger numbers (the order of `list_checkpoints`).
+            (`checkpoints.training_state`); None in older records.
+        sequence: the save's number in its directory (later saves: larger).
         monitor: the `save_best` metric the run kept its best file by, or None.
         mode: `"min"` or `"max"` for `monitor`, or None.
     """
@@ -136,21 +109,12 @@ def is_record_name(name: str) -> bool:
 
 
 def record_path(path: Path) -> Path:
-    """Where the record of the checkpoint file `path` lives.
-
-    Examples:
-        >>> record_path(Path("run/epoch-0004.weights.h5")).name
-        'epoch-0004.weights.h5.json'
-    """
+    """Where the record of the checkpoint file `path` lives."""
     return path.with_name(path.name + RECORD_SUFFIX)
 
 
 def encode_record(info: CheckpointInfo) -> bytes:
-    """The record file's bytes: strict JSON, one line.
-
-    Raises:
-        CheckpointError: a value is not strict JSON (a callback's state).
-    """
+    """The record file's bytes (strict JSON, one line); CheckpointError when a value is not."""
     document: dict[str, Any] = {
         "format": RECORD_FORMAT, "version": RECORD_VERSION, "sequence": info.sequence,
         "file": info.path.name, "kind": info.kind, "epoch": info.epoch, "step": info.step,
@@ -166,11 +130,8 @@ def encode_record(info: CheckpointInfo) -> bytes:
 
 
 def parse_record(directory: Path, raw: bytes, source: Path) -> CheckpointInfo:
-    """The record in `raw`, read from `source`, every field checked.
-
-    Raises:
-        CheckpointError: it is not a kerastools record or a field is not
-            valid (the message names `source` and the field).
+    """The record in `raw`, read from `source`, every field checked; CheckpointError naming
+    `source` and the field when it is not a kerastools record or a field is not valid.
     """
     document = parse_json(raw, source)
     try:
@@ -178,8 +139,7 @@ def parse_record(directory: Path, raw: bytes, source: Path) -> CheckpointInfo:
             raise ValueError(f"it is not a {RECORD_FORMAT!r} document")
         if check_count("version", document["version"]) > RECORD_VERSION:
             raise ValueError(
-                f"version {document['version']} is newer than this kerastools reads "
-                f"({RECORD_VERSION})"
+                f"version {document['version']} is newer than this kerastools reads ({RECORD_VERSION})"
             )
         info = from_fields(directory, document, check_count("sequence", document["sequence"]))
     except (ValueError, KeyError, TypeError) as error:
@@ -189,112 +149,76 @@ def parse_record(directory: Path, raw: bytes, source: Path) -> CheckpointInfo:
             "its file out of the directory."
         ) from None
     if source.name not in (info.path.name + RECORD_SUFFIX, info.path.name + NEXT_SUFFIX):
-        raise CheckpointError(
-            f"The checkpoint record {source} describes {info.path.name!r}, another file."
-        )
+        raise CheckpointError(f"The checkpoint record {source} describes {info.path.name!r}, another file.")
     return info
 
 
 def from_fields(directory: Path, record: Mapping[str, Any], sequence: int) -> CheckpointInfo:
-    """A `CheckpointInfo` from the fields of a record (this format's or a 0.1/0.2 manifest's).
-
-    Raises:
-        ValueError: a field is not valid (the message names it and the file).
-        KeyError: a field is missing.
-    """
-    name = check_file_name(record["file"])  # a record must not point outside its directory
+    """A `CheckpointInfo` from the fields of a record (or of a 0.1/0.2 manifest): ValueError
+    naming the field and file when one is not valid, KeyError when one is missing."""
+    name = record["file"]  # a plain name: a record must not point outside its directory
+    if not isinstance(name, str) or name in ("", ".", "..") or any(c in name for c in "\0/\\"):
+        raise _invalid("file", name, "a plain file name of the checkpoint directory (no NUL, no "
+                       "path separator, not '.' or '..')")
     try:
+        if (kind := record["kind"]) not in SAVED_KINDS:
+            raise _invalid("kind", kind, f"one of {SAVED_KINDS}")
+        epoch, step = check_count("epoch", record["epoch"]), check_count("step", record["step"])
+        if not isinstance(metrics := record["metrics"], dict):
+            raise _invalid("metrics", metrics, "an object")
+        metrics = {str(k): None if v is None else _real(f"metrics.{k}", v) for k, v in metrics.items()}
+        wall_time = _real("wall_time", record["wall_time"])
+        size, sha256 = check_count("size", record["size"]), str(record["sha256"])
+        if not isinstance(flag := record["includes_optimizer"], bool):
+            raise _invalid("includes_optimizer", flag, "true or false")
+        states = record.get("callback_states") or []
+        if not isinstance(states, list) or not all(
+            isinstance(state, dict) and isinstance(state.get("kind"), str) for state in states
+        ):
+            raise ValueError(
+                f"`callback_states` of {name!r} must be a list of objects with a string `kind`, "
+                f"not {states!r:.200}"
+            )
         return CheckpointInfo(
-            path=directory / name, kind=check_kind(record["kind"]),
-            epoch=check_count("epoch", record["epoch"]), step=check_count("step", record["step"]),
-            metrics=check_metrics(record["metrics"]),
-            wall_time=check_real("wall_time", record["wall_time"]),
-            size=check_count("size", record["size"]), sha256=str(record["sha256"]),
-            includes_optimizer=check_flag("includes_optimizer", record["includes_optimizer"]),
-            callback_states=_callback_states(name, record.get("callback_states") or []),
+            path=directory / name, kind=kind, epoch=epoch, step=step, metrics=metrics,
+            wall_time=wall_time, size=size, sha256=sha256, includes_optimizer=flag,
+            callback_states=states,
             training_state=check_training_state(name, record.get("training_state")),
-            sequence=sequence, monitor=_optional_text("monitor", record.get("monitor")),
-            mode=_optional_text("mode", record.get("mode")),
+            sequence=sequence, monitor=_text("monitor", record.get("monitor")),
+            mode=_text("mode", record.get("mode")),
         )
     except ValueError as error:
         raise ValueError(f"{error}, in the record of {name!r}") from None
+
+
+def _invalid(name: str, value: Any, allowed: str) -> ValueError:
+    return ValueError(f"field `{name}` must be {allowed}, not {value!r:.80}")
 
 
 def check_count(name: str, value: Any) -> int:
     """`value` as an integer >= 0 (not a bool, not a float).
 
     Examples:
-        >>> check_count("size", -5)
+        >>> check_count("epoch", 2.9)
         Traceback (most recent call last):
         ...
-        ValueError: field `size` must be an integer >= 0, not -5
+        ValueError: field `epoch` must be an integer >= 0, not 2.9
     """
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"field `{name}` must be an integer >= 0, not {value!r:.80}")
+        raise _invalid(name, value, "an integer >= 0")
     return value
 
 
-def check_real(name: str, value: Any) -> float:
-    """`value` as a finite float (an int or a float, not a bool)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"field `{name}` must be a finite number, not {value!r:.80}")
+def _real(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _invalid(name, value, "a finite number")
     return float(value)
 
 
-def check_flag(name: str, value: Any) -> bool:
-    """`value`, which must be `true` or `false`."""
-    if not isinstance(value, bool):
-        raise ValueError(f"field `{name}` must be true or false, not {value!r:.80}")
-    return value
-
-
-def check_kind(value: Any) -> Kind:
-    """`value` as the kind of a saved record: `"epoch"`, `"step"` or `"best"`."""
-    if value not in SAVED_KINDS:
-        raise ValueError(f"field `kind` must be one of {SAVED_KINDS}, not {value!r:.80}")
-    return value  # type: ignore[no-any-return]
-
-
-def check_metrics(value: Any) -> dict[str, float | None]:
-    """`value` as the `metrics` object: names to finite numbers or null."""
-    if not isinstance(value, dict):
-        raise ValueError(f"field `metrics` must be an object, not {value!r:.80}")
-    return {
-        str(key): None if number is None else check_real(f"metrics.{key}", number)
-        for key, number in value.items()
-    }
-
-
-def check_file_name(value: Any) -> str:
-    """`value` as a plain file name of the directory (no NUL, no separator, not `..`)."""
-    if (
-        not isinstance(value, str)
-        or value in ("", ".", "..")
-        or any(char in value for char in "\0/\\")
-    ):
-        raise ValueError(
-            "field `file` must be a plain file name of the checkpoint directory (no NUL, no "
-            f"path separator, not '.' or '..'), not {value!r:.80}"
-        )
-    return value
-
-
-def _optional_text(name: str, value: Any) -> str | None:
+def _text(name: str, value: Any) -> str | None:
     if value is not None and not isinstance(value, str):
-        raise ValueError(f"field `{name}` must be a string or null, not {value!r:.80}")
+        raise _invalid(name, value, "a string or null")
     return value
-
-
-def _callback_states(name: str, states: Any) -> list[dict[str, Any]]:
-    """The record's `callback_states`: a list of dicts, each with a string `kind`."""
-    if not isinstance(states, list) or not all(
-        isinstance(state, dict) and isinstance(state.get("kind"), str) for state in states
-    ):
-        raise ValueError(
-            f"`callback_states` of {name!r} must be a list of objects with a string `kind`, "
-            f"not {states!r:.200}"
-        )
-    return states
 
 
 def _refuse_constant(name: str) -> Any:
@@ -311,14 +235,9 @@ def _finite_float(text: str) -> float:
 def parse_json(raw: bytes, path: Path) -> Any:
     """The JSON document `raw` (UTF-8) read from `path`, with finite numbers only.
 
-    Examples:
-        >>> parse_json(b'[1, 2.5, null]', tmp_path / "x.json")
-        [1, 2.5, None]
-
     Raises:
         CheckpointError: it is not UTF-8 JSON, holds `NaN`, `Infinity` or a
-            number that overflows a float, or nests so deep that Python's
-            parser gives up (the message names `path`).
+            number that overflows a float, or nests too deep (naming `path`).
     """
     try:
         text = raw.decode("utf-8")

@@ -22,7 +22,7 @@ from kerastools._validation import check_bool, check_choice, check_int, check_na
 from kerastools.checkpoints.archive import ARCHIVE_SUFFIX, read_archive
 from kerastools.checkpoints.directory import Index, read_index, verified
 from kerastools.checkpoints.file_checks import MAX_ELEMENTS
-from kerastools.checkpoints.files import DamagedFile
+from kerastools.checkpoints.files import DamagedFile, damaged_on
 from kerastools.checkpoints.keras_format import KerasWeightsFile, read_keras_file
 from kerastools.checkpoints.legacy import FORMAT, CheckpointState, read_checkpoint_file
 from kerastools.checkpoints.record import CheckpointInfo
@@ -30,18 +30,8 @@ from kerastools.errors import CheckpointError, ConfigError, ConfigTypeError
 from kerastools.improvement import best_first
 
 __all__ = [
-    "Candidate",
-    "Contents",
-    "NoCheckpoint",
-    "NoIntactCheckpoint",
-    "Which",
-    "check_directory",
-    "check_which",
-    "find_checkpoint",
-    "list_checkpoints",
-    "pick",
-    "read_contents",
-    "warn_caller",
+    "Candidate", "Contents", "NoCheckpoint", "NoIntactCheckpoint", "Which", "check_which",
+    "find_checkpoint", "list_checkpoints", "pick", "read_contents", "warn_caller",
 ]
 
 Which = str | int | tuple[str, str]
@@ -57,25 +47,12 @@ class NoCheckpoint(CheckpointError):
     """The directory holds no checkpoint at all."""
 
 
-def check_directory(directory: Any) -> Path:
-    """`directory` as a Path; raises ConfigTypeError when it is not a path.
-
-    Examples:
-        >>> check_directory("checkpoints").name
-        'checkpoints'
-    """
-    return check_path("directory", directory)
-
-
 def check_which(which: Any) -> Which:
-    """`which` in its normal form (lower-case names, a checked epoch or pair).
+    """`which` in its normal form (lower-case names, a checked epoch or pair); ConfigError if not.
 
     Examples:
         >>> check_which("Latest"), check_which(3), check_which(("max", "val_accuracy"))
         ('latest', 3, ('max', 'val_accuracy'))
-
-    Raises:
-        ConfigError: `which` is not one of the accepted forms.
     """
     allowed = (
         "Argument `which` must be 'latest', 'best', an epoch number (int >= 0) or a "
@@ -98,20 +75,13 @@ def _by_metric(
     candidates: list[CheckpointInfo], mode: str, metric: str, *, prefer_best: bool = False
 ) -> list[CheckpointInfo]:
     """`candidates` that have `metric`, best first; ties go to the best file, then the newest."""
-    scored = [
-        (info.metrics[metric], position, info)
-        for position, info in enumerate(candidates)
-        if info.metrics.get(metric) is not None
-    ]
-    def key(entry: tuple[float | None, int, CheckpointInfo]) -> tuple[float, int, int]:
-        value, position, info = entry
-        return (
-            best_first(float(value or 0.0), mode),  # type: ignore[arg-type]
-            0 if (prefer_best and info.kind == "best") else 1,
-            -position,
-        )
+    def key(position: int) -> tuple[float, int, int]:
+        info = candidates[position]
+        value = best_first(float(info.metrics[metric] or 0.0), mode)  # type: ignore[arg-type]
+        return value, 0 if prefer_best and info.kind == "best" else 1, -position
 
-    return [info for _, _, info in sorted(scored, key=key)]
+    scored = [p for p, info in enumerate(candidates) if info.metrics.get(metric) is not None]
+    return [candidates[position] for position in sorted(scored, key=key)]
 
 
 def _best_first(index: Index, everything: list[CheckpointInfo]) -> list[CheckpointInfo]:
@@ -122,9 +92,7 @@ def _best_first(index: Index, everything: list[CheckpointInfo]) -> list[Checkpoi
         )
     ranked = _by_metric(everything, index.mode, index.monitor, prefer_best=True)
     if not ranked:
-        raise CheckpointError(
-            f"No checkpoint in {index.directory} has a value for {index.monitor!r} yet."
-        )
+        raise CheckpointError(f"No checkpoint in {index.directory} has a value for {index.monitor!r} yet.")
     return ranked
 
 
@@ -170,31 +138,15 @@ Contents = CheckpointState | KerasWeightsFile
 def read_contents(path: Path, data: bytes, *, max_elements: int = MAX_ELEMENTS) -> Contents:
     """Read a checkpoint file's `data`: Keras' `.weights.h5` or `.keras`, or the 0.1 format.
 
-    Nothing of it is read before its structure passes
-    `file_checks.check_structure` with `max_elements`.
-
-    Examples:
-        >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
-        >>> _ = model.fit(x, y, epochs=1, verbose=0, callbacks=[cb])
-        >>> path = tmp_path / "epoch-0001.weights.h5"
-        >>> type(read_contents(path, path.read_bytes())).__name__
-        'KerasWeightsFile'
-
-    Raises:
-        DamagedFile: it is not HDF5 (nor a Keras archive, for `.keras`), or
-            its structure is broken.
-        CheckpointError: it refers to data outside itself or declares a
-            dataset larger than `max_elements`.
+    Its structure passes `file_checks.check_structure` first (CheckpointError);
+    DamagedFile when it is not HDF5 (nor a `.keras` zip) or its structure is broken.
     """
     import h5py
 
     if path.name.endswith(ARCHIVE_SUFFIX):
         return read_archive(path, data=data, max_elements=max_elements)
-    try:
-        with h5py.File(io.BytesIO(data), "r") as handle:
-            legacy = FORMAT in handle.attrs
-    except (OSError, ValueError, RuntimeError) as error:
-        raise DamagedFile(f"its HDF5 structure is broken ({error})") from error
+    with damaged_on((OSError, ValueError, RuntimeError)), h5py.File(io.BytesIO(data), "r") as handle:
+        legacy = FORMAT in handle.attrs
     read = read_checkpoint_file if legacy else read_keras_file
     return read(path, data=data, max_elements=max_elements)
 
@@ -224,24 +176,10 @@ Candidate = tuple[CheckpointInfo, Contents, bytes]
 def pick(directory: Path, which: Which, *, max_elements: int = MAX_ELEMENTS) -> Iterator[Candidate]:
     """Yield the intact candidates for `which`, most wanted first: the one reading path.
 
-    The index is read once (`directory.read_index`: one listing, each
-    record once); each candidate's file is opened once, checked to be a
-    regular file of its record's size and SHA-256, and parsed from those
-    bytes (`max_elements` bounds each dataset it may declare). Damaged
-    candidates are skipped with a warning (its stack level points at the
-    caller of `load_checkpoint` or `find_checkpoint`).
-
-    Examples:
-        >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path)
-        >>> _ = model.fit(x, y, epochs=2, verbose=0, callbacks=[cb])
-        >>> info, contents, _ = next(pick(tmp_path, "latest"))
-        >>> info.epoch, contents.model_name == model.name
-        (2, True)
-
-    Raises:
-        CheckpointError: no checkpoint matches `which`, or a record is not valid.
-        NoIntactCheckpoint: after the last intact candidate (the caller stops
-            at the first one it wants).
+    The index is read once; each candidate's file is read once, verified and
+    parsed from those bytes; a damaged one is skipped with a warning at the
+    user's call. CheckpointError when nothing matches or a record is not
+    valid; NoIntactCheckpoint after the last intact candidate.
     """
     index = read_index(directory)
     tried = _candidates(index, which)
@@ -262,12 +200,10 @@ def pick(directory: Path, which: Which, *, max_elements: int = MAX_ELEMENTS) -> 
 def list_checkpoints(
     directory: str | os.PathLike[str], *, include_best: bool = False
 ) -> list[CheckpointInfo]:
-    """The periodic checkpoints of `directory`, newest last, as their records describe them.
+    """The periodic checkpoints of `directory`, in the order written, as their records say.
 
-    "Newest" is the order they were written in: after a resume from an
-    earlier checkpoint, the files written since come last. Files are not
-    verified here (`load_checkpoint` does that); an empty list when the
-    directory has no checkpoint yet.
+    Files are not verified here (`load_checkpoint` does that); an empty list
+    when the directory has no checkpoint yet.
 
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path, keep_last=2, save_best="loss")
@@ -289,7 +225,7 @@ def list_checkpoints(
         CheckpointError: a record is not valid.
         ConfigTypeError: `directory` is not a path.
     """
-    path = check_directory(directory)
+    path = check_path("directory", directory)
     include_best = check_bool("include_best", include_best)
     index = read_index(path)
     infos = list(index.checkpoints)
@@ -305,8 +241,7 @@ def list_checkpoints(
 def find_checkpoint(directory: str | os.PathLike[str], which: Which = "latest") -> CheckpointInfo:
     """The checkpoint `load_checkpoint(model, directory, which)` would load, verified.
 
-    Checks the file's size, SHA-256 and HDF5 structure without needing a
-    model; damaged files are skipped with a warning, as when loading.
+    Damaged files are skipped with a warning, as when loading; no model needed.
 
     Examples:
         >>> cb = kt.callbacks.PeriodicCheckpoint(tmp_path, save_best="loss")
@@ -329,8 +264,6 @@ def find_checkpoint(directory: str | os.PathLike[str], which: Which = "latest") 
             are damaged.
         ConfigError: `which` is not one of the accepted forms.
     """
-    path = check_directory(directory)
+    path = check_path("directory", directory)
     which = check_which(which)
-    for info, _, _ in pick(path, which):
-        return info
-    raise AssertionError("unreachable: pick raises when nothing is intact")
+    return next(pick(path, which))[0]  # pick raises when nothing is intact

@@ -1,18 +1,16 @@
 """The writing side of a checkpoint directory: a host copy on the training thread, the rest on one writer.
 
-`CheckpointStore` is how `kerastools.callbacks.PeriodicCheckpoint` writes:
-the callback decides when to save and what is best; `save()` copies the
-state to host memory and returns, and one writer thread builds the file's
-bytes, hashes them, writes the file durably, then its record (the commit,
-`checkpoints.record`), then applies `keep_last`. One save is in flight at a
-time; a failed one raises `CheckpointError` at the next `save()` or at
-`close()`, never silently.
+`PeriodicCheckpoint` decides when to save; `CheckpointStore.save()` copies
+the state to host memory, and one writer thread builds and hashes the
+bytes, writes the file durably, then its record (the commit), then applies
+`keep_last`. A failed write raises at the next `save()` or at `close()`.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -27,11 +25,7 @@ import keras
 import numpy as np
 
 from kerastools.checkpoints.archive import SaveFormat, write_archive
-from kerastools.checkpoints.directory import (
-    open_for_writing,
-    remove_checkpoint,
-    write_record,
-)
+from kerastools.checkpoints.directory import open_for_writing, remove_checkpoint, write_record
 from kerastools.checkpoints.files import sha256_hex, write_durably
 from kerastools.checkpoints.keras_format import mark_built, saved_optimizers, snapshot_weights
 from kerastools.checkpoints.record import NEXT_SUFFIX, CheckpointInfo, Kind
@@ -74,32 +68,22 @@ def _json_copy(states: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return copies
 
 
-_WRITER: list[concurrent.futures.ThreadPoolExecutor] = []
-
-
+@functools.cache
 def _writer() -> concurrent.futures.ThreadPoolExecutor:
-    """The process's one checkpoint writer thread, started at the first save and kept: a fit
-    does not pay for a thread start, and the interpreter waits for it at exit."""
-    if not _WRITER:
-        _WRITER.append(concurrent.futures.ThreadPoolExecutor(1, "kerastools-checkpoint"))
-    return _WRITER[0]
+    """The process's one writer thread, started at the first save and kept (no start per fit)."""
+    return concurrent.futures.ThreadPoolExecutor(1, "kerastools-checkpoint")
 
 
 class CheckpointStore:
     """Write checkpoint files and their records into one directory, one save at a time.
 
-    `open()` locks the directory against a second writer (another process,
-    or another store of this one) and cleans up what a kill left
-    (`checkpoints.directory.open_for_writing`); `save()` copies the state
-    to host memory and hands the rest to the writer thread; `close()` waits
-    until everything is on disk, raises the error of a failed write and
-    unlocks. An internal class: it trusts its arguments, which
-    `PeriodicCheckpoint` (the public entry point) checked.
-
-    With `background=True` (what `PeriodicCheckpoint` does by default)
-    `save()` returns once the state is copied: a kill before that write
-    ends falls back to the save before it. With `background=False` it
-    returns once the files and records are on disk.
+    `open()` locks the directory and cleans up what a kill left; `save()`
+    copies the state and hands the rest to the writer thread; `close()` waits
+    until all is on disk, raises a failed write's error and unlocks. Internal:
+    `PeriodicCheckpoint` checked the arguments. `keep_last` keeps the newest
+    periodic files (None: all); with `background`, `save()` returns once the
+    state is copied (a kill then keeps the save before); `save_format` is
+    `"weights"` (`.weights.h5`) or `"keras"` (`.keras` archives).
 
     Examples:
         >>> store = CheckpointStore(tmp_path, keep_last=1)
@@ -110,27 +94,11 @@ class CheckpointStore:
         >>> store.close()
         >>> sorted(path.name for path in tmp_path.iterdir())
         ['epoch-0002.weights.h5', 'epoch-0002.weights.h5.json']
-
-    Args:
-        directory: where the files go; created by `open()`.
-        keep_last: keep only the newest this many periodic files (the best
-            file is kept apart); None keeps all. Defaults to None.
-        include_optimizer: also save the optimizers' step counters and
-            slots. Defaults to True.
-        background: return from `save()` before the files are on disk.
-            Defaults to False.
-        save_format: `"weights"` (Keras' `.weights.h5`) or `"keras"` (full
-            `.keras` archives through `model.save`; name the files `*.keras`).
-            Defaults to `"weights"`.
     """
 
     def __init__(
-        self,
-        directory: str | os.PathLike[str],
-        *,
-        keep_last: int | None = None,
-        include_optimizer: bool = True,
-        background: bool = False,
+        self, directory: str | os.PathLike[str], *, keep_last: int | None = None,
+        include_optimizer: bool = True, background: bool = False,
         save_format: SaveFormat = "weights",
     ) -> None:
         self.directory = Path(directory)
@@ -156,17 +124,11 @@ class CheckpointStore:
     def open(
         self, monitor: str | None = None, mode: str | None = None, *, owner: object = None
     ) -> float | None:
-        """Prepare the directory for saving; return the recorded best value of `monitor`.
+        """Lock and prepare the directory; return the best file's value of `monitor` (None
+        unless saved under the same `monitor` and `mode`). `owner`: see `WriterLock.acquire`.
 
-        The value is the best file's, when it was saved under the same
-        `monitor` and `mode`; None otherwise (or without a monitor). The
-        directory stays locked against other writers until `close()`;
-        `owner` names the run (`checkpoints.writer_lock.WriterLock.acquire`).
-
-        Raises:
-            CheckpointError: the directory cannot be created or written, a
-                record is not valid, or another writer holds it (the message
-                names its pid and host).
+        CheckpointError when the directory cannot be created or written, a record
+        is not valid, or another writer holds it.
         """
         self._flush(consume=True)  # a fit that raised skipped close(): its write may still run
         try:
@@ -194,26 +156,15 @@ class CheckpointStore:
         return best.metrics.get(monitor)
 
     def save(
-        self,
-        model: keras.Model,
-        files: list[tuple[str, Kind]],
-        *,
-        epoch: int,
-        step: int,
-        logs: Mapping[str, Any] | None,
-        callback_states: Sequence[Mapping[str, Any]] = (),
+        self, model: keras.Model, files: list[tuple[str, Kind]], *, epoch: int, step: int,
+        logs: Mapping[str, Any] | None, callback_states: Sequence[Mapping[str, Any]] = (),
         training_state: Mapping[str, Any] | None = None,
     ) -> None:
-        """Copy the state of `model` now; write `files` and their records on the writer thread.
+        """Copy the state of `model` now; write `files` ((name, kind) pairs, one state) and
+        their records on the writer thread, with the callbacks' and training state.
 
-        `files` are (name, kind) pairs; all get the same state and record.
-        `callback_states` (callbacks' `get_state()` dicts) and
-        `training_state` (`checkpoints.training_state.capture`) go into the record.
-
-        Raises:
-            CheckpointError: the store is not open, a callback state is not
-                strict JSON, this write failed (`background=False`), or the
-                previous one did.
+        CheckpointError when the store is not open, a callback state is not strict
+        JSON, or this write (`background=False`) or the previous one failed.
         """
         if self._periodic is None:
             raise CheckpointError("CheckpointStore.save() before open().")
@@ -223,13 +174,10 @@ class CheckpointStore:
             metrics=_plain_metrics(logs), wall_time=time.time(),
             callback_states=_json_copy(callback_states),
             training_state=None if training_state is None else _json_copy([training_state])[0],
-            monitor=self._rule[0], mode=self._rule[1],
+            monitor=self._rule[0], mode=self._rule[1], sequence=self._sequence,
+            includes_optimizer=bool(saved_optimizers(model, self.include_optimizer)),
         )
         build = self._snapshot(model, self.directory / files[0][0])
-        includes_optimizer = bool(saved_optimizers(model, self.include_optimizer))
-        record = dataclasses.replace(
-            record, includes_optimizer=includes_optimizer, sequence=self._sequence
-        )
         self._sequence += 1
         self._future = _writer().submit(self._write, self._periodic, build, files, record)
         if not self.background:
@@ -260,11 +208,7 @@ class CheckpointStore:
             logger.warning("The last checkpoint write of an earlier fit failed: %s", future.exception())
 
     def _snapshot(self, model: keras.Model, target: Path) -> Callable[[], bytes]:
-        """Take the state now, on the training thread; return what builds the file's bytes.
-
-        Keras' `.weights.h5` layout from host copies (`keras_format`), or
-        with `save_format="keras"`, Keras' `.keras` archive.
-        """
+        """Take the state now, on the training thread; return what builds the file's bytes."""
         mark_built(model, target)
         if self.save_format == "keras":
             data = write_archive(model, target)

@@ -1,20 +1,9 @@
 """What an exact resume needs beyond the weights file: RNG states, metric totals, the data position.
 
-Keras' `model.save_weights` stores `model.weights` and the optimizer, not
-the state of the model's `keras.random.SeedGenerator`s (Dropout's
-`seed_generator_state`: in `model.variables`, not in `model.weights`) nor
-the compiled metrics' and loss tracker's running totals
-(`model.metrics_variables`), which matter when a save falls mid-epoch.
-Each checkpoint record holds them in its `training_state` entry, with the
-position in the data (epoch, batches done in the running epoch, the data
-seed of `kerastools.resumable`) and whether a callback stopped training.
-
-Values are stored as flat JSON lists with their shape (`ndarray.tolist()`):
-a float32 becomes the Python float of the same value and JSON writes it
-with `repr`, so it reads back bit for bit; integers stay integers;
-non-finite floats are the strings `"inf"`, `"-inf"`, `"nan"` (strict JSON). Variables are matched by
-position, and their count and shapes are checked before anything is
-assigned.
+`model.save_weights` stores neither the seed generators' states (Dropout's)
+nor the metrics' running totals (which matter mid-epoch): a record's
+`training_state` holds them, as flat JSON lists (`tolist()`: bit for bit;
+non-finite floats as `"inf"`, `"-inf"`, `"nan"`), with the data position.
 
 Examples:
     >>> from kerastools.checkpoints.training_state import capture, restore_random_state
@@ -36,12 +25,8 @@ import numpy as np
 from kerastools.errors import CheckpointError, ConfigTypeError
 
 __all__ = [
-    "capture",
-    "check_resumable_data",
-    "check_training_state",
-    "restore_metrics",
-    "restore_random_state",
-    "seed_generator_variables",
+    "capture", "check_resumable_data", "check_training_state", "restore_metrics",
+    "restore_random_state", "seed_generator_variables",
 ]
 
 _KEYS = ("epoch", "batches", "data_seed", "stopped", "seed_generators", "metrics")
@@ -49,10 +34,6 @@ _KEYS = ("epoch", "batches", "data_seed", "stopped", "seed_generators", "metrics
 
 def seed_generator_variables(model: keras.Model) -> list[Any]:
     """The model's variables that `save_weights` leaves out: its seed generators' states.
-
-    `model.variables` holds the weights and, after them in layer order,
-    each `keras.random.SeedGenerator` state of its layers (checked on
-    Keras 3.15); `model.weights` holds only the weights.
 
     Examples:
         >>> dropped = keras.Sequential([keras.Input((2,)), keras.layers.Dropout(0.5)])
@@ -83,30 +64,15 @@ def _values(variables: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def capture(
-    model: keras.Model,
-    *,
-    epoch: int,
-    batches: int,
-    data_seed: int | None = None,
-    stopped: bool = False,
-    metrics: bool = False,
+    model: keras.Model, *, epoch: int, batches: int, data_seed: int | None = None,
+    stopped: bool = False, metrics: bool = False,
 ) -> dict[str, Any]:
     """The training state of `model` now, as a strict-JSON dict.
 
-    On JAX, call `model.jax_state_sync()` first during an epoch.
-
-    Examples:
-        >>> capture(model, epoch=2, batches=3, data_seed=7)["data_seed"]
-        7
-
-    Args:
-        model: the model being trained.
-        epoch: epochs completed.
-        batches: batches of the running epoch (epoch `epoch`, 0-based)
-            already in the weights; 0 at an epoch end.
-        data_seed: the seed of the batch order, or None.
-        stopped: whether a callback has stopped training (`model.stop_training`).
-        metrics: also store `model.metrics_variables` (for a mid-epoch save).
+    `epoch` epochs are done and `batches` of the next one are in the weights
+    (0 at an epoch end); `data_seed` orders the batches; `stopped`: a callback
+    stopped training; `metrics`: also store `model.metrics_variables` (a
+    mid-epoch save). On JAX, call `model.jax_state_sync()` first mid-epoch.
     """
     return {
         "epoch": int(epoch),
@@ -171,36 +137,21 @@ def _assign(what: str, variables: Sequence[Any], entries: Sequence[Mapping[str, 
 
 
 def restore_random_state(model: keras.Model, state: Mapping[str, Any]) -> None:
-    """Put back the seed generators' states `capture` stored.
-
-    Raises:
-        CheckpointError: the count or a shape differs from the model's.
-    """
+    """Put back the seed generators' states; CheckpointError when the count or a shape differs."""
     _assign("seed generator", seed_generator_variables(model), state["seed_generators"])
 
 
 def restore_metrics(model: keras.Model, state: Mapping[str, Any]) -> None:
-    """Put back the metrics' running totals; nothing when the state has none (an epoch end).
+    """Put back the metrics' running totals, if the state has any (not at an epoch end).
 
-    Keras resets the metrics at each epoch start, before `on_epoch_begin`,
-    and every backend reads them after it (JAX at the first batch): call
-    this from `on_epoch_begin` of the epoch the state was saved in.
-
-    Raises:
-        CheckpointError: the count or a shape differs from the model's.
+    Call it from `on_epoch_begin` of the epoch saved in: Keras resets the metrics just before it.
     """
     if state["metrics"]:
         _assign("metric", model.metrics_variables, state["metrics"])
 
 
 def check_resumable_data(data: Any) -> Any:
-    """None, or an object with `seed` and `skipped_batches(epoch)` (`kerastools.resumable`).
-
-    Examples:
-        >>> from kerastools.checkpoints.training_state import check_resumable_data
-        >>> check_resumable_data(None) is None
-        True
-    """
+    """None, or an object with `seed` and `skipped_batches(epoch)` (`kerastools.resumable`)."""
     if data is None or (hasattr(data, "seed") and callable(getattr(data, "skipped_batches", None))):
         return data
     raise ConfigTypeError(

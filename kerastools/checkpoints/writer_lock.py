@@ -1,16 +1,9 @@
 """One writer per checkpoint directory: an advisory lock on `.kerastools.lock`.
 
-`CheckpointStore.open()` takes it, `close()` gives it back (also when the
-close raises, at the signal path's flush, and when the store is garbage
-collected); another writer, in another process or the same one, gets a
-`CheckpointError` naming the holder's pid and host. The lock is
-`fcntl.flock` on the lock file, so the system releases it when its process
-dies: a lock file a killed run left behind is taken over at once. Readers
-(`list_checkpoints`, `load_checkpoint`, `resume`) never take it.
-
-The file is deleted while the lock is still held, at release; a writer that
-opened it just before then finds, once it holds its own lock, that its file
-is no longer the one in the directory, and tries again on a new one.
+Another writer gets a `CheckpointError` naming the holder's pid and host.
+`fcntl.flock`: the system releases it when its process dies. The file is
+deleted at release while held; a writer that opened it just before finds
+its file replaced and tries again. Readers never take it.
 
 Examples:
     >>> lock = WriterLock(tmp_path)
@@ -77,18 +70,7 @@ def _holder(fd: int) -> str:
 
 
 class WriterLock:
-    """An exclusive advisory lock on a checkpoint directory, held by one writer.
-
-    Examples:
-        >>> lock = WriterLock(tmp_path)
-        >>> lock.acquire(); lock.held
-        True
-        >>> lock.release(); lock.held
-        False
-
-    Args:
-        directory: the checkpoint directory (it must exist at `acquire()`).
-    """
+    """An exclusive advisory lock on a checkpoint directory (which must exist at `acquire()`)."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.path = Path(directory) / LOCK_NAME
@@ -107,14 +89,10 @@ class WriterLock:
     def acquire(self, owner: object = None) -> None:
         """Take the lock (nothing happens when this object holds it already).
 
-        `owner` names the run (for `PeriodicCheckpoint`, its `fit`): a lock
-        of this process held by another owner in this thread belongs to a
-        run that is over (it raised), and is taken over; one held by the
-        same owner (two writers in one `fit`) or by another thread is not.
-
-        Raises:
-            CheckpointError: another writer holds it (the message names its
-                pid and host), or the lock file cannot be created.
+        `owner` names the run (a `fit`): a lock of this process held by another
+        owner in this thread belongs to a run that raised, and is taken over.
+        CheckpointError (naming the holder's pid and host) when another writer
+        holds it, or when the lock file cannot be created.
         """
         import fcntl
 
@@ -159,14 +137,8 @@ class WriterLock:
 
     @staticmethod
     def wait_for_writer(directory: Path) -> None:
-        """Wait for the write in flight of this process's writer of `directory`, if any.
-
-        Readers call it: what a background save of this process is writing
-        is listed once it is on disk (a fit that raised may have left one).
-
-        Examples:
-            >>> WriterLock.wait_for_writer(tmp_path)
-        """
+        """Wait for the write in flight of this process's writer of `directory`, if any: readers
+        then list a background save once it is on disk."""
         with _HELD_LOCK:
             holder = _HELD.get((Path(directory) / LOCK_NAME).resolve()) if _HELD else None
         if holder is not None and holder.held and holder.flush is not None:

@@ -29,7 +29,7 @@ import pytest
 import kerastools as kt
 from kerastools.callbacks import LivePlot, PeriodicCheckpoint, RunReport, ThresholdEarlyStopping
 from kerastools.callbacks.live_plot import ENV_VAR
-from kerastools.checkpoints.leftovers import remove_stale_temporaries
+from kerastools.checkpoints.directory import open_for_writing
 from kerastools.errors import CheckpointError, ConfigError
 from kerastools.sweep import LiveSweep
 
@@ -108,7 +108,7 @@ def test_cleanup_in_a_read_only_directory_names_the_directory(tmp_path, make_rea
     (tmp_path / STALE).write_bytes(b"")
     make_read_only(tmp_path)
     with pytest.raises(CheckpointError, match=rf"directory {tmp_path} is not writable.*{STALE!r}"):
-        remove_stale_temporaries(tmp_path)
+        open_for_writing(tmp_path)
 
 
 def test_a_leftover_that_cannot_be_deleted_is_a_warning_and_fit_goes_on(tmp_path, squares_data):

@@ -12,7 +12,6 @@ import pytest
 
 from kerastools.checkpoints import keras_format
 from kerastools.checkpoints.keras_format import read_keras_file, snapshot_weights, write_snapshot
-from kerastools.errors import ConfigTypeError
 from tests.checkpoints.gan import make_gan, real_points, skip_unless_gan_backend
 
 
@@ -255,19 +254,3 @@ def test_a_cluster_keeps_keras_writer(tmp_path, monkeypatch):
     for _ in range(2):
         snapshot_weights(model, tmp_path / "epoch.weights.h5", True)
     assert len(calls) == 2
-
-
-@pytest.mark.parametrize(
-    "arguments, match",
-    [
-        (("not a model", "x.weights.h5", True), "model"),
-        ((None, 3, True), "model"),
-        (("model", 3, True), "target"),
-        (("model", "x.weights.h5", "yes"), "include_optimizer"),
-    ],
-)
-def test_bad_arguments_are_refused(arguments, match):
-    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    arguments = tuple(model if a == "model" else a for a in arguments)
-    with pytest.raises(ConfigTypeError, match=match):
-        snapshot_weights(*arguments)
