@@ -37,8 +37,8 @@ def seed_generator_variables(model: keras.Model) -> list[Any]:
 
     Examples:
         >>> dropped = keras.Sequential([keras.Input((2,)), keras.layers.Dropout(0.5)])
-        >>> [v.path for v in seed_generator_variables(dropped)]
-        ['seed_generator/seed_generator_state']
+        >>> [v.name for v in seed_generator_variables(dropped)]
+        ['seed_generator_state']
     """
     weights = {id(variable) for variable in model.weights}
     return [variable for variable in model.variables if id(variable) not in weights]
