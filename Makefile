@@ -12,6 +12,10 @@ TORCH_TEST_PIN ?= torch==2.13.0
 BACKEND_TESTS := tests/test_builders.py tests/test_optimization.py tests/test_learning_rates.py tests/test_lr_finder.py \
   tests/callbacks tests/checkpoints tests/compat tests/plots/test_attribution.py
 BACKEND_PYTEST := -m "not slow and not browser and not tf_only" -p no:doctest
+# The JAX pass compiles with XLA's backend optimisations off: the same programs (kerastools, Keras'
+# trainer and jax.jit run as for a user), compiled in about half the time, which is most of what
+# a tiny model's fit costs on JAX. `make test-jax JAX_TEST_XLA_FLAGS=` compiles as users do.
+JAX_TEST_XLA_FLAGS ?= --xla_backend_optimization_level=0
 # Each pytest pass runs on this many processes (pytest-xdist); PYTEST_WORKERS=0 runs in one.
 # loadfile: each file goes whole to whichever worker is free, so a module-scoped fixture (a
 # trained directory, a shared fit) is built once, and tests/test_bad_input.py's last test sums
@@ -64,7 +68,7 @@ test-fast: install
 # The builder, compile, learning-rate, callback, checkpoint and compatibility
 # tests again on JAX and on torch (test-fast runs them on TensorFlow).
 test-jax: install
-	KERAS_BACKEND=jax $(PY) -m pytest $(XDIST) $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)
+	KERAS_BACKEND=jax XLA_FLAGS="$(JAX_TEST_XLA_FLAGS) $(XLA_FLAGS)" $(PY) -m pytest $(XDIST) $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)
 
 test-torch: install
 	KERAS_BACKEND=torch $(PY) -m pytest $(XDIST) $(BACKEND_PYTEST) $(BACKEND_TESTS) $(PYTEST_ARGS)

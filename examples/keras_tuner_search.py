@@ -5,7 +5,7 @@ picks each next trial from the results so far, and takes ranges as well as
 lists. `kerastools.sweep.keras_tuner_hypermodel` adapts the `build` function,
 so nothing is written twice. Needs `pip install "kerastools[tune]"`.
 
-Defaults are small (6 trials of 3 epochs on 1000 points, under a minute);
+Defaults are small (4 trials of 3 epochs on 1000 points, under a minute);
 `--max-trials 40 --epochs 50` is a real search. The tuner's files go to
 `--output-dir`/keras_tuner.
 """
@@ -28,7 +28,7 @@ def build(units: int, depth: int, lr: float, activation: str) -> keras.Model:
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--output-dir", default="examples_output")
-parser.add_argument("--max-trials", type=int, default=6)
+parser.add_argument("--max-trials", type=int, default=4)
 parser.add_argument("--epochs", type=int, default=3)
 parser.add_argument("--samples", type=int, default=1000)
 args = parser.parse_args()

@@ -8,7 +8,7 @@
 2. `LivePlot(compare_to=[best trial, checkpoint directory])` trains a new run
    and draws the earlier ones behind it as faint dashed curves.
 
-    python examples/live_sweep_compare.py                 # about 20 s on two CPU cores
+    python examples/live_sweep_compare.py                 # about 15 s on two CPU cores
     python examples/live_sweep_compare.py --epochs 40     # longer curves
 
 Writes `sweep_live.png`, `sweep_live_running.png` and `live_compare.png` to `--output-dir`.
@@ -61,7 +61,7 @@ class CopyWhileRunning(keras.callbacks.Callback):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output-dir", default="examples_output")
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=6)
     args = parser.parse_args()
     output = Path(args.output_dir)
     output.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ the record beside its file (`epoch-0007.weights.h5.json`);
 loads the epoch with the lowest validation loss (`("max", "val_accuracy")`
 works the same way for a classifier).
 
-    python examples/load_best_epoch.py                 # quick: 40 epochs
+    python examples/load_best_epoch.py                 # quick: 20 epochs
     python examples/load_best_epoch.py --epochs 300
 """
 
@@ -23,7 +23,7 @@ import kerastools as kt
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--output-dir", default="examples_output")
-parser.add_argument("--epochs", type=int, default=40)
+parser.add_argument("--epochs", type=int, default=20)
 args = parser.parse_args()
 directory = Path(args.output_dir) / "load_best_epoch"
 

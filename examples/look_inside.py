@@ -25,7 +25,7 @@ import kerastools as kt
 
 parser = argparse.ArgumentParser(description=__doc__)
 parser.add_argument("--output-dir", default="examples_output")
-parser.add_argument("--epochs", type=int, default=30, help="epochs of the squares MLP")
+parser.add_argument("--epochs", type=int, default=15, help="epochs of the squares MLP")
 parser.add_argument("--fashion", action="store_true", help="CNN on Fashion-MNIST (local IDX files)")
 args = parser.parse_args()
 output = Path(args.output_dir)

@@ -8,12 +8,14 @@ and `kerastools.compile` it is one lambda.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import gc
 import inspect
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 import keras
@@ -285,11 +287,35 @@ def sweep(
         live_sweep.start([TrialRecord(index, dict(params), {}, {}, 0.0, varying).describe()
                           for index, params in enumerate(combos)])
     try:
-        records = _run_trials(build, combos, varying, seed, verbose, fit_args, kwargs, make_callbacks, live_sweep)
+        with _collections_see_only_the_sweeps_objects():
+            records = _run_trials(build, combos, varying, seed, verbose, fit_args, kwargs, make_callbacks,
+                                  live_sweep)
     finally:
         if live_sweep is not None:
             live_sweep.end()
     return SweepResults(records, checked_grid)
+
+
+@contextlib.contextmanager
+def _collections_see_only_the_sweeps_objects() -> Iterator[None]:
+    """Between trials, the garbage collector walks only the objects made during the sweep.
+
+    `clear_session()` runs a full collection, which walks every object of the process: with a
+    backend imported that is about half a million, 0.3 to 1 s on a CPU, more than a small
+    trial's fit. So the objects that exist at the start are collected once and frozen
+    (`gc.freeze`): each collection between trials then walks the trials' objects only, and still
+    frees the last model's reference cycles, in milliseconds. They are unfrozen at the end. A
+    caller that froze objects itself keeps its freeze, and the full collections.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _run_trials(

@@ -139,7 +139,17 @@ def test_standard_bundle_logs_checkpoints_and_plots(kind, tmp_path, monkeypatch)
     _assert_same_weights(model, fresh)
 
 
-@pytest.mark.parametrize("kind", KINDS)
+# The kinds added last whose every callback also runs in an in-process test that compares
+# with an exact reference: the RESUMABLE kinds below in
+# test_fit_resumable_interrupted_mid_run_ends_as_the_uninterrupted_run (the same callbacks,
+# step saves every 2 steps, bit for bit equal to an uninterrupted run), and a notebook re-fit in
+# tests/callbacks/test_state.py::test_a_notebook_refit_continues_every_callback_and_its_checkpoints.
+# Their test of every option here runs in `make test-slow` (2 s each a backend, 36 s in all).
+OPTIONS_SLOW = ("gradient_accumulation", "steps_per_execution", "ema", "py_dataset_workers", "vae",
+                "notebook_refit")
+
+
+@pytest.mark.parametrize("kind", kind_params(lambda kind: [pytest.mark.slow] if kind.name in OPTIONS_SLOW else []))
 def test_each_callback_with_options_other_than_the_defaults(kind, tmp_path):
     rates = LearningRateLogger(per="batch")
     stopper = ThresholdEarlyStopping(kind.monitor, threshold=-_unreachable(kind.monitor), min_delta=1e9,
