@@ -23,8 +23,8 @@ def _starts_interpreters(path: str) -> bool:
     return path.endswith(".py") and "subprocess" in Path(path).read_text(encoding="utf-8")
 
 
-# The longest file by far: every example script, each in a fresh interpreter (a third of the
-# TensorFlow pass).
+# The longest file by far: every example script, each in a process forked from one that imported
+# TensorFlow once (tests/example_worker.py).
 LONGEST = Path(__file__).parent / "tests" / "test_examples.py"
 
 

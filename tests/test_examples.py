@@ -1,5 +1,9 @@
 """Every script in examples/ runs as a user would run it, on a fresh install.
 
+Each runs as `python examples/x.py --output-dir DIR` would, from DIR, in a process forked from
+one that imported TensorFlow once (tests/example_worker.py): a fresh interpreter per script cost
+about 4 s of start-up each, a third of this file's time.
+
 Recipe pages include these scripts (see test_docs.py), so this is what keeps the
 docs true. Each script accepts `--output-dir`; full-size runs are behind flags.
 """
@@ -10,6 +14,7 @@ import importlib.util
 import json
 import os
 import runpy
+import select
 import statistics
 import subprocess
 import sys
@@ -41,20 +46,31 @@ def marks(script: Path) -> list[pytest.MarkDecorator]:
     return found
 
 
-@pytest.mark.parametrize("script", [pytest.param(s, id=s.name, marks=marks(s)) for s in SCRIPTS])
-def test_example_runs(script, tmp_path):
-    env = dict(os.environ, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
-    # The suite turns live plots off for itself; examples run as a user runs them.
-    env.pop("KERASTOOLS_LIVEPLOT", None)
-    result = subprocess.run(
-        [sys.executable, str(script), "--output-dir", str(tmp_path)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+@pytest.fixture(scope="module")
+def example_server():
+    """tests/example_worker.py: TensorFlow imported once, one forked child per script."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONPATH=str(ROOT))
+    server = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "example_worker.py")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT,
     )
-    assert result.returncode == 0, f"{script.name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert server.stdout.readline().strip() == "READY"
+    yield server
+    server.stdin.close()
+    server.wait(timeout=60)
+
+
+@pytest.mark.parametrize("script", [pytest.param(s, id=s.name, marks=marks(s)) for s in SCRIPTS])
+def test_example_runs(script, tmp_path, example_server):
+    example_server.stdin.write(f"{script}\t{tmp_path}\n")
+    example_server.stdin.flush()
+    ready, _, _ = select.select([example_server.stdout], [], [], 300)
+    if not ready:  # a script that hangs: stop the server (its child with it) and fail
+        example_server.kill()
+        pytest.fail(f"{script.name} ran for more than 300 s")
+    done = example_server.stdout.readline().split()
+    output = (tmp_path / ".output").read_text(errors="replace")
+    assert done[:1] == ["DONE"] and done[1] == "0", f"{script.name} failed ({done}):\n{output[-6000:]}"
 
 
 def _run_script(script: str, *args: str) -> int:
