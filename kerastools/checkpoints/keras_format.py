@@ -211,7 +211,7 @@ _LAYOUTS: weakref.WeakKeyDictionary[Any, dict[bool, _Layout] | None] = weakref.W
 
 def snapshot_weights(
     model: keras.Model, target: Path, include_optimizer: bool
-) -> Callable[[], bytes]:
+) -> Callable[[], bytes | memoryview]:
     """Copy the variables to host memory now; return the function that makes the file's bytes.
 
     Call it on the training thread; the returned function, on any thread, builds
@@ -385,7 +385,7 @@ def _container_item(container: list[Any] | tuple[Any, ...] | dict[Any, Any], par
     return None
 
 
-def _layout_bytes(layout: _Layout, arrays: list[Any], header: str, target: Path) -> bytes:
+def _layout_bytes(layout: _Layout, arrays: list[Any], header: str, target: Path) -> memoryview:
     """The file of `layout` holding `arrays`, built in memory (never an HDF5 file on disk)."""
 
     def fill(handle: Any) -> None:
@@ -400,12 +400,12 @@ def _layout_bytes(layout: _Layout, arrays: list[Any], header: str, target: Path)
             opened[path][name].attrs.update(attributes)
 
     try:
-        return hdf5_bytes(fill)
+        return hdf5_bytes(fill, size_hint=sum(np.asarray(array).nbytes for array in arrays))
     except (OSError, TypeError, ValueError) as error:
         raise _cannot_write(target, error) from error
 
 
-def _first_difference(expected: bytes, made: bytes) -> str | None:
+def _first_difference(expected: bytes, made: bytes | memoryview) -> str | None:
     """The first difference between two HDF5 files' contents (not their bytes), None if none."""
     import h5py
 

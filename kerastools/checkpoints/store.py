@@ -26,7 +26,7 @@ import numpy as np
 
 from kerastools.checkpoints.archive import SaveFormat, write_archive
 from kerastools.checkpoints.directory import open_for_writing, remove_checkpoint, write_record
-from kerastools.checkpoints.files import sha256_hex, write_durably
+from kerastools.checkpoints.files import start_sha256, write_durably
 from kerastools.checkpoints.keras_format import mark_built, saved_optimizers, snapshot_weights
 from kerastools.checkpoints.record import NEXT_SUFFIX, CheckpointInfo, Kind
 from kerastools.checkpoints.writer_lock import WriterLock
@@ -207,7 +207,7 @@ class CheckpointStore:
         if future.exception() is not None:
             logger.warning("The last checkpoint write of an earlier fit failed: %s", future.exception())
 
-    def _snapshot(self, model: keras.Model, target: Path) -> Callable[[], bytes]:
+    def _snapshot(self, model: keras.Model, target: Path) -> Callable[[], bytes | memoryview]:
         """Take the state now, on the training thread; return what builds the file's bytes."""
         mark_built(model, target)
         if self.save_format == "keras":
@@ -216,30 +216,35 @@ class CheckpointStore:
         return snapshot_weights(model, target, self.include_optimizer)
 
     def _write(
-        self, periodic: dict[str, CheckpointInfo], build: Callable[[], bytes],
+        self, periodic: dict[str, CheckpointInfo], build: Callable[[], bytes | memoryview],
         files: list[tuple[str, Kind]], record: CheckpointInfo,
     ) -> None:
         """On the writer thread: each file, then its record; then `keep_last`."""
         data = build()
+        sha256 = start_sha256(data)  # hashed while the first file is written
         # The files of one save share its number: they hold the same state.
-        size, sha256 = len(data), sha256_hex(data)
         for name, kind in files:
-            info = dataclasses.replace(
-                record, path=self.directory / name, kind=kind, size=size, sha256=sha256
-            )
+            info = dataclasses.replace(record, path=self.directory / name, kind=kind, size=len(data))
             if kind == "best":
-                self._replace_best(info, data)
+                self._replace_best(info, data, sha256)
                 continue
             write_durably(data, info.path)
+            info = dataclasses.replace(info, sha256=sha256())
             write_record(info)  # the commit
             periodic.pop(name, None)
             periodic[name] = info
             self._retain(periodic)
 
-    def _replace_best(self, info: CheckpointInfo, data: bytes) -> None:
-        """Next record, file, record: a kill anywhere leaves a file and a record that match."""
-        write_record(info, next_best=True)
-        write_durably(data, info.path)
+    def _replace_best(
+        self, info: CheckpointInfo, data: bytes | memoryview, sha256: Callable[[], str]
+    ) -> None:
+        """Next record, file renamed over the old, record: a kill anywhere leaves a file and a
+        record that match. (The next record waits for the hash, not for the bytes on disk.)"""
+        write_durably(
+            data, info.path,
+            before_rename=lambda: write_record(dataclasses.replace(info, sha256=sha256()), next_best=True),
+        )
+        info = dataclasses.replace(info, sha256=sha256())
         write_record(info)
         info.path.with_name(info.path.name + NEXT_SUFFIX).unlink(missing_ok=True)
 

@@ -304,7 +304,7 @@ class Killed(BaseException):
 def test_a_kill_while_the_best_file_is_replaced_is_recovered(
     tmp_path, squares_data, monkeypatch, killed_before
 ):
-    """best.weights.h5 keeps its name: next record, file, record. A kill between them loses nothing.
+    """best.weights.h5 keeps its name: next record, file's rename, record. A kill between loses nothing.
 
     Before the file's rename the old file and record stay; after it, the next
     record matches the new file. Readers pick the record the file's SHA-256
@@ -318,10 +318,11 @@ def test_a_kill_while_the_best_file_is_replaced_is_recovered(
 
     real_write_durably, real_write_record = store.write_durably, store.write_record
 
-    def write_durably(data, target):
+    def write_durably(data, target, before_rename=None):
         if killed_before == "file" and target.name == "best.weights.h5":
+            before_rename()  # the next record, written before the rename
             raise Killed
-        real_write_durably(data, target)
+        real_write_durably(data, target, before_rename)
 
     def write_record(info, *, next_best=False):
         if killed_before == "record" and info.kind == "best" and not next_best:

@@ -254,3 +254,22 @@ def test_a_cluster_keeps_keras_writer(tmp_path, monkeypatch):
     for _ in range(2):
         snapshot_weights(model, tmp_path / "epoch.weights.h5", True)
     assert len(calls) == 2
+
+
+def test_a_file_larger_than_its_size_hint_is_built_whole():
+    """`hdf5_bytes` grows its buffer past the hint; the gaps HDF5 leaves read back as zeros."""
+    from kerastools.checkpoints.files import hdf5_bytes
+
+    rng = np.random.default_rng(0)
+    arrays = {f"layer_{i}": rng.standard_normal((300, 700)).astype("float32") for i in range(4)}
+
+    def fill(handle):
+        for name, array in arrays.items():
+            handle.create_group(name).create_dataset("0", data=array)
+            handle[name].attrs["names"] = ["0"] * 2000  # metadata past the hint's margin too
+
+    data = hdf5_bytes(fill, size_hint=0)
+    assert len(data) > sum(array.nbytes for array in arrays.values())
+    found = contents(bytes(data))
+    for name, array in arrays.items():
+        assert found[f"{name}/0"][3] == array.tobytes()

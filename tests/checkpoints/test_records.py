@@ -141,6 +141,8 @@ def test_a_legacy_journal_with_a_damaged_line_before_intact_ones_is_refused(tmp_
 def test_a_fit_resumable_restart_reads_each_record_once_and_hashes_the_chosen_file_once(
     tmp_path, monkeypatch
 ):
+    import threading
+
     import numpy as np
 
     import kerastools as kt
@@ -158,12 +160,14 @@ def test_a_fit_resumable_restart_reads_each_record_once_and_hashes_the_chosen_fi
     real_open, real_hash = files_module._open_regular, files_module.sha256_hex
     monkeypatch.setattr(files_module, "_open_regular", lambda path: opened.append(path.name)
                         or real_open(path))
-    monkeypatch.setattr(files_module, "sha256_hex", lambda data: hashed.append(len(data))
-                        or real_hash(data))
+    monkeypatch.setattr(files_module, "sha256_hex", lambda data: hashed.append(
+        (len(data), threading.current_thread() is threading.main_thread())) or real_hash(data))
     history = kt.fit_resumable(make_model(), x, y, batch_size=16, directory=tmp_path, epochs=3,
                                seed=0, save_best="loss", verbose=0)
     assert history.epoch == [2]
     assert sorted(name for name in opened if name.endswith(".json")) == recorded  # each once
     weights = [name for name in opened if not name.endswith(".json")]
     assert weights == ["epoch-0002.weights.h5"]  # the chosen file, opened once
-    assert hashed == [(tmp_path / "epoch-0002.weights.h5").stat().st_size]  # and hashed once
+    chosen = (tmp_path / "epoch-0002.weights.h5").stat().st_size
+    assert [size for size, reading in hashed if reading] == [chosen]  # and hashed once
+    assert len(hashed) == 2  # the other: epoch 3's new bytes, once for all its files

@@ -84,10 +84,11 @@ def replace_best_killed(tmp_path, monkeypatch, where):
             raise KeyboardInterrupt
         real_record(info, next_best=next_best)
 
-    def file(data, target):
+    def file(data, target, before_rename=None):
         if where == "before the rename":
+            before_rename()  # the next record is written once the new bytes are hashed
             raise KeyboardInterrupt
-        real_file(data, target)
+        real_file(data, target, before_rename)
 
     monkeypatch.setattr(store_module, "write_record", record)
     monkeypatch.setattr(store_module, "write_durably", file)
