@@ -8,6 +8,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERASTOOLS_LIVEPLOT", "off")
 
+import gc  # noqa: E402
 from functools import cache  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -33,6 +34,15 @@ def pytest_collection_modifyitems(items):
     # longest first, so that `-n 2` (make test) ends on short files instead of one worker
     # waiting for a long one. A stable sort: each file's tests stay together and in their order.
     items.sort(key=lambda item: (item.path != LONGEST, not _starts_interpreters(str(item.path))))
+
+
+def pytest_runtest_teardown(item, nextitem):
+    # What a test leaves is frozen (`gc.freeze`), not collected by later tests' collections: in a
+    # test process that has trained hundreds of models, each full collection walked every earlier
+    # test's objects and freed their backend objects, and one took up to a minute of some later
+    # test. Within a test the collector works as for users (the tests that free figures, locks
+    # and sessions collect what they made).
+    gc.freeze()
 
 
 @pytest.fixture(autouse=True)
