@@ -55,12 +55,11 @@ def _encode(number: Any) -> Any:
 
 def _values(variables: Sequence[Any]) -> list[dict[str, Any]]:
     """Each variable's path, shape and flat values (non-finite floats as strings)."""
-    entries = []
-    for variable in variables:
-        array = np.asarray(keras.ops.convert_to_numpy(variable))
-        values = [_encode(number) for number in array.ravel().tolist()]
-        entries.append({"path": variable.path, "shape": list(array.shape), "value": values})
-    return entries
+    arrays = [(v.path, np.asarray(keras.ops.convert_to_numpy(v))) for v in variables]
+    return [
+        {"path": path, "shape": list(a.shape), "value": [_encode(n) for n in a.ravel().tolist()]}
+        for path, a in arrays
+    ]
 
 
 def capture(
