@@ -23,6 +23,7 @@ from kerastools.checkpoints.record import (
     MAX_RECORD_BYTES,
     CheckpointInfo,
     Kind,
+    check_count,
     is_record_name,
     parse_json,
 )
@@ -84,18 +85,13 @@ def _backup_epoch(directory: Path) -> int:
     if not metadata.exists():
         return 0
     try:
-        epoch = parse_json(read_regular(metadata, cap=MAX_RECORD_BYTES) or b"", metadata)["epoch"]
+        document = parse_json(read_regular(metadata, cap=MAX_RECORD_BYTES) or b"", metadata)
+        return check_count("epoch", document["epoch"])
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(
             f"Cannot read the BackupAndRestore metadata {metadata}: {error!r}. It must be JSON "
-            'with an integer "epoch", as keras.callbacks.BackupAndRestore writes it.'
+            'with an integer "epoch" >= 0, as keras.callbacks.BackupAndRestore writes it.'
         ) from None
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise CheckpointError(
-            f'The BackupAndRestore metadata {metadata} has "epoch": {epoch!r}; it must be an '
-            "integer >= 0."
-        )
-    return epoch
 
 
 def _backup(directory: Path, max_elements: int) -> Candidate:
