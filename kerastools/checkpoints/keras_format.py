@@ -409,15 +409,16 @@ def _first_difference(expected: bytes, made: bytes | memoryview) -> str | None:
     """The first difference between two HDF5 files' contents (not their bytes), None if none."""
     import h5py
 
-    def contents(data: bytes | memoryview) -> dict[str, tuple[Any, ...]]:
-        found: dict[str, tuple[Any, ...]] = {}
+    def contents(data: bytes | memoryview) -> dict[tuple[str, str], Any]:
+        """Every object's facts, by its path and "attributes", "dtype", "shape" or "value"."""
+        found: dict[tuple[str, str], Any] = {}
 
         def visit(path: str, item: Any) -> None:
-            attributes = repr(sorted((key, repr(value)) for key, value in item.attrs.items()))
+            found[path, "attributes"] = repr(sorted((k, repr(v)) for k, v in item.attrs.items()))
+            found[path, "dtype"] = str(item.dtype) if isinstance(item, h5py.Dataset) else "group"
             if isinstance(item, h5py.Dataset):
-                found[path] = (attributes, str(item.dtype), item.shape, np.asarray(item[()]).tobytes())
-            else:
-                found[path] = (attributes, "group")
+                found[path, "shape"] = item.shape
+                found[path, "value"] = np.asarray(item[()]).tobytes()
 
         with h5py.File(io.BytesIO(data), "r") as handle:
             visit("", handle)
@@ -425,18 +426,16 @@ def _first_difference(expected: bytes, made: bytes | memoryview) -> str | None:
         return found
 
     theirs, ours = contents(expected), contents(made)
-    for path in sorted(set(theirs) | set(ours)):
-        where = path or "the root"
-        if path not in ours:
+    for key in sorted(theirs.keys() | ours.keys()):  # by path, then its facts in the order above
+        where, name = key[0] or "the root", key[1]
+        if key not in ours:
             return f"{where} is missing"
-        if path not in theirs:
+        if key not in theirs:
             return f"{where} is not in Keras' file"
-        fields = ("attributes", "dtype", "shape", "value")
-        for field_name, theirs_field, our_field in zip(fields, theirs[path], ours[path], strict=False):
-            if theirs_field != our_field:
-                if field_name == "value":
-                    return f"the values of {where} differ"
-                return f"{field_name} of {where}: Keras {theirs_field}, host copy {our_field}"
+        if theirs[key] != ours[key]:
+            if name == "value":
+                return f"the values of {where} differ"
+            return f"{name} of {where}: Keras {theirs[key]}, host copy {ours[key]}"
     return None
 
 
