@@ -94,16 +94,6 @@ def _backup_epoch(directory: Path) -> int:
         ) from None
 
 
-def _backup(directory: Path, max_elements: int) -> Candidate:
-    weights = directory / BACKUP_WEIGHTS
-    if not weights.is_file():
-        raise CheckpointError(
-            f"The BackupAndRestore directory {directory} has {BACKUP_METADATA} but no "
-            f"{BACKUP_WEIGHTS}: there are no weights to load."
-        )
-    return _read(weights, "keras-backup", _backup_epoch(directory), max_elements)
-
-
 def keras_candidates(
     path: Path, which: Which, *, max_elements: int = MAX_ELEMENTS
 ) -> list[Candidate] | None:
@@ -123,7 +113,12 @@ def keras_candidates(
         if not _is_backup(path):
             return None  # a kerastools directory, maybe new
         _only_latest("the BackupAndRestore directory", path, which)
-        return [_backup(path, max_elements)]
+        if not (path / BACKUP_WEIGHTS).is_file():
+            raise CheckpointError(
+                f"The BackupAndRestore directory {path} has {BACKUP_METADATA} but no "
+                f"{BACKUP_WEIGHTS}: there are no weights to load."
+            )
+        return [_read(path / BACKUP_WEIGHTS, "keras-backup", _backup_epoch(path), max_elements)]
     if not path.exists() and not path.name.endswith((WEIGHTS_SUFFIX, ARCHIVE_SUFFIX)):
         return None  # a kerastools directory to be: no checkpoint yet
     if not path.exists():
