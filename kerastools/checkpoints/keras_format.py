@@ -450,12 +450,10 @@ def _groups(handle: Any, read: bool = True, source: object = "") -> list[VarsGro
         if not _is_vars(name) or not hasattr(item, "keys"):
             return
         keys = sorted(item.keys(), key=lambda key: int(key) if key.isdigit() else -1)
-        shapes, facts = [], []
-        for key in keys:
-            dataset = item[key]
-            if read:  # read it: a truncated or damaged file fails here
-                facts.append(numeric_facts(dataset[()], f"{source}, dataset {name}/{key}"))
-            shapes.append(tuple(int(n) for n in dataset.shape))
+        shapes = [tuple(int(n) for n in item[key].shape) for key in keys]
+        facts = [  # each dataset read: a truncated or damaged file fails here
+            numeric_facts(item[key][()], f"{source}, dataset {name}/{key}") for key in keys if read
+        ]
         groups.append(VarsGroup(name, str(item.attrs.get("name", "")), shapes, facts))
 
     handle.visititems(visit)
