@@ -182,9 +182,7 @@ def _remove_stale(directory: Path, names: list[str]) -> None:
     stale = [name for name in names if _STALE_TEMPORARY.match(name)]
     for name in stale:
         try:
-            os.unlink(directory / name)
-        except FileNotFoundError:
-            pass
+            (directory / name).unlink(missing_ok=True)
         except OSError as error:
             if error.errno == errno.EROFS or not os.access(directory, os.W_OK):
                 raise CheckpointError(
