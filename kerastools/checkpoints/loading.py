@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -311,12 +311,11 @@ def _load(
 ) -> CheckpointInfo:
     """`load_checkpoint` with its arguments checked: the first intact candidate, loaded."""
     bound = elements_bound(model.weights)  # no dataset larger than the largest variable is read
-    candidates: Iterable[Candidate] | None = keras_candidates(path, which, max_elements=bound)
-    for candidate in pick(path, which, max_elements=bound) if candidates is None else candidates:
-        _ensure_built(model, candidate[0], candidate[1])
-        _apply(model, candidate, include_optimizer, choice)
-        return loaded_record(candidate[0], model, include_optimizer)
-    raise NoIntactCheckpoint(f"No checkpoint in {path} could be read.")  # pick raises first
+    keras_files = keras_candidates(path, which, max_elements=bound)
+    candidate = keras_files[0] if keras_files else next(pick(path, which, max_elements=bound))
+    _ensure_built(model, candidate[0], candidate[1])
+    _apply(model, candidate, include_optimizer, choice)
+    return loaded_record(candidate[0], model, include_optimizer)
 
 
 def resume(
