@@ -208,10 +208,8 @@ def check_states(path: Path, model: keras.Model, pairs: list[tuple[Any, Any]], c
     names = {id(optimizer): name for name, optimizer in model_optimizers(model).items()}
     befores = []
     for optimizer, state in pairs:
-        compare_optimizer(
-            path, names.get(id(optimizer), "optimizer"), optimizer, state.class_name,
-            state.config, choice,
-        )
+        attribute = names.get(id(optimizer), "optimizer")
+        compare_optimizer(path, attribute, optimizer, state.class_name, state.config, choice)
         rate = _config_now(optimizer).get("learning_rate")
         befores.append((compiled_config(optimizer), rate if _plain_number(rate) else None))
     return befores
