@@ -45,10 +45,9 @@ def _plain_metrics(logs: Mapping[str, Any] | None) -> dict[str, float | None]:
             array = np.asarray(keras.ops.convert_to_numpy(value), dtype="float64")
         except (TypeError, ValueError):
             continue
-        if array.size != 1:
-            continue
-        number = float(array.reshape(()))
-        metrics[str(key)] = number if math.isfinite(number) else None
+        if array.size == 1:
+            number = float(array.reshape(()))
+            metrics[str(key)] = number if math.isfinite(number) else None
     return metrics
 
 
