@@ -138,13 +138,12 @@ def _not_built(model: keras.Model, detail: str) -> ConfigError:
 def _check_weights(model: keras.Model, info: CheckpointInfo, contents: Contents) -> None:
     """Raise CheckpointError when the file's weights do not fit `model` (shapes, counts)."""
     if isinstance(contents, CheckpointState):
-        paths, arrays = contents.model_paths, contents.model_arrays
+        saved: tuple[list[str], list[Any]] | None = (contents.model_paths, contents.model_arrays)
     else:
         saved = saved_weights(contents, model)
-        if saved is None:
-            return  # layer names differ: Keras' own load decides (and is undone on failure)
-        paths, arrays = saved
-    _check_fits("weight", info.path, model, paths, arrays, model.weights)
+    if saved is None:
+        return  # layer names differ: Keras' own load decides (and is undone on failure)
+    _check_fits("weight", info.path, model, *saved, model.weights)
 
 
 def _ensure_built(model: keras.Model, info: CheckpointInfo, contents: Contents) -> None:
