@@ -48,9 +48,7 @@ _NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
 def _encode(number: Any) -> Any:
-    if isinstance(number, float) and not math.isfinite(number):
-        return "nan" if math.isnan(number) else ("inf" if number > 0 else "-inf")
-    return number
+    return str(number) if isinstance(number, float) and not math.isfinite(number) else number
 
 
 def _values(variables: Sequence[Any]) -> list[dict[str, Any]]:
