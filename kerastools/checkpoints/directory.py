@@ -175,17 +175,14 @@ def write_record(info: CheckpointInfo, *, next_best: bool = False) -> None:
 def remove_checkpoint(info: CheckpointInfo) -> None:
     """Retention: the record first (the checkpoint is gone), then the file."""
     for path in (record_path(info.path), info.path):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+        path.unlink(missing_ok=True)
 
 
 def _remove_stale(directory: Path, names: list[str]) -> None:
     stale = [name for name in names if _STALE_TEMPORARY.match(name)]
     for name in stale:
         try:
-            os.unlink(directory / name)
-        except FileNotFoundError:
-            pass
+            (directory / name).unlink(missing_ok=True)
         except OSError as error:
             if error.errno == errno.EROFS or not os.access(directory, os.W_OK):
                 raise CheckpointError(
@@ -205,7 +202,6 @@ def _settle_best(index: Index) -> None:
     best_next = index.best_next
     if best_next is None:
         return
-    next_path = best_next.path.with_name(best_next.path.name + NEXT_SUFFIX)
     try:
         matched, _ = verified(index, index.best or best_next)
     except DamagedFile:
@@ -213,8 +209,7 @@ def _settle_best(index: Index) -> None:
     if matched is best_next:
         index.best = dataclasses.replace(best_next)
         write_record(index.best)  # a legacy directory's next record is in its journal
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(next_path)
+    best_next.path.with_name(best_next.path.name + NEXT_SUFFIX).unlink(missing_ok=True)
     index.best_next = None
 
 

@@ -111,13 +111,10 @@ class ArrayFacts:
         """The facts of `array` (anything `np.asarray` takes)."""
         array = np.asarray(array)
         shape = tuple(int(n) for n in array.shape)
-        if array.dtype.kind not in _NUMERIC:
-            return cls(shape, array.dtype)
         values = array[np.isfinite(array)] if array.dtype.kind == "f" else array
-        if values.size == 0:
+        if array.dtype.kind not in _NUMERIC or values.size == 0:
             return cls(shape, array.dtype)
-        low, high = values.min().item(), values.max().item()
-        return cls(shape, array.dtype, low, high)
+        return cls(shape, array.dtype, values.min().item(), values.max().item())
 
 
 def numeric_facts(array: Any, where: str) -> ArrayFacts:

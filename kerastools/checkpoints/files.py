@@ -167,9 +167,7 @@ def read_verified(
         fd = _open_regular(path)
     except FileNotFoundError:
         raise DamagedFile("the file is missing") from None
-    except CheckpointError:
-        raise
-    except OSError as error:
+    except OSError as error:  # not a CheckpointError (a FIFO, a device): that is no OSError
         raise DamagedFile(f"it cannot be opened ({error})") from error
     try:
         size = os.fstat(fd).st_size

@@ -409,35 +409,33 @@ def _first_difference(expected: bytes, made: bytes | memoryview) -> str | None:
     """The first difference between two HDF5 files' contents (not their bytes), None if none."""
     import h5py
 
-    def contents(handle: Any) -> dict[str, tuple[Any, ...]]:
-        def facts(item: Any) -> tuple[Any, ...]:
-            attributes = repr(sorted((key, repr(value)) for key, value in item.attrs.items()))
-            if not isinstance(item, h5py.Dataset):
-                return (attributes, "group")
-            return (attributes, str(item.dtype), item.shape, np.asarray(item[()]).tobytes())
-
-        found = {"": facts(handle)}
+    def contents(data: bytes | memoryview) -> dict[tuple[str, str], Any]:
+        """Every object's facts, by its path and "attributes", "dtype", "shape" or "value"."""
+        found: dict[tuple[str, str], Any] = {}
 
         def visit(path: str, item: Any) -> None:
-            found[path] = facts(item)
+            found[path, "attributes"] = repr(sorted((k, repr(v)) for k, v in item.attrs.items()))
+            found[path, "dtype"] = str(item.dtype) if isinstance(item, h5py.Dataset) else "group"
+            if isinstance(item, h5py.Dataset):
+                found[path, "shape"] = item.shape
+                found[path, "value"] = np.asarray(item[()]).tobytes()
 
-        handle.visititems(visit)
+        with h5py.File(io.BytesIO(data), "r") as handle:
+            visit("", handle)
+            handle.visititems(visit)
         return found
 
-    with h5py.File(io.BytesIO(expected), "r") as theirs, h5py.File(io.BytesIO(made), "r") as ours:
-        a, b = contents(theirs), contents(ours)
-    for path in sorted(set(a) | set(b)):
-        where = path or "the root"
-        if path not in b:
+    theirs, ours = contents(expected), contents(made)
+    for key in sorted(theirs.keys() | ours.keys()):  # by path, then its facts in the order above
+        where, name = key[0] or "the root", key[1]
+        if key not in ours:
             return f"{where} is missing"
-        if path not in a:
+        if key not in theirs:
             return f"{where} is not in Keras' file"
-        fields = ("attributes", "dtype", "shape", "value")
-        for field_name, theirs_field, our_field in zip(fields, a[path], b[path], strict=False):
-            if theirs_field != our_field:
-                if field_name == "value":
-                    return f"the values of {where} differ"
-                return f"{field_name} of {where}: Keras {theirs_field}, host copy {our_field}"
+        if theirs[key] != ours[key]:
+            if name == "value":
+                return f"the values of {where} differ"
+            return f"{name} of {where}: Keras {theirs[key]}, host copy {ours[key]}"
     return None
 
 
@@ -452,12 +450,10 @@ def _groups(handle: Any, read: bool = True, source: object = "") -> list[VarsGro
         if not _is_vars(name) or not hasattr(item, "keys"):
             return
         keys = sorted(item.keys(), key=lambda key: int(key) if key.isdigit() else -1)
-        shapes, facts = [], []
-        for key in keys:
-            dataset = item[key]
-            if read:  # read it: a truncated or damaged file fails here
-                facts.append(numeric_facts(dataset[()], f"{source}, dataset {name}/{key}"))
-            shapes.append(tuple(int(n) for n in dataset.shape))
+        shapes = [tuple(int(n) for n in item[key].shape) for key in keys]
+        facts = [  # each dataset read: a truncated or damaged file fails here
+            numeric_facts(item[key][()], f"{source}, dataset {name}/{key}") for key in keys if read
+        ]
         groups.append(VarsGroup(name, str(item.attrs.get("name", "")), shapes, facts))
 
     handle.visititems(visit)
@@ -529,18 +525,15 @@ def saved_weights(file: KerasWeightsFile, model: keras.Model) -> tuple[list[str]
         groups = by_name.get(owner.rsplit("/", 1)[-1])
         if not groups:
             continue
-        group = groups.pop(0)
-        for index in range(len(group.shapes)):
-            if index < len(variables):
-                matched[id(variables[index])] = (variables[index].path, _declared(group, index))
-            else:
-                extra.append((f"{owner}/{index}", _declared(group, index)))
-    for groups in by_name.values():
-        extra += [
-            (f"{group.path}/{index}", _declared(group, index))
-            for group in groups
-            for index in range(len(group.shapes))
-        ]
+        declared = _declared(groups.pop(0))
+        matched.update((id(v), (v.path, a)) for v, a in zip(variables, declared, strict=False))
+        extra += [(f"{owner}/{i}", a) for i, a in enumerate(declared) if i >= len(variables)]
+    extra += [
+        (f"{group.path}/{index}", array)
+        for groups in by_name.values()
+        for group in groups
+        for index, array in enumerate(_declared(group))
+    ]
     in_order = [matched[id(v)] for v in model.weights if id(v) in matched] + extra
     if len(in_order) == len(model.weights) and len(matched) < len(model.weights):
         return _saved_weights_by_path(file, model, skip)
@@ -569,15 +562,11 @@ def _saved_weights_by_path(
     for group in layout:
         if group.top in skip or not group.shapes:
             continue
-        variables = owners.get(group.name, [])
-        if len(variables) != len(group.shapes) or group.path not in saved:
+        variables = owners.pop(group.name, [])  # a name used twice cannot be paired
+        theirs = saved.get(group.path)
+        if theirs is None or not len(variables) == len(group.shapes) == len(theirs.shapes):
             return None
-        owners[group.name] = []  # a name used twice cannot be paired
-        theirs = saved[group.path]
-        if len(theirs.shapes) != len(variables):
-            return None
-        for index, variable in enumerate(variables):
-            shapes[id(variable)] = _declared(theirs, index)
+        shapes.update(zip(map(id, variables), _declared(theirs), strict=True))
     if len(shapes) != len(model.weights):
         return None
     return [v.path for v in model.weights], [shapes[id(v)] for v in model.weights]
@@ -587,13 +576,11 @@ def saved_optimizer(file: KerasWeightsFile, attribute: str) -> tuple[list[str], 
     """The file's variables of the optimizer kept as `attribute` (shape-only), None if absent."""
     for group in file.groups:
         if group.path == f"{attribute}/vars":
-            indices = range(len(group.shapes))
-            return [f"{group.path}/{i}" for i in indices], [_declared(group, i) for i in indices]
+            return [f"{group.path}/{i}" for i in range(len(group.shapes))], _declared(group)
     return None
 
 
-def _declared(group: VarsGroup, index: int) -> ArrayFacts | Any:
-    """What the file holds at `index` of `group`: its facts, or a shape-only array if not read."""
-    if index < len(group.facts):
-        return group.facts[index]
-    return np.broadcast_to(np.False_, group.shapes[index])
+def _declared(group: VarsGroup) -> list[ArrayFacts | Any]:
+    """What the file holds in `group`, by index: its facts, or shape-only arrays where not read."""
+    unread = group.shapes[len(group.facts) :]
+    return [*group.facts, *(np.broadcast_to(np.False_, shape) for shape in unread)]

@@ -23,6 +23,7 @@ from kerastools.checkpoints.record import (
     MAX_RECORD_BYTES,
     CheckpointInfo,
     Kind,
+    check_count,
     is_record_name,
     parse_json,
 )
@@ -84,28 +85,13 @@ def _backup_epoch(directory: Path) -> int:
     if not metadata.exists():
         return 0
     try:
-        epoch = parse_json(read_regular(metadata, cap=MAX_RECORD_BYTES) or b"", metadata)["epoch"]
+        document = parse_json(read_regular(metadata, cap=MAX_RECORD_BYTES) or b"", metadata)
+        return check_count("epoch", document["epoch"])
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(
             f"Cannot read the BackupAndRestore metadata {metadata}: {error!r}. It must be JSON "
-            'with an integer "epoch", as keras.callbacks.BackupAndRestore writes it.'
+            'with an integer "epoch" >= 0, as keras.callbacks.BackupAndRestore writes it.'
         ) from None
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise CheckpointError(
-            f'The BackupAndRestore metadata {metadata} has "epoch": {epoch!r}; it must be an '
-            "integer >= 0."
-        )
-    return epoch
-
-
-def _backup(directory: Path, max_elements: int) -> Candidate:
-    weights = directory / BACKUP_WEIGHTS
-    if not weights.is_file():
-        raise CheckpointError(
-            f"The BackupAndRestore directory {directory} has {BACKUP_METADATA} but no "
-            f"{BACKUP_WEIGHTS}: there are no weights to load."
-        )
-    return _read(weights, "keras-backup", _backup_epoch(directory), max_elements)
 
 
 def keras_candidates(
@@ -127,7 +113,12 @@ def keras_candidates(
         if not _is_backup(path):
             return None  # a kerastools directory, maybe new
         _only_latest("the BackupAndRestore directory", path, which)
-        return [_backup(path, max_elements)]
+        if not (path / BACKUP_WEIGHTS).is_file():
+            raise CheckpointError(
+                f"The BackupAndRestore directory {path} has {BACKUP_METADATA} but no "
+                f"{BACKUP_WEIGHTS}: there are no weights to load."
+            )
+        return [_read(path / BACKUP_WEIGHTS, "keras-backup", _backup_epoch(path), max_elements)]
     if not path.exists() and not path.name.endswith((WEIGHTS_SUFFIX, ARCHIVE_SUFFIX)):
         return None  # a kerastools directory to be: no checkpoint yet
     if not path.exists():

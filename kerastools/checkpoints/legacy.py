@@ -180,8 +180,7 @@ class CheckpointState:
         return "" if state is None else state.class_name
 
 
-def _read_group(handle: Any, name: str) -> tuple[list[str], list[np.ndarray]]:
-    group = handle[name]
+def _read_group(group: Any) -> tuple[list[str], list[np.ndarray]]:
     paths = [p.decode() if isinstance(p, bytes) else str(p) for p in group["paths"][()]]
     arrays = [np.asarray(group[f"{index:05d}"][()]) for index in range(len(paths))]
     return paths, arrays
@@ -208,7 +207,7 @@ def read_checkpoint_file(
             raise DamagedFile(f"it is not a kerastools checkpoint (no {FORMAT!r} attribute)")
         check_structure(handle, path, max_elements=max_elements)
         header = json.loads(handle.attrs[FORMAT])
-        model_paths, model_arrays = _read_group(handle, "model")
+        model_paths, model_arrays = _read_group(handle["model"])
         optimizers = _read_optimizers(handle, str(header.get("optimizer", "")))
     build_config = header.get("build_config")
     return CheckpointState(
@@ -223,11 +222,10 @@ def read_checkpoint_file(
 def _read_optimizers(handle: Any, compiled_class: str) -> dict[str, OptimizerState]:
     optimizers: dict[str, OptimizerState] = {}
     if COMPILED_OPTIMIZER in handle:
-        paths, arrays = _read_group(handle, COMPILED_OPTIMIZER)
+        paths, arrays = _read_group(handle[COMPILED_OPTIMIZER])
         optimizers[COMPILED_OPTIMIZER] = OptimizerState(compiled_class, paths, arrays)
-    for name in handle.get(ATTRIBUTE_OPTIMIZERS, {}):
-        group = handle[ATTRIBUTE_OPTIMIZERS][name]
-        paths, arrays = _read_group(handle[ATTRIBUTE_OPTIMIZERS], name)
+    for name, group in handle.get(ATTRIBUTE_OPTIMIZERS, {}).items():
         trains = [int(index) for index in group["trains"][()]] if "trains" in group else None
-        optimizers[name] = OptimizerState(str(group.attrs.get("class_name", "")), paths, arrays, trains)
+        class_name = str(group.attrs.get("class_name", ""))
+        optimizers[name] = OptimizerState(class_name, *_read_group(group), trains)
     return optimizers

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,13 +138,12 @@ def _not_built(model: keras.Model, detail: str) -> ConfigError:
 def _check_weights(model: keras.Model, info: CheckpointInfo, contents: Contents) -> None:
     """Raise CheckpointError when the file's weights do not fit `model` (shapes, counts)."""
     if isinstance(contents, CheckpointState):
-        paths, arrays = contents.model_paths, contents.model_arrays
+        saved: tuple[list[str], list[Any]] | None = (contents.model_paths, contents.model_arrays)
     else:
         saved = saved_weights(contents, model)
-        if saved is None:
-            return  # layer names differ: Keras' own load decides (and is undone on failure)
-        paths, arrays = saved
-    _check_fits("weight", info.path, model, paths, arrays, model.weights)
+    if saved is None:
+        return  # layer names differ: Keras' own load decides (and is undone on failure)
+    _check_fits("weight", info.path, model, *saved, model.weights)
 
 
 def _ensure_built(model: keras.Model, info: CheckpointInfo, contents: Contents) -> None:
@@ -199,21 +198,23 @@ def _apply(model: keras.Model, candidate: Candidate, include_optimizer: bool, ch
     """Check every shape first, then assign: a refused checkpoint leaves the model as it was."""
     info, contents, data = candidate
     _check_weights(model, info, contents)
-    if isinstance(contents, KerasWeightsFile):
-        _apply_keras(model, info, contents, data, include_optimizer, choice)
-        return
-    pairs = optimizers_to_restore(model, contents.optimizers) if include_optimizer else []
+    pairs = optimizers_to_restore(model, _saved_states(contents)) if include_optimizer else []
     befores = _check_optimizers(info, model, pairs, choice)
-    for variable, array in zip(model.weights, contents.model_arrays, strict=True):
-        variable.assign(array)
-    for optimizer, state in pairs:
-        for variable, array in zip(optimizer.variables, state.arrays, strict=True):
+    if isinstance(contents, KerasWeightsFile):
+        _load_keras(model, info, data, pairs)
+    else:
+        for variable, array in zip(model.weights, contents.model_arrays, strict=True):
             variable.assign(array)
+        for optimizer, state in pairs:
+            for variable, array in zip(optimizer.variables, state.arrays, strict=True):
+                variable.assign(array)
     apply_states(pairs, choice, befores)
 
 
-def _keras_pairs(model: keras.Model, contents: KerasWeightsFile) -> list[tuple[Any, OptimizerState]]:
-    """The model's optimizers the file has state for, built, with that state's shapes."""
+def _saved_states(contents: Contents) -> dict[str, OptimizerState]:
+    """The optimizers' states the file holds, by attribute (a Keras file's: shapes only)."""
+    if isinstance(contents, CheckpointState):
+        return contents.optimizers
     states = {}
     for name, class_name in contents.optimizer_classes.items():
         saved = saved_optimizer(contents, name)
@@ -221,16 +222,13 @@ def _keras_pairs(model: keras.Model, contents: KerasWeightsFile) -> list[tuple[A
             states[name] = OptimizerState(
                 class_name, *saved, contents.trains.get(name), contents.optimizer_configs.get(name)
             )
-    return optimizers_to_restore(model, states)
+    return states
 
 
-def _apply_keras(
-    model: keras.Model, info: CheckpointInfo, contents: KerasWeightsFile, data: bytes,
-    include_optimizer: bool, choice: str,
+def _load_keras(
+    model: keras.Model, info: CheckpointInfo, data: bytes, pairs: list[tuple[Any, OptimizerState]]
 ) -> None:
     """`model.load_weights` of the verified bytes; undone (and refused) when Keras fails part-way."""
-    pairs = _keras_pairs(model, contents) if include_optimizer else []
-    befores = _check_optimizers(info, model, pairs, choice)
     restored = {id(optimizer) for optimizer, _ in pairs}
     keep = [  # the variables of optimizers left out, put back after Keras' load
         v for o in model_optimizers(model).values() if id(o) not in restored for v in o.variables
@@ -247,7 +245,6 @@ def _apply_keras(
         raise CheckpointError(message) from None
     for variable, array in zip(keep, before[len(model.weights):], strict=True):
         variable.assign(array)
-    apply_states(pairs, choice, befores)
 
 
 def load_checkpoint(
@@ -313,12 +310,11 @@ def _load(
 ) -> CheckpointInfo:
     """`load_checkpoint` with its arguments checked: the first intact candidate, loaded."""
     bound = elements_bound(model.weights)  # no dataset larger than the largest variable is read
-    candidates: Iterable[Candidate] | None = keras_candidates(path, which, max_elements=bound)
-    for candidate in pick(path, which, max_elements=bound) if candidates is None else candidates:
-        _ensure_built(model, candidate[0], candidate[1])
-        _apply(model, candidate, include_optimizer, choice)
-        return loaded_record(candidate[0], model, include_optimizer)
-    raise NoIntactCheckpoint(f"No checkpoint in {path} could be read.")  # pick raises first
+    keras_files = keras_candidates(path, which, max_elements=bound)
+    candidate = keras_files[0] if keras_files else next(pick(path, which, max_elements=bound))
+    _ensure_built(model, candidate[0], candidate[1])
+    _apply(model, candidate, include_optimizer, choice)
+    return loaded_record(candidate[0], model, include_optimizer)
 
 
 def resume(

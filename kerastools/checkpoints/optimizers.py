@@ -15,7 +15,6 @@ are compared by class only.
 
 from __future__ import annotations
 
-import json
 import math
 import weakref
 from dataclasses import dataclass
@@ -123,9 +122,7 @@ def _config_now(optimizer: keras.optimizers.Optimizer) -> dict[str, Any]:
         config = optimizer.get_config()
     except (TypeError, ValueError, NotImplementedError, AttributeError) as error:
         return {"get_config failed": repr(error)}
-    safe = _json_safe(config)
-    json.dumps(safe, allow_nan=False)  # checks the conversion
-    return safe
+    return _json_safe(config)
 
 
 def remember_compiled(model: keras.Model) -> None:
@@ -158,10 +155,6 @@ def _shown(value: Any) -> str:
     return f"{value:.7g}" if isinstance(value, float) else repr(value)
 
 
-def _same(saved: Any, current: Any) -> bool:
-    return not _differences(saved, current, ".")
-
-
 def compare_optimizer(
     path: Path, attribute: str, optimizer: keras.optimizers.Optimizer, saved_class: str,
     saved_config: dict[str, Any] | None, choice: str,
@@ -186,9 +179,8 @@ def compare_optimizer(
     compiled = compiled_config(optimizer)
     saved_rate, compiled_rate = saved_config.get("learning_rate"), compiled.get("learning_rate")
     if choice == "checkpoint":
-        if (isinstance(saved_rate, dict) or isinstance(compiled_rate, dict)) and not _same(
-            saved_rate, compiled_rate
-        ):
+        schedules = isinstance(saved_rate, dict) or isinstance(compiled_rate, dict)
+        if schedules and _differences(saved_rate, compiled_rate, "."):  # ".": class_name counts
             raise CheckpointError(
                 f"Checkpoint {path} was saved with the learning rate {saved_rate!r}; "
                 f"model.{attribute} is compiled with {compiled_rate!r}. Compile it with the "
@@ -216,10 +208,8 @@ def check_states(path: Path, model: keras.Model, pairs: list[tuple[Any, Any]], c
     names = {id(optimizer): name for name, optimizer in model_optimizers(model).items()}
     befores = []
     for optimizer, state in pairs:
-        compare_optimizer(
-            path, names.get(id(optimizer), "optimizer"), optimizer, state.class_name,
-            state.config, choice,
-        )
+        attribute = names.get(id(optimizer), "optimizer")
+        compare_optimizer(path, attribute, optimizer, state.class_name, state.config, choice)
         rate = _config_now(optimizer).get("learning_rate")
         befores.append((compiled_config(optimizer), rate if _plain_number(rate) else None))
     return befores
@@ -229,17 +219,16 @@ def apply_states(pairs: list[tuple[Any, Any]], choice: str, befores: list[Any]) 
     """After the load, keep the chosen hyper-parameters (`"current"`: the learning rate from
     before is put back; `"checkpoint"`: saved plain numbers are set); remember them as compiled."""
     for (optimizer, state), (compiled, rate) in zip(pairs, befores, strict=True):
-        saved_config = state.config
-        if choice != "checkpoint" or saved_config is None:
-            if choice == "current" and rate is not None:
-                optimizer.learning_rate = rate
-            _REMEMBERED[optimizer] = {k: v for k, v in compiled.items() if k != "class_name"}
-            continue
-        for key, value in saved_config.items():
-            now = getattr(optimizer, key, None)
-            if key != "learning_rate" and key in compiled and _plain_number(value) and _plain_number(now):
-                setattr(optimizer, key, value)
-        _REMEMBERED[optimizer] = {k: v for k, v in saved_config.items() if k != "class_name"}
+        kept = compiled
+        if choice == "checkpoint" and state.config is not None:
+            kept = state.config
+            for key, value in kept.items():
+                now = getattr(optimizer, key, None)
+                if key != "learning_rate" and key in compiled and _plain_number(value) and _plain_number(now):
+                    setattr(optimizer, key, value)
+        elif choice == "current" and rate is not None:
+            optimizer.learning_rate = rate
+        _REMEMBERED[optimizer] = {k: v for k, v in kept.items() if k != "class_name"}
 
 
 def optimizer_step(model: keras.Model) -> int:

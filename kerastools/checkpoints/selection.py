@@ -84,18 +84,6 @@ def _by_metric(
     return [candidates[position] for position in sorted(scored, key=key)]
 
 
-def _best_first(index: Index, everything: list[CheckpointInfo]) -> list[CheckpointInfo]:
-    if index.monitor is None or index.mode is None:
-        raise CheckpointError(
-            f"No best checkpoint in {index.directory}: it was written without save_best. "
-            "Pass which=('min', 'val_loss') or similar to pick by a recorded metric."
-        )
-    ranked = _by_metric(everything, index.mode, index.monitor, prefer_best=True)
-    if not ranked:
-        raise CheckpointError(f"No checkpoint in {index.directory} has a value for {index.monitor!r} yet.")
-    return ranked
-
-
 def _candidates(index: Index, which: Which) -> list[CheckpointInfo]:
     """The checkpoints that satisfy `which`, most wanted first."""
     directory = index.directory
@@ -109,8 +97,6 @@ def _candidates(index: Index, which: Which) -> list[CheckpointInfo]:
         )
     if which == "latest":
         return everything[::-1]
-    if which == "best":
-        return _best_first(index, everything)
     if isinstance(which, int):
         matching = [info for info in reversed(everything) if info.epoch == which]
         if not matching:
@@ -119,10 +105,16 @@ def _candidates(index: Index, which: Which) -> list[CheckpointInfo]:
                 f"No checkpoint for epoch {which} in {directory}; epochs available: {epochs}."
             )
         return matching
-    if not isinstance(which, tuple):
+    pair = (index.mode, index.monitor) if which == "best" else which
+    if not isinstance(pair, tuple):
         raise ConfigError(f"Argument `which` is not understood. Received: which={which!r}")
-    mode, metric = which
-    ranked = _by_metric(everything, mode, metric)
+    mode, metric = pair
+    if mode is None or metric is None:  # "best" of a directory without a `save_best` rule
+        raise CheckpointError(
+            f"No best checkpoint in {directory}: it was written without save_best. "
+            "Pass which=('min', 'val_loss') or similar to pick by a recorded metric."
+        )
+    ranked = _by_metric(everything, mode, metric, prefer_best=which == "best")
     if not ranked:
         available = sorted({key for info in everything for key in info.metrics})
         raise CheckpointError(

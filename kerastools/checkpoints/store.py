@@ -45,10 +45,9 @@ def _plain_metrics(logs: Mapping[str, Any] | None) -> dict[str, float | None]:
             array = np.asarray(keras.ops.convert_to_numpy(value), dtype="float64")
         except (TypeError, ValueError):
             continue
-        if array.size != 1:
-            continue
-        number = float(array.reshape(()))
-        metrics[str(key)] = number if math.isfinite(number) else None
+        if array.size == 1:
+            number = float(array.reshape(()))
+            metrics[str(key)] = number if math.isfinite(number) else None
     return metrics
 
 
@@ -198,14 +197,11 @@ class CheckpointStore:
     def _flush(self, consume: bool) -> None:
         """Wait for the write in flight; `consume`: also take its error (logged: its fit is over)."""
         future = self._future
-        if future is None:
-            return
-        if not consume:
-            concurrent.futures.wait([future])
-            return
-        self._future = None
-        if future.exception() is not None:
-            logger.warning("The last checkpoint write of an earlier fit failed: %s", future.exception())
+        if consume:
+            self._future = None
+        error = None if future is None else future.exception()  # waits for it
+        if consume and error is not None:
+            logger.warning("The last checkpoint write of an earlier fit failed: %s", error)
 
     def _snapshot(self, model: keras.Model, target: Path) -> Callable[[], bytes | memoryview]:
         """Take the state now, on the training thread; return what builds the file's bytes."""

@@ -48,19 +48,16 @@ _NON_FINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
 
 
 def _encode(number: Any) -> Any:
-    if isinstance(number, float) and not math.isfinite(number):
-        return "nan" if math.isnan(number) else ("inf" if number > 0 else "-inf")
-    return number
+    return str(number) if isinstance(number, float) and not math.isfinite(number) else number
 
 
 def _values(variables: Sequence[Any]) -> list[dict[str, Any]]:
     """Each variable's path, shape and flat values (non-finite floats as strings)."""
-    entries = []
-    for variable in variables:
-        array = np.asarray(keras.ops.convert_to_numpy(variable))
-        values = [_encode(number) for number in array.ravel().tolist()]
-        entries.append({"path": variable.path, "shape": list(array.shape), "value": values})
-    return entries
+    arrays = [(v.path, np.asarray(keras.ops.convert_to_numpy(v))) for v in variables]
+    return [
+        {"path": path, "shape": list(a.shape), "value": [_encode(n) for n in a.ravel().tolist()]}
+        for path, a in arrays
+    ]
 
 
 def capture(

@@ -127,9 +127,8 @@ class WriterLock:
             holder = _HELD.get(self.path.resolve())
         if holder is None or holder is self or not holder.held or owner is None:
             return
-        if holder._owner is not None and holder._owner is not owner and (
-            holder._thread == threading.get_ident()
-        ):
+        another_run = holder._owner is not None and holder._owner is not owner
+        if another_run and holder._thread == threading.get_ident():
             logger.info("Taking over %s from an earlier fit of this thread that raised.", self.path)
             if holder.flush is not None:
                 holder.flush(True)
