@@ -28,12 +28,12 @@ FASHION_DIR := /usr/share/datasets/fashion-mnist
 
 .PHONY: gpu-check wheel-check release-check wheel-demo install demo fashion-mnist-full test test-fast test-jax test-torch test-slow test-browser lint typecheck docs docs-serve examples data benchmarks wheel clean
 
-# One resolve for the package and torch. --no-compile: pip would byte-compile all 16,000 modules
-# of the dependencies (about 35 s); Python compiles the few thousand a run imports, once.
+# One resolve for the package and torch. Not --no-compile: where PYTHONDONTWRITEBYTECODE is set
+# (CI here), every test process would compile each module it imports from source again.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet --no-compile -e ".[$(EXTRAS)]" "$(TORCH_TEST_PIN)"
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]" "$(TORCH_TEST_PIN)"
 	touch $(STAMP)
 
 install: $(STAMP)
