@@ -95,8 +95,9 @@ ONE_PROCESS_PROGRAM = """
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (128, 2)).astype("float32")
     y = (x[:, :1] ** 2 + x[:, 1:] ** 2).astype("float32")
+    keras.utils.set_random_seed(0)  # unseeded, 8 units missed the 0.05 stop in 40 epochs 2 runs in 8
     with distribution.scope():
-        model = kt.compile(kt.build_mlp(2, [8]), optimizer="adam", learning_rate=0.05)
+        model = kt.compile(kt.build_mlp(2, [16]), optimizer="adam", learning_rate=0.05)
         callbacks = kt.callbacks.standard(checkpoint_dir=directory, stop_at={"loss": 0.05},
                                           patience=0, plot=False)
         history = model.fit(x, y, epochs=40, batch_size=32, verbose=0, callbacks=callbacks)
@@ -104,7 +105,7 @@ ONE_PROCESS_PROGRAM = """
         results["kernel_devices"] = len(model.trainable_weights[0].value.sharding.device_set)
     results["epochs"] = len(history.history["loss"])
     results["files"] = sorted(p.name for p in directory.iterdir())
-    fresh = kt.compile(kt.build_mlp(2, [8]), optimizer="adam", learning_rate=0.05)
+    fresh = kt.compile(kt.build_mlp(2, [16]), optimizer="adam", learning_rate=0.05)
     results["resumed_at"] = kt.checkpoints.resume(fresh, directory)
     results["same_weights"] = all(
         np.array_equal(a, b) for a, b in zip(model.get_weights(), fresh.get_weights()))
