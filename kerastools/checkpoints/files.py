@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import keras
-import numpy as np
 
 from kerastools._atomic import atomic_write
 from kerastools.errors import CheckpointError
@@ -227,71 +226,14 @@ def archive_bytes(model: keras.Model) -> bytes:
     return _written(buffer, "model.save")
 
 
-class _ImageFile(io.RawIOBase):
-    """A growable in-memory file for h5py on numpy's allocator, which Linux backs with huge
-    pages: filling it costs a fifth of filling an `io.BytesIO` (4 KiB page faults)."""
-
-    def __init__(self, capacity: int) -> None:
-        super().__init__()
-        self._buffer = np.empty(capacity, np.uint8)
-        self._position = self._end = 0
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        self._position = (0, self._position, self._end)[whence] + offset
-        return self._position
-
-    def tell(self) -> int:
-        return self._position
-
-    def readinto(self, target: Any) -> int:
-        view = memoryview(target).cast("B")
-        count = max(0, min(len(view), self._end - self._position))
-        view[:count] = self._buffer[self._position : self._position + count].data
-        self._position += count
-        return count
-
-    def write(self, data: Any) -> int:
-        view = np.frombuffer(data, np.uint8)
-        start, end = self._position, self._position + len(view)
-        self._reserve(end)
-        self._buffer[self._end : start] = 0  # a gap HDF5 skipped reads as zeros
-        self._buffer[start:end] = view
-        self._position, self._end = end, max(self._end, end)
-        return len(view)
-
-    def truncate(self, size: int | None = None) -> int:
-        size = self._position if size is None else size
-        self._reserve(size)
-        self._buffer[self._end : size] = 0
-        self._end = size
-        return size
-
-    def _reserve(self, size: int) -> None:
-        if size > len(self._buffer):  # by half again at least: few copies
-            grown = np.empty(max(size, len(self._buffer) * 3 // 2), np.uint8)
-            grown[: self._end] = self._buffer[: self._end]
-            self._buffer = grown
-
-    def image(self) -> memoryview:
-        """The file's bytes, without a copy."""
-        return self._buffer[: self._end].data
-
-
-def hdf5_bytes(write: Callable[[Any], None], size_hint: int = 0) -> memoryview:
-    """The bytes of an HDF5 file built in memory, which `write(handle)` fills.
-
-    `size_hint`: about how large the file will be (its datasets' bytes), so the
-    buffer is allocated once.
-    """
+def hdf5_bytes(write: Callable[[Any], None]) -> bytes:
+    """The bytes of an HDF5 file built in memory, which `write(handle)` fills."""
     import h5py
 
-    buffer = _ImageFile(size_hint + (1 << 20))
+    buffer = io.BytesIO()
     with h5py.File(buffer, "w") as handle:
         write(handle)
-    data = buffer.image()
-    if not data:
-        raise CheckpointError("h5py wrote nothing into an in-memory file.")
-    return data
+    return _written(buffer, "h5py")
 
 
 def _written(buffer: io.BytesIO, writer: str) -> bytes:

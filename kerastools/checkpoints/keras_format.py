@@ -36,7 +36,7 @@ from kerastools.learning_rates import COMPILED_OPTIMIZER, model_optimizers
 
 __all__ = [
     "HEADER", "KerasWeightsFile", "VarsGroup", "host_array", "mark_built", "read_keras_file",
-    "saved_optimizer", "saved_optimizers", "saved_weights", "snapshot_weights", "write_array",
+    "saved_optimizer", "saved_optimizers", "saved_weights", "snapshot_weights",
     "write_snapshot",
 ]
 
@@ -172,14 +172,13 @@ def host_array(variable: Any) -> np.ndarray:
     return np.array(keras.ops.convert_to_numpy(value), copy=True)
 
 
-def write_array(group: Any, name: str, array: np.ndarray) -> None:
-    """Write `array` as dataset `name` of the h5py `group`."""
+def _write_array(group: Any, name: str, array: np.ndarray) -> Any:
+    """Write `array` as dataset `name` of the h5py `group`; return the dataset's low-level id."""
     import h5py
 
     array = np.asarray(array, order="C")  # not ascontiguousarray: it makes scalars 1-d
     if array.dtype.kind not in "biuf":  # other types: h5py's high-level path knows more
-        group.create_dataset(name, data=array)
-        return
+        return group.create_dataset(name, data=array).id
     # h5py's low-level API: half the cost of create_dataset (many small variables).
     space = h5py.h5s.create(h5py.h5s.SCALAR) if array.ndim == 0 else h5py.h5s.create_simple(array.shape)
     dataset = h5py.h5d.create(
@@ -187,12 +186,24 @@ def write_array(group: Any, name: str, array: np.ndarray) -> None:
     )
     if array.size:
         dataset.write(h5py.h5s.ALL, h5py.h5s.ALL, array)
+    return dataset
 
 
 # -- snapshots from host copies ------------------------------------------------------------
 
 
 @dataclass(frozen=True)
+class _Image:
+    """A file h5py built, less its datasets' values: a later file of the same layout and
+    header is these bytes with its values in place (no h5py: little Python, little GIL)."""
+
+    header: str
+    size: int
+    kept: list[tuple[int, bytes]]  # (offset, bytes) around the values
+    values: list[tuple[int, int, int]]  # (offset, variable position, bytes) of each value
+
+
+@dataclass
 class _Layout:
     """How to make a model's Keras weights file from its variables, learnt from one Keras save."""
 
@@ -202,6 +213,7 @@ class _Layout:
     root_attributes: dict[str, Any]
     variables: list[Any]
     watched: list[Any]  # what the signature counted: holding them keeps their ids unique
+    image: _Image | None = None  # the last file built, once its values were found in it
 
 
 # By model: the layout of each `include_optimizer`, or None once the model
@@ -385,8 +397,18 @@ def _container_item(container: list[Any] | tuple[Any, ...] | dict[Any, Any], par
     return None
 
 
-def _layout_bytes(layout: _Layout, arrays: list[Any], header: str, target: Path) -> memoryview:
-    """The file of `layout` holding `arrays`, built in memory (never an HDF5 file on disk)."""
+def _layout_bytes(
+    layout: _Layout, arrays: list[Any], header: str, target: Path
+) -> bytes | memoryview:
+    """The file of `layout` holding `arrays`, built in memory (never an HDF5 file on disk):
+    the last one h5py built with these values in place, or a new build when the header or
+    a value's size changed."""
+    image = layout.image
+    if image is not None and image.header == header and all(
+        np.asarray(arrays[position]).nbytes == size for _, position, size in image.values
+    ):
+        return _patched(image, arrays)
+    values: list[tuple[int, int, int]] = []  # (offset, variable position, bytes) of each value
 
     def fill(handle: Any) -> None:
         opened = {"": handle}
@@ -396,13 +418,38 @@ def _layout_bytes(layout: _Layout, arrays: list[Any], header: str, target: Path)
         handle.attrs.update(layout.root_attributes)
         handle.attrs[HEADER] = header
         for path, name, position, attributes in layout.datasets:
-            write_array(opened[path], name, arrays[position])
+            dataset = _write_array(opened[path], name, arrays[position])
             opened[path][name].attrs.update(attributes)
+            if dataset.get_storage_size():
+                values.append((dataset.get_offset(), position, dataset.get_storage_size()))
 
     try:
-        return hdf5_bytes(fill, size_hint=sum(np.asarray(array).nbytes for array in arrays))
+        data = hdf5_bytes(fill)
     except (OSError, TypeError, ValueError) as error:
         raise _cannot_write(target, error) from error
+    layout.image = _image_of(data, values, arrays, header)
+    return data
+
+
+def _image_of(data: bytes, values: list[Any], arrays: list[Any], header: str) -> _Image | None:
+    """`data` less its values, if putting `arrays` back where HDF5 stored them gives `data`."""
+    kept, end = [], 0
+    for offset, position, size in sorted(values):
+        if offset is None or offset < end or np.asarray(arrays[position]).nbytes != size:
+            return None  # not stored whole and in place (chunked, compact, converted)
+        kept.append((end, bytes(data[end:offset])))
+        end = offset + size
+    image = _Image(header, len(data), [*kept, (end, bytes(data[end:]))], values)
+    return image if _patched(image, arrays) == data else None
+
+
+def _patched(image: _Image, arrays: list[Any]) -> memoryview:
+    data = np.empty(image.size, np.uint8)
+    for offset, part in image.kept:
+        data[offset : offset + len(part)] = np.frombuffer(part, np.uint8)
+    for offset, position, size in image.values:
+        data[offset : offset + size] = np.asarray(arrays[position]).reshape(-1).view(np.uint8)
+    return data.data
 
 
 def _first_difference(expected: bytes, made: bytes | memoryview) -> str | None:
