@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_path", "atomic_write", "fsync_directory", "hidden_temporary"]
+__all__ = ["atomic_write", "fsync_directory", "hidden_temporary"]
 
 
 def fsync_directory(directory: str | os.PathLike[str]) -> None:
@@ -31,44 +31,32 @@ def fsync_directory(directory: str | os.PathLike[str]) -> None:
         os.close(fd)
 
 
+def _open_temporary(directory: str | os.PathLike[str], prefix: str, suffix: str) -> tuple[int, Path]:
+    """A new hidden file in `directory`, open for writing, with the permissions open() gives
+    (mode 0o666 less the umask at creation: no chmod, unlike mkstemp's 0600)."""
+    for _ in range(100):
+        temporary = Path(directory, f"{prefix}{secrets.token_hex(4)}{suffix}")
+        try:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:  # another writer's name: draw again
+            continue
+    raise FileExistsError(f"No free temporary name like {prefix}*{suffix} in {directory}")
+
+
 def hidden_temporary(directory: str | os.PathLike[str], prefix: str, suffix: str) -> Path:
-    """Create an empty hidden temporary file in `directory` with the permissions open() gives.
-
-    mkstemp creates 0600; a checkpoint should get what a plain open() would.
-    """
-    fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=directory)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.fchmod(fd, 0o666 & ~umask)
+    """Create an empty hidden temporary file in `directory` with the permissions open() gives."""
+    fd, temporary = _open_temporary(directory, prefix, suffix)
     os.close(fd)
-    return Path(name)
-
-
-@contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path next to `target`; on success it replaces `target`.
-
-    For writers that want a file name (h5py, `model.save_weights`). `suffix`
-    keeps libraries that check the extension happy (".weights.h5"). On any
-    error the temporary file is removed and `target` is left as it was.
-    """
-    target = Path(target)
-    temporary = hidden_temporary(target.parent, f".{target.name}.", suffix + ".tmp")
-    try:
-        yield temporary
-        with open(temporary, "rb+") as handle:
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-        fsync_directory(target.parent)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
+    return temporary
 
 
 @contextlib.contextmanager
 def atomic_write(target: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file for writing; on success it atomically replaces `target`.
+
+    One descriptor from creation to fsync: the few system calls matter to a
+    checkpoint writer thread, which takes the GIL back after each.
 
     Examples:
         >>> with atomic_write(tmp_path / "manifest.json", "w") as handle:
@@ -78,6 +66,16 @@ def atomic_write(target: str | os.PathLike[str], mode: str = "wb") -> Iterator[I
     """
     if "w" not in mode:
         raise ValueError(f"atomic_write only writes; got mode={mode!r}")
-    # The handle is closed before atomic_path fsyncs and renames the file: one fsync.
-    with atomic_path(target) as temporary, open(temporary, mode) as handle:
-        yield handle
+    target = Path(target)
+    fd, temporary = _open_temporary(target.parent, f".{target.name}.", ".tmp")
+    try:
+        with open(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(fd)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        raise
+    fsync_directory(target.parent)

@@ -122,8 +122,9 @@ def test_disk_full_while_writing_weights(tmp_path, monkeypatch):
 
     run = Run(tmp_path / "checkpoints")
 
-    def full_disk(name, mode="r", *args, **kwargs):
-        handle = open(name, mode, *args, **kwargs)
+    def full_disk(file, mode="r", *args, **kwargs):
+        name = os.readlink(f"/proc/self/fd/{file}") if isinstance(file, int) else file
+        handle = open(file, mode, *args, **kwargs)
         return FullDiskFile(handle, name) if "w" in mode and inside(run.directory, name) else handle
 
     monkeypatch.setattr(_atomic, "open", full_disk, raising=False)
