@@ -5,7 +5,9 @@ a `LiveFigure` draws it, and one sink per output target (file, notebook,
 widget) shows the PNG. This module decides when to redraw: only when
 `min_interval_s` has passed *and* at least `THROTTLE_FACTOR` times the last
 redraw's duration, so drawing takes at most about 1/THROTTLE_FACTOR of the
-wall time; the end of training always redraws.
+wall time. The start of training counts as a redraw, so a fit shorter than
+`min_interval_s` draws once; the end of training always redraws, on the
+training thread, so the output is complete when `fit` returns.
 """
 
 from __future__ import annotations
@@ -74,8 +76,11 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
     multi-worker strategy only the chief draws and writes.
 
     Redraws are throttled: one happens only when `min_interval_s` has passed
-    and at least `THROTTLE_FACTOR` times the duration of the last one; the
-    end of training always redraws. After training, `figure` is a complete
+    and at least `THROTTLE_FACTOR` times the duration of the last one. The
+    start of training counts as a redraw: the first one comes at the first
+    epoch end (or batch, with `per_batch`) at least `min_interval_s` in, so a
+    fit shorter than that draws only once. The end of training always
+    redraws, before `fit` returns. After training, `figure` is a complete
     matplotlib `Figure` (save it with `figure.savefig(...)`) and `history`
     holds the values per epoch (continued by a re-fit from `initial_epoch` > 0).
 
@@ -112,8 +117,8 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             Defaults to None.
         mode: `"auto"`, `"notebook"`, `"widget"`, `"file"` or `"off"`.
             Defaults to `"auto"`.
-        min_interval_s: the least time between two redraws, in seconds.
-            Defaults to 0.5.
+        min_interval_s: the least time between two redraws, and between
+            the start of training and the first, in seconds. Defaults to 0.5.
         figsize: figure size in inches; it never changes during a run, so
             the PNG keeps its size. Defaults to (10, 3.5).
         dpi: resolution of the PNG. Defaults to 80.
@@ -262,6 +267,10 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             # One-off costs (importing matplotlib, the figure) stay out of the
             # first render's duration, which sets the throttle.
             self._plot_guard.run(self._ensure_figure)
+        # The start counts as a redraw: the first one waits `min_interval_s` like
+        # any other, so a fit shorter than that draws once, at its end.
+        started = self._clock()
+        self._next_render_at = next_render_at(started, started, self.min_interval_s)
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._continue_run(epoch)
