@@ -508,6 +508,26 @@ def test_a_fit_shorter_than_min_interval_draws_once_complete_when_fit_returns(mo
     assert plot.figure.axes[0].get_lines()[0].get_xdata().tolist() == [1, 2, 3]
 
 
+def test_a_later_plot_draws_on_an_unread_figure_and_never_on_one_a_user_holds(monkeypatch, tmp_path):
+    monkeypatch.setenv(ENV_VAR, "file")
+    x, y = circles(32)
+    model = tiny_classifier()
+    plots = [LivePlot(mode="file", path=tmp_path / f"live{index}.png") for index in range(3)]
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[plots[0]])
+    held = plots[0].figure  # read: this figure is the user's from now on
+    held_lines = [line.get_ydata().tolist() for line in held.axes[0].get_lines()]
+    model.fit(x, y, epochs=3, batch_size=16, verbose=0, callbacks=[plots[1]])  # its figure is not read
+    model.fit(x, y, epochs=4, batch_size=16, verbose=0, callbacks=[plots[2]])  # may draw on plots[1]'s
+    assert [line.get_ydata().tolist() for line in held.axes[0].get_lines()] == held_lines
+    figures = [plot.figure for plot in plots]
+    assert len({id(figure) for figure in figures}) == 3
+    for plot, figure, epochs in zip(plots, figures, [2, 3, 4], strict=True):
+        # Read after its run: drawn again, whole, the picture its file holds.
+        assert figure.axes[0].get_lines()[0].get_xdata().tolist() == list(range(1, epochs + 1))
+        assert all(not line.get_animated() for line in figure.axes[0].get_lines())
+        assert plot.render_png() == (tmp_path / f"live{plots.index(plot)}.png").read_bytes()
+
+
 def test_per_batch_records_running_metrics(monkeypatch, tmp_path):
     monkeypatch.setenv(ENV_VAR, "file")
     x, y = circles(64)
@@ -517,7 +537,8 @@ def test_per_batch_records_running_metrics(monkeypatch, tmp_path):
     positions, values = plot.batch_history["loss"]
     assert positions == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0])
     assert np.isfinite(values).all()
-    assert "batch:loss" in plot._live_figure.panels["loss"].lines
+    figure = plot.figure  # read after fit: the run drawn again, for the reader
+    assert "batch:loss" in plot._live_figure.panels["loss"].lines and figure is plot._live_figure.figure
 
 
 def test_learning_rate_from_logs_wins_over_the_optimizer(monkeypatch):

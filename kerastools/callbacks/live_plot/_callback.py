@@ -194,6 +194,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         self._history = RunHistory()
         self._plan = PanelPlan(self.metrics, self.show_lr, self.log_loss, self.targets)
         self._live_figure: LiveFigure | None = None
+        self._figure_handed_out = False  # `figure` was read: the figure is the user's
         self._sinks: list[Sink] = []
         self._next_render_at = -math.inf
         self._checked_requested = False
@@ -204,8 +205,19 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
 
     @property
     def figure(self) -> Figure | None:
-        """The matplotlib `Figure` of the current (or last) run; None before the first redraw."""
-        return None if self._live_figure is None else self._live_figure.figure
+        """The matplotlib `Figure` of the current (or last) run; None when nothing is drawn (mode off).
+
+        After training, the figure the last redraw used went to a later run
+        unless this was read before; reading it then draws the run again, the
+        same picture.
+        """
+        if self._live_figure is None and self._finished:
+            self.render_png()
+            self._ensure_figure().finish()
+        if self._live_figure is None:
+            return None
+        self._figure_handed_out = True
+        return self._live_figure.figure
 
     @property
     def epochs(self) -> list[int]:
@@ -253,6 +265,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         self._keep_last_run()  # continued by a re-fit from initial_epoch > 0
+        self._release_figure()
         self._reset_run()
         self._resume_pending()
         self.resolved_mode = resolve_mode(self.mode)
@@ -304,6 +317,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         # Animated artists are skipped by savefig: make the figure whole for the user.
         if self._live_figure is not None:
             self._live_figure.finish()
+        self._release_figure()
 
     # ------------------------------------------------------------ rendering
 
@@ -321,10 +335,18 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
 
     def _ensure_figure(self) -> LiveFigure:
         if self._live_figure is None:
-            self._live_figure = LiveFigure(
+            self._live_figure = LiveFigure.obtain(
                 self._plan, self.figsize, self.dpi, self.max_points, self.per_batch, self.references
             )
         return self._live_figure
+
+    def _release_figure(self) -> None:
+        """Hand a figure no one else holds to a later run: building axes is half a short fit's drawing."""
+        figure = self._live_figure
+        if figure is None or self._figure_handed_out or self._plot_guard.failed:
+            return
+        if figure.release():
+            self._live_figure = None
 
     def _maybe_render(self) -> None:
         if self.resolved_mode in (None, "off"):
