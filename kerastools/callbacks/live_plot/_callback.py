@@ -205,11 +205,12 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
 
     @property
     def figure(self) -> Figure | None:
-        """The matplotlib `Figure` of the current (or last) run; None when nothing is drawn (mode off).
+        """The matplotlib `Figure` of the current (or last) run; None before anything is drawn (mode off).
 
-        After training, the figure the last redraw used went to a later run
-        unless this was read before; reading it then draws the run again, the
-        same picture.
+        Once read, the figure is yours: no later run draws on it. A figure
+        not read by the end of training is kept for the next LivePlot with the
+        same settings; reading `figure` after that draws the run again, on a
+        figure of its own, the same picture as the final PNG.
         """
         if self._live_figure is None and self._finished:
             self.render_png()
