@@ -276,6 +276,28 @@ def test_a_first_epoch_longer_than_min_interval_draws_at_its_end(monkeypatch, tm
     assert png_size((tmp_path / "live.png").read_bytes()) == (800, 280)
 
 
+@pytest.mark.parametrize(("planned", "drawn_at_epoch_ends"), [(10, [5]), (6, [])])
+def test_no_epoch_end_redraw_when_the_final_one_is_nearer_than_min_interval(
+    monkeypatch, tmp_path, clock, planned, drawn_at_epoch_ends
+):
+    monkeypatch.setenv(ENV_VAR, "file")
+    plot = file_plot(tmp_path, clock, min_interval_s=0.5)
+    plot.params = {"epochs": planned, "steps": 4}
+    plot.on_train_begin()
+    drawn = []
+    for epoch in range(planned):  # 0.1 s an epoch
+        clock.now = round(0.1 * (epoch + 1), 6)
+        before = len(plot.render_seconds)
+        plot.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1)})
+        drawn += [epoch + 1] * (len(plot.render_seconds) - before)
+    # 10 epochs: at epoch 5 (0.5 s) the end is 0.5 s away, so it draws; the last epoch's end
+    # leaves it to the final redraw. 6 epochs: at 0.5 s the end is 0.1 s away.
+    assert drawn == drawn_at_epoch_ends
+    plot.on_train_end()
+    assert len(plot.render_seconds) == len(drawn_at_epoch_ends) + 1
+    assert plot.figure.axes[0].get_lines()[0].get_xdata().tolist() == list(range(1, planned + 1))
+
+
 def test_throttle_adapts_to_slow_renders(monkeypatch, tmp_path, clock):
     monkeypatch.setenv(ENV_VAR, "file")
     plot = file_plot(tmp_path, clock, min_interval_s=0.5)

@@ -6,8 +6,10 @@ widget) shows the PNG. This module decides when to redraw: only when
 `min_interval_s` has passed *and* at least `THROTTLE_FACTOR` times the last
 redraw's duration, so drawing takes at most about 1/THROTTLE_FACTOR of the
 wall time. The start of training counts as a redraw, so a fit shorter than
-`min_interval_s` draws once; the end of training always redraws, on the
-training thread, so the output is complete when `fit` returns.
+`min_interval_s` draws once, and an epoch end draws nothing when, at the
+pace so far, the end of training is nearer than `min_interval_s`; the end
+of training always redraws, on the training thread, so the output is
+complete when `fit` returns.
 """
 
 from __future__ import annotations
@@ -79,8 +81,10 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
     and at least `THROTTLE_FACTOR` times the duration of the last one. The
     start of training counts as a redraw: the first one comes at the first
     epoch end (or batch, with `per_batch`) at least `min_interval_s` in, so a
-    fit shorter than that draws only once. The end of training always
-    redraws, before `fit` returns. After training, `figure` is a complete
+    fit shorter than that draws only once. An epoch end does not redraw
+    when, at the pace of the epochs so far, the end of training is nearer
+    than `min_interval_s`: the final redraw comes first. The end of training
+    always redraws, before `fit` returns. After training, `figure` is a complete
     matplotlib `Figure` (save it with `figure.savefig(...)`) and `history`
     holds the values per epoch (continued by a re-fit from `initial_epoch` > 0).
 
@@ -197,6 +201,8 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         self._figure_handed_out = False  # `figure` was read: the figure is the user's
         self._sinks: list[Sink] = []
         self._next_render_at = -math.inf
+        self._started = -math.inf
+        self._epochs_this_fit = 0
         self._checked_requested = False
         self._finished = False
         self._plot_guard = PlotGuard("LivePlot")
@@ -283,8 +289,8 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             self._plot_guard.run(self._ensure_figure)
         # The start counts as a redraw: the first one waits `min_interval_s` like
         # any other, so a fit shorter than that draws once, at its end.
-        started = self._clock()
-        self._next_render_at = next_render_at(started, started, self.min_interval_s)
+        self._started = self._clock()
+        self._next_render_at = next_render_at(self._started, self._started, self.min_interval_s)
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._continue_run(epoch)
@@ -308,7 +314,9 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         if not self._checked_requested:
             self._checked_requested = True
             self._warn_missing(logs)
-        self._maybe_render()
+        self._epochs_this_fit += 1
+        if not self._end_is_near(epoch):
+            self._maybe_render()
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         if self.resolved_mode in (None, "off") or not self.epochs or self._plot_guard.failed:
@@ -348,6 +356,18 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             return
         if figure.release():
             self._live_figure = None
+
+    def _end_is_near(self, epoch: int) -> bool:
+        """Whether the final redraw comes sooner than `min_interval_s`, at the pace of the epochs so far.
+
+        A redraw now would be followed by the final one before the throttle
+        allowed another: it would cost a redraw and show nothing new for long.
+        """
+        planned = (self.params or {}).get("epochs")
+        if not isinstance(planned, int) or self._epochs_this_fit == 0:
+            return False
+        per_epoch = (self._clock() - self._started) / self._epochs_this_fit
+        return (planned - epoch - 1) * per_epoch < self.min_interval_s
 
     def _maybe_render(self) -> None:
         if self.resolved_mode in (None, "off"):
