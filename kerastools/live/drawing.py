@@ -2,7 +2,8 @@
 
 A redraw happens only when `min_interval_s` has passed *and* at least
 `THROTTLE_FACTOR` times the last redraw's duration, so drawing takes at most
-about 1/THROTTLE_FACTOR of the wall time (`next_render_at`).
+about 1/THROTTLE_FACTOR of the wall time (`next_render_at`). The start of a
+run counts as a redraw that took no time: `next_render_at(start, start, ...)`.
 
 Examples:
     >>> THROTTLE_FACTOR

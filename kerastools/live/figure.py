@@ -6,11 +6,20 @@ and value readouts are animated artists drawn over a cached background
 (axes, ticks, labels); the background is drawn again only when a panel
 appears or an axis limit moves, and limits grow in steps, so most redraws
 only repaint the lines.
+
+Building the axes and their ticks costs about as much as drawing them, and a
+fit shorter than the throttle's interval draws only once. So a run's figure
+that nobody can reach any more (`LiveFigure.release`) is kept, one per set of
+settings and matplotlib style, and a later run with the same settings clears
+its data and draws on it (`LiveFigure.obtain`): the same picture, without
+building the axes again.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Any
 
 from kerastools._validation import check_float, check_int
@@ -39,6 +48,10 @@ _TARGET_STYLE: dict[str, Any] = {"color": "0.35", "linestyle": "--", "linewidth"
 MAX_PIXELS = 25_000_000
 _AGG_SIDE_LIMIT = 2**16
 _MARKER_BELOW = 40  # lines with fewer points get markers: one epoch is a dot, not nothing
+# Released figures by settings, at most one each, for at most this many settings (a few MB each).
+_SPARES: dict[Hashable, LiveFigure] = {}
+_SPARE_SETTINGS = 8
+_SPARES_LOCK = threading.Lock()
 
 
 class _Panel:
@@ -99,15 +112,74 @@ class LiveFigure:
         self._layout: tuple[str, ...] = ()
         self._xlim: tuple[float, float] | None = None
         self._background: Any = None
+        self._settings = _settings_key(plan, figsize, dpi, max_points, per_batch, references)
+        self._style = _style()
+        self._drawn_whole = False  # the last render ended: no half-built panel in the figure
+
+    @classmethod
+    def obtain(cls, plan: PanelPlan, figsize: tuple[float, float], dpi: int, max_points: int,
+               per_batch: bool, references: tuple[ReferenceRun, ...] = ()) -> LiveFigure:
+        """A released figure with the same settings and style, cleared for `plan`; else a new one.
+
+        Examples:
+            >>> from kerastools.live.history import RunHistory
+            >>> store = RunHistory()
+            >>> store.record_epoch(0, {"loss": 0.9})
+            >>> plan = PanelPlan(metrics=None, show_lr=False, log_loss=False, targets={})
+            >>> first = LiveFigure.obtain(plan, (4, 2), 50, 100, per_batch=False)
+            >>> _ = first.render(store, planned_epochs=1, finished=True)
+            >>> first.release()  # nobody holds the figure any more
+            True
+            >>> LiveFigure.obtain(plan, (4, 2), 50, 100, per_batch=False) is first
+            True
+        """
+        key = _settings_key(plan, figsize, dpi, max_points, per_batch, references)
+        with _SPARES_LOCK:
+            spare = _SPARES.pop(key, None) if key is not None else None
+        if spare is not None and spare._style == _style():
+            spare._clear_run(plan)
+            return spare
+        return cls(plan, figsize, dpi, max_points, per_batch, references)
+
+    def release(self) -> bool:
+        """Offer this figure to a later `obtain`; call it only when no one else holds `figure`.
+
+        Returns whether it was kept: a figure whose last render did not end,
+        or drawn over earlier runs, is not.
+        """
+        if self._settings is None or not self._drawn_whole:
+            return False
+        with _SPARES_LOCK:
+            if self._settings not in _SPARES and len(_SPARES) >= _SPARE_SETTINGS:
+                del _SPARES[next(iter(_SPARES))]  # the settings released longest ago
+            _SPARES[self._settings] = self
+        return True
+
+    def _clear_run(self, plan: PanelPlan) -> None:
+        """Forget the last run's lines, values and limits; keep the axes, ticks, targets and key."""
+        self._plan = plan
+        for panel in self.panels.values():
+            for line in panel.lines.values():
+                line.remove()
+            panel.lines = {}
+            for readout in panel.readouts.values():
+                readout.set_text("")
+                readout.set_animated(True)
+            panel.ylim = None
+            panel.axes.relim()  # the data limits of what stays: targets
+            panel.axes.set_autoscale_on(True)
+        self._xlim = None
+        self._background = None
 
     def render(self, history: RunHistory, planned_epochs: float, finished: bool) -> bytes:
-        """Draw `history` and return PNG bytes; the x axis fits the epochs run once `finished`."""
+        """Draw `history` and return PNG bytes; the axes fit the epochs run and their values once `finished`."""
+        self._drawn_whole = False
         names = self._plan.order([*history.series, *history.batch_series])
         if names != self._layout:
             self._build_panels(names)
         self._update_xlim(history, planned_epochs, finished)
         self._update_lines(history)
-        self._update_ylims(history)
+        self._update_ylims(history, finished)
         canvas = self.figure.canvas
         if self._background is None:
             canvas.draw()  # everything but the animated lines and readouts
@@ -117,7 +189,9 @@ class LiveFigure:
         for panel in self.panels.values():
             for artist in panel.dynamic_artists():
                 panel.axes.draw_artist(artist)
-        return encode_png(canvas)
+        png = encode_png(canvas)
+        self._drawn_whole = True
+        return png
 
     def forget_background(self) -> None:
         """Make the next `render` draw the background (axes, ticks, labels) too."""
@@ -263,8 +337,13 @@ class LiveFigure:
                 side = "valid" if key.startswith("val_") else "train"
                 panel.readouts[side].set_text(f"{series.y[-1]:.4g}")
 
-    def _update_ylims(self, history: RunHistory) -> None:
-        """Grow each panel's y limits to its data and targets; a change invalidates the background."""
+    def _update_ylims(self, history: RunHistory, finished: bool) -> None:
+        """Grow each panel's y limits to its data and targets; a change invalidates the background.
+
+        Once `finished`, the limits fit the whole run afresh, as the x axis
+        does: the final picture depends on the run only, not on when it was
+        redrawn, so drawing the run again gives the same picture.
+        """
         for name, panel in self.panels.items():
             data_range = self._plan.value_range(name, history)
             if data_range is None:
@@ -273,11 +352,27 @@ class LiveFigure:
             values = None if span is None else (span.positive if panel.log else span.finite)
             if values is not None:
                 data_range = (min(data_range[0], values[0]), max(data_range[1], values[1]))
-            ylim = grown_limits(panel.ylim, *data_range, log=panel.log)
+            ylim = grown_limits(None if finished else panel.ylim, *data_range, log=panel.log)
             if ylim != panel.ylim:
                 panel.ylim = ylim
                 panel.axes.set_ylim(ylim)
                 self._background = None
+
+
+def _settings_key(plan: PanelPlan, figsize: tuple[float, float], dpi: int, max_points: int,
+                  per_batch: bool, references: tuple[ReferenceRun, ...]) -> Hashable | None:
+    """What makes two runs' figures the same before their data; None: never shared (references)."""
+    if references:
+        return None
+    targets = tuple(plan.targets.items())
+    return (plan.metrics, plan.show_lr, plan.log_loss, targets, figsize, dpi, max_points, per_batch)
+
+
+def _style() -> Any:
+    """matplotlib's settings now: a figure made under others looks different."""
+    import matplotlib
+
+    return matplotlib.rcParams.copy()
 
 
 def _new_line(panel: _Panel, key: str, is_batch: bool) -> Any:

@@ -52,7 +52,8 @@ class LiveSweep:
     in a notebook mode is written too.
 
     Redraws follow LivePlot's throttle (`min_interval_s`, and 40 times the
-    last redraw's duration); the end of each trial always redraws. A redraw
+    last redraw's duration; the start of the sweep counts as a redraw); the
+    end of each trial always redraws. A redraw
     costs the same at trial 50 as at trial 2 (`benchmarks/live_compare.py`).
 
     Examples:
@@ -74,8 +75,8 @@ class LiveSweep:
         path: the PNG file to replace at each redraw. Defaults to None.
         mode: `"auto"`, `"notebook"`, `"widget"`, `"file"` or `"off"`.
             Defaults to `"auto"`.
-        min_interval_s: the least time between two redraws, in seconds.
-            Defaults to 0.5.
+        min_interval_s: the least time between two redraws, and between
+            the start of the sweep and the first, in seconds. Defaults to 0.5.
         figsize: size of the panels in inches; the legend's columns widen
             the figure. Defaults to (10, 3.5).
         dpi: resolution of the PNG. Defaults to 80.
@@ -148,7 +149,8 @@ class LiveSweep:
         plan = PanelPlan(self.metrics, show_lr=False, log_loss=self.log_loss, targets={})
         self._live_figure = SweepFigure(list(labels), plan, self.figsize, self.dpi, self.max_points)
         self.render_seconds = []
-        self._next_render_at = -float("inf")
+        started = self._clock()  # the start counts as a redraw, as in LivePlot
+        self._next_render_at = next_render_at(started, started, self.min_interval_s)
         self._plot_guard = PlotGuard("LiveSweep")
 
     def trial_callback(self, index: int) -> keras.callbacks.Callback:

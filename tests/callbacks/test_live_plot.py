@@ -115,6 +115,7 @@ def test_png_has_the_signature_and_a_constant_size(monkeypatch, tmp_path, clock)
         logs = {"loss": 1.0 / (epoch + 1)}
         if epoch >= 4:  # a new panel mid-run does not change the picture's size
             logs.update(accuracy=0.5 + epoch / 30, val_accuracy=0.45 + epoch / 30)
+        clock.now = epoch + 1.0  # a second per epoch: every epoch end redraws the file
         plot.on_epoch_end(epoch, logs)
         sizes.add(png_size(plot.render_png()))
     assert sizes == {(300, 150)}
@@ -254,13 +255,47 @@ def test_only_the_chief_draws(monkeypatch, tmp_path, clock):
 def test_throttle_waits_for_min_interval_and_always_draws_at_the_end(monkeypatch, tmp_path, clock):
     monkeypatch.setenv(ENV_VAR, "file")
     plot = file_plot(tmp_path, clock, min_interval_s=0.5)
-    plot.on_train_begin()
-    for epoch, now in enumerate([0.0, 0.2, 0.4, 0.55, 0.6, 1.0, 1.1]):
+    plot.on_train_begin()  # at 0.0: the start counts as a redraw
+    for epoch, now in enumerate([0.1, 0.2, 0.4, 0.55, 0.6, 1.0, 1.1]):
         clock.now = now
         plot.on_epoch_end(epoch, {"loss": 1.0})
-    assert len(plot.render_seconds) == 3  # at 0.0, 0.55 and 1.1
+        if now == 0.4:
+            assert plot.render_seconds == [] and not (tmp_path / "live.png").exists()
+    assert len(plot.render_seconds) == 2  # at 0.55 and 1.1
     plot.on_train_end()
-    assert len(plot.render_seconds) == 4
+    assert len(plot.render_seconds) == 3
+
+
+def test_a_first_epoch_longer_than_min_interval_draws_at_its_end(monkeypatch, tmp_path, clock):
+    monkeypatch.setenv(ENV_VAR, "file")
+    plot = file_plot(tmp_path, clock, min_interval_s=0.5)
+    plot.on_train_begin()
+    clock.now = 0.6
+    plot.on_epoch_end(0, {"loss": 1.0})
+    assert len(plot.render_seconds) == 1
+    assert png_size((tmp_path / "live.png").read_bytes()) == (800, 280)
+
+
+@pytest.mark.parametrize(("planned", "drawn_at_epoch_ends"), [(10, [5]), (6, [])])
+def test_no_epoch_end_redraw_when_the_final_one_is_nearer_than_min_interval(
+    monkeypatch, tmp_path, clock, planned, drawn_at_epoch_ends
+):
+    monkeypatch.setenv(ENV_VAR, "file")
+    plot = file_plot(tmp_path, clock, min_interval_s=0.5)
+    plot.params = {"epochs": planned, "steps": 4}
+    plot.on_train_begin()
+    drawn = []
+    for epoch in range(planned):  # 0.1 s an epoch
+        clock.now = round(0.1 * (epoch + 1), 6)
+        before = len(plot.render_seconds)
+        plot.on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1)})
+        drawn += [epoch + 1] * (len(plot.render_seconds) - before)
+    # 10 epochs: at epoch 5 (0.5 s) the end is 0.5 s away, so it draws; the last epoch's end
+    # leaves it to the final redraw. 6 epochs: at 0.5 s the end is 0.1 s away.
+    assert drawn == drawn_at_epoch_ends
+    plot.on_train_end()
+    assert len(plot.render_seconds) == len(drawn_at_epoch_ends) + 1
+    assert plot.figure.axes[0].get_lines()[0].get_xdata().tolist() == list(range(1, planned + 1))
 
 
 def test_throttle_adapts_to_slow_renders(monkeypatch, tmp_path, clock):
@@ -274,13 +309,14 @@ def test_throttle_adapts_to_slow_renders(monkeypatch, tmp_path, clock):
 
     monkeypatch.setattr(plot, "render_png", slow_render)
     plot.on_train_begin()
-    plot.on_epoch_end(0, {"loss": 1.0})  # draws at 0.0, ends at 0.1
+    clock.now = 0.5
+    plot.on_epoch_end(0, {"loss": 1.0})  # draws at 0.5, ends at 0.6
     wait = THROTTLE_FACTOR * 0.1
     assert wait > 0.5
-    clock.now = 0.1 + wait - 0.01
+    clock.now = 0.6 + wait - 0.01
     plot.on_epoch_end(1, {"loss": 0.9})
     assert len(plot.render_seconds) == 1
-    clock.now = 0.1 + wait
+    clock.now = 0.6 + wait
     plot.on_epoch_end(2, {"loss": 0.8})
     assert len(plot.render_seconds) == 2
     assert plot.render_seconds == pytest.approx([0.1, 0.1])
@@ -325,6 +361,7 @@ def test_x_axis_spans_the_planned_epochs_then_fits_an_early_stop(monkeypatch, tm
     plot = file_plot(tmp_path, clock)
     plot.params = {"epochs": 50, "steps": 4}
     plot.on_train_begin()
+    clock.now = 1.0  # past the throttle: the epochs redraw
     feed(plot, 3)
     assert plot.figure.axes[0].get_xlim() == (0.0, 50.0)  # fixed: no redraw of the axes per epoch
     plot.on_train_end()  # stopped at epoch 3
@@ -483,6 +520,36 @@ def test_real_fit_writes_the_plot_and_leaves_user_figures_alone(monkeypatch, tmp
         plt.close(user_figure)
 
 
+def test_a_fit_shorter_than_min_interval_draws_once_complete_when_fit_returns(monkeypatch, tmp_path):
+    monkeypatch.setenv(ENV_VAR, "file")
+    x, y = circles(32)
+    plot = LivePlot(mode="file", path=tmp_path / "live.png", min_interval_s=3600.0)
+    tiny_classifier().fit(x, y, epochs=3, batch_size=16, verbose=0, callbacks=[plot])
+    assert len(plot.render_seconds) == 1  # only the final redraw, before fit returned
+    assert png_size((tmp_path / "live.png").read_bytes()) == (800, 280)
+    assert plot.figure.axes[0].get_lines()[0].get_xdata().tolist() == [1, 2, 3]
+
+
+def test_a_later_plot_draws_on_an_unread_figure_and_never_on_one_a_user_holds(monkeypatch, tmp_path):
+    monkeypatch.setenv(ENV_VAR, "file")
+    x, y = circles(32)
+    model = tiny_classifier()
+    plots = [LivePlot(mode="file", path=tmp_path / f"live{index}.png") for index in range(3)]
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[plots[0]])
+    held = plots[0].figure  # read: this figure is the user's from now on
+    held_lines = [line.get_ydata().tolist() for line in held.axes[0].get_lines()]
+    model.fit(x, y, epochs=3, batch_size=16, verbose=0, callbacks=[plots[1]])  # its figure is not read
+    model.fit(x, y, epochs=4, batch_size=16, verbose=0, callbacks=[plots[2]])  # may draw on plots[1]'s
+    assert [line.get_ydata().tolist() for line in held.axes[0].get_lines()] == held_lines
+    figures = [plot.figure for plot in plots]
+    assert len({id(figure) for figure in figures}) == 3
+    for plot, figure, epochs in zip(plots, figures, [2, 3, 4], strict=True):
+        # Read after its run: drawn again, whole, the picture its file holds.
+        assert figure.axes[0].get_lines()[0].get_xdata().tolist() == list(range(1, epochs + 1))
+        assert all(not line.get_animated() for line in figure.axes[0].get_lines())
+        assert plot.render_png() == (tmp_path / f"live{plots.index(plot)}.png").read_bytes()
+
+
 def test_per_batch_records_running_metrics(monkeypatch, tmp_path):
     monkeypatch.setenv(ENV_VAR, "file")
     x, y = circles(64)
@@ -492,7 +559,8 @@ def test_per_batch_records_running_metrics(monkeypatch, tmp_path):
     positions, values = plot.batch_history["loss"]
     assert positions == pytest.approx([0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0])
     assert np.isfinite(values).all()
-    assert "batch:loss" in plot._live_figure.panels["loss"].lines
+    figure = plot.figure  # read after fit: the run drawn again, for the reader
+    assert "batch:loss" in plot._live_figure.panels["loss"].lines and figure is plot._live_figure.figure
 
 
 def test_learning_rate_from_logs_wins_over_the_optimizer(monkeypatch):

@@ -211,9 +211,26 @@ def test_metrics_choose_the_panels(monkeypatch, tiny_split):
 def test_trials_the_throttle_skipped_still_get_their_lines(monkeypatch, tmp_path, tiny_split):
     monkeypatch.setenv(ENV_VAR, "file")
     live = LiveSweep(path=tmp_path / "live.png", min_interval_s=3600.0)
-    live._clock = lambda: 0.0  # after the first redraw, the throttle lets none through
+    live._clock = lambda: 0.0  # the throttle lets no epoch end through; trial ends still redraw
     results = sweep(build, {"units": [2, 4, 8]}, data=tiny_split, fit_kwargs={"epochs": 2}, live=live)
     lines = live.figure.axes[0].get_lines()
     assert len(lines) == 3
     for line, record in zip(lines, results, strict=True):
         assert line.get_ydata() == pytest.approx(record.history["loss"])
+
+
+def test_the_start_of_the_sweep_counts_as_a_redraw(monkeypatch, tmp_path):
+    monkeypatch.setenv(ENV_VAR, "file")
+    now = [0.0]
+    live = LiveSweep(path=tmp_path / "live.png", min_interval_s=0.5)
+    live._clock = lambda: now[0]
+    live.start(["units=2"])
+    feed = live.trial_callback(0)
+    feed.set_params({"epochs": 3})
+    feed.on_train_begin()
+    now[0] = 0.4
+    feed.on_epoch_end(0, {"loss": 1.0})
+    assert live.render_seconds == [] and not (tmp_path / "live.png").exists()
+    now[0] = 0.5
+    feed.on_epoch_end(1, {"loss": 0.5})
+    assert len(live.render_seconds) == 1 and (tmp_path / "live.png").exists()

@@ -15,8 +15,10 @@ The environment variable `KERASTOOLS_LIVEPLOT` (`off`, `file`, `notebook`,
 to `off` in CI, or to `file` to get PNGs from a notebook run headless.
 
 Cost stays bounded: a redraw happens only when `min_interval_s` has passed
-*and* at least `THROTTLE_FACTOR` times the last redraw's duration, so drawing
-takes at most about 1/THROTTLE_FACTOR of the wall time. Each line is
+*and* at least `THROTTLE_FACTOR` times the last redraw's duration (the start
+of training counts as a redraw), so drawing takes at most about
+1/THROTTLE_FACTOR of the wall time and a fit shorter than `min_interval_s`
+draws once, at its end. Each line is
 downsampled to `max_points`, and axis limits grow in steps, so most redraws
 only repaint the lines on a cached background: the cost of a redraw does not
 grow with the number of epochs.

@@ -5,7 +5,11 @@ a `LiveFigure` draws it, and one sink per output target (file, notebook,
 widget) shows the PNG. This module decides when to redraw: only when
 `min_interval_s` has passed *and* at least `THROTTLE_FACTOR` times the last
 redraw's duration, so drawing takes at most about 1/THROTTLE_FACTOR of the
-wall time; the end of training always redraws.
+wall time. The start of training counts as a redraw, so a fit shorter than
+`min_interval_s` draws once, and an epoch end draws nothing when, at the
+pace so far, the end of training is nearer than `min_interval_s`; the end
+of training always redraws, on the training thread, so the output is
+complete when `fit` returns.
 """
 
 from __future__ import annotations
@@ -74,8 +78,13 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
     multi-worker strategy only the chief draws and writes.
 
     Redraws are throttled: one happens only when `min_interval_s` has passed
-    and at least `THROTTLE_FACTOR` times the duration of the last one; the
-    end of training always redraws. After training, `figure` is a complete
+    and at least `THROTTLE_FACTOR` times the duration of the last one. The
+    start of training counts as a redraw: the first one comes at the first
+    epoch end (or batch, with `per_batch`) at least `min_interval_s` in, so a
+    fit shorter than that draws only once. An epoch end does not redraw
+    when, at the pace of the epochs so far, the end of training is nearer
+    than `min_interval_s`: the final redraw comes first. The end of training
+    always redraws, before `fit` returns. After training, `figure` is a complete
     matplotlib `Figure` (save it with `figure.savefig(...)`) and `history`
     holds the values per epoch (continued by a re-fit from `initial_epoch` > 0).
 
@@ -112,8 +121,8 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             Defaults to None.
         mode: `"auto"`, `"notebook"`, `"widget"`, `"file"` or `"off"`.
             Defaults to `"auto"`.
-        min_interval_s: the least time between two redraws, in seconds.
-            Defaults to 0.5.
+        min_interval_s: the least time between two redraws, and between
+            the start of training and the first, in seconds. Defaults to 0.5.
         figsize: figure size in inches; it never changes during a run, so
             the PNG keeps its size. Defaults to (10, 3.5).
         dpi: resolution of the PNG. Defaults to 80.
@@ -189,8 +198,11 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         self._history = RunHistory()
         self._plan = PanelPlan(self.metrics, self.show_lr, self.log_loss, self.targets)
         self._live_figure: LiveFigure | None = None
+        self._figure_handed_out = False  # `figure` was read: the figure is the user's
         self._sinks: list[Sink] = []
         self._next_render_at = -math.inf
+        self._started = -math.inf
+        self._epochs_this_fit = 0
         self._checked_requested = False
         self._finished = False
         self._plot_guard = PlotGuard("LivePlot")
@@ -199,8 +211,20 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
 
     @property
     def figure(self) -> Figure | None:
-        """The matplotlib `Figure` of the current (or last) run; None before the first redraw."""
-        return None if self._live_figure is None else self._live_figure.figure
+        """The matplotlib `Figure` of the current (or last) run; None before anything is drawn (mode off).
+
+        Once read, the figure is yours: no later run draws on it. A figure
+        not read by the end of training is kept for the next LivePlot with the
+        same settings; reading `figure` after that draws the run again, on a
+        figure of its own, the same picture as the final PNG.
+        """
+        if self._live_figure is None and self._finished:
+            self.render_png()
+            self._ensure_figure().finish()
+        if self._live_figure is None:
+            return None
+        self._figure_handed_out = True
+        return self._live_figure.figure
 
     @property
     def epochs(self) -> list[int]:
@@ -248,6 +272,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
 
     def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         self._keep_last_run()  # continued by a re-fit from initial_epoch > 0
+        self._release_figure()
         self._reset_run()
         self._resume_pending()
         self.resolved_mode = resolve_mode(self.mode)
@@ -262,6 +287,10 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
             # One-off costs (importing matplotlib, the figure) stay out of the
             # first render's duration, which sets the throttle.
             self._plot_guard.run(self._ensure_figure)
+        # The start counts as a redraw: the first one waits `min_interval_s` like
+        # any other, so a fit shorter than that draws once, at its end.
+        self._started = self._clock()
+        self._next_render_at = next_render_at(self._started, self._started, self.min_interval_s)
 
     def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._continue_run(epoch)
@@ -285,7 +314,9 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         if not self._checked_requested:
             self._checked_requested = True
             self._warn_missing(logs)
-        self._maybe_render()
+        self._epochs_this_fit += 1
+        if not self._end_is_near(epoch):
+            self._maybe_render()
 
     def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         if self.resolved_mode in (None, "off") or not self.epochs or self._plot_guard.failed:
@@ -295,6 +326,7 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
         # Animated artists are skipped by savefig: make the figure whole for the user.
         if self._live_figure is not None:
             self._live_figure.finish()
+        self._release_figure()
 
     # ------------------------------------------------------------ rendering
 
@@ -312,10 +344,30 @@ class LivePlot(ResumableCallbackState, keras.callbacks.Callback):
 
     def _ensure_figure(self) -> LiveFigure:
         if self._live_figure is None:
-            self._live_figure = LiveFigure(
+            self._live_figure = LiveFigure.obtain(
                 self._plan, self.figsize, self.dpi, self.max_points, self.per_batch, self.references
             )
         return self._live_figure
+
+    def _release_figure(self) -> None:
+        """Hand a figure no one else holds to a later run: building axes is half a short fit's drawing."""
+        figure = self._live_figure
+        if figure is None or self._figure_handed_out or self._plot_guard.failed:
+            return
+        if figure.release():
+            self._live_figure = None
+
+    def _end_is_near(self, epoch: int) -> bool:
+        """Whether the final redraw comes sooner than `min_interval_s`, at the pace of the epochs so far.
+
+        A redraw now would be followed by the final one before the throttle
+        allowed another: it would cost a redraw and show nothing new for long.
+        """
+        planned = (self.params or {}).get("epochs")
+        if not isinstance(planned, int) or self._epochs_this_fit == 0:
+            return False
+        per_epoch = (self._clock() - self._started) / self._epochs_this_fit
+        return (planned - epoch - 1) * per_epoch < self.min_interval_s
 
     def _maybe_render(self) -> None:
         if self.resolved_mode in (None, "off"):
